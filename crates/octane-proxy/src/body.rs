@@ -1,0 +1,68 @@
+//! The response body type of [`Router`](crate::Router): a whole buffer or a stream of chunks.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
+use http_body::{Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+
+/// The error type of streaming bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A response body: JSON, an SSE stream, or nothing.
+pub struct Body(UnsyncBoxBody<Bytes, BoxError>);
+
+impl Body {
+    /// A body of one buffer.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        Self(
+            Full::new(bytes.into())
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        Self(Empty::new().map_err(|never| match never {}).boxed_unsync())
+    }
+
+    /// A body that sends each item of `stream` as it comes.
+    pub fn from_stream<S, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let frames = stream.map_ok(Frame::data).map_err(Into::into);
+        Self(StreamBody::new(frames).boxed_unsync())
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").finish_non_exhaustive()
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}

@@ -1,0 +1,337 @@
+//! Every way a call can fail, and the one place each failure gets its HTTP status and `code`.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use tonic::Code;
+
+use crate::octane;
+use crate::transcode::JsonError;
+
+/// A failed request, with the context a user needs to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// The body is not JSON (or has trailing bytes after the value).
+    #[error("malformed JSON in the request body for {service}/{method}: {}", .error.message)]
+    MalformedJson {
+        /// The service as the client named it.
+        service: String,
+        /// The method.
+        method: String,
+        /// What the parser said.
+        error: JsonError,
+    },
+    /// The body is JSON but does not fit the request message.
+    #[error("invalid request for {service}/{method} ({request_type}){}: {}", at(&.error.path), .error.message)]
+    InvalidRequest {
+        /// The service as the client named it.
+        service: String,
+        /// The method.
+        method: String,
+        /// The request message's full proto name.
+        request_type: &'static str,
+        /// Where and what.
+        error: JsonError,
+    },
+    /// The body of a client-streaming route is not a JSON array.
+    #[error("{service}/{method} streams its requests: send a JSON array of {request_type} objects")]
+    ExpectedArray {
+        /// The service as the client named it.
+        service: String,
+        /// The method.
+        method: String,
+        /// The request message's full proto name.
+        request_type: &'static str,
+    },
+    /// No service has this name.
+    #[error("unknown service {service:?}{}", suggest(.suggestions))]
+    UnknownService {
+        /// The name from the path.
+        service: String,
+        /// The nearest service names.
+        suggestions: Vec<String>,
+    },
+    /// The service has no such method.
+    #[error("{service} has no method {method:?}{}", suggest(.suggestions))]
+    UnknownMethod {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The name from the path.
+        method: String,
+        /// The nearest method names.
+        suggestions: Vec<String>,
+    },
+    /// Nothing is served at this path.
+    #[error("no route for {path}; RPCs are POST /{{Service}}/{{method}}, see GET /services")]
+    NotFound {
+        /// The request path.
+        path: String,
+    },
+    /// The route exists but not for this HTTP method.
+    #[error("{method} is not allowed on {path}; allowed: {allow}")]
+    MethodNotAllowed {
+        /// The request's HTTP method.
+        method: http::Method,
+        /// The request path.
+        path: String,
+        /// The value of the `Allow` header.
+        allow: &'static str,
+    },
+    /// The body is larger than the configured limit.
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body could not be read from the connection.
+    #[error("could not read the request body: {0}")]
+    BodyRead(String),
+    /// A route the HTTP surface cannot serve (bidirectional streaming).
+    #[error("{service}/{method} streams both ways, which one HTTP request cannot carry")]
+    Unsupported {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+    },
+    /// No connection to Octane could be made.
+    #[error("Octane LiveLink not reachable at {address}")]
+    Unreachable {
+        /// `HOST:PORT` of Octane.
+        address: String,
+    },
+    /// Octane did not answer within the call's deadline.
+    #[error("Octane did not answer {service}/{method} within {timeout:?}")]
+    DeadlineExceeded {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// The deadline the call had.
+        timeout: Duration,
+    },
+    /// Octane answered with a gRPC error status; its message is passed through.
+    #[error("Octane answered {service}/{method} with {}: {}", code_name(.status.code()), .status.message())]
+    Grpc {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// The status from Octane (or from the connection, for a broken one).
+        status: tonic::Status,
+    },
+    /// Octane's answer is not a valid response message.
+    #[error("Octane's response to {service}/{method} is not a valid {response_type}: {message}")]
+    BadResponse {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// The response message's full proto name.
+        response_type: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// A request header has a value the proxy cannot use.
+    #[error("invalid {name} header: {message}")]
+    BadHeader {
+        /// The header name.
+        name: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A bug: handling the request panicked.
+    #[error("internal error while handling the request: {0}")]
+    Internal(String),
+}
+
+impl ProxyError {
+    /// The one mapping from failure to HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson { .. }
+            | Self::InvalidRequest { .. }
+            | Self::ExpectedArray { .. }
+            | Self::BodyRead(_)
+            | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
+            Self::UnknownService { .. } | Self::UnknownMethod { .. } | Self::NotFound { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported { .. } => StatusCode::NOT_IMPLEMENTED,
+            Self::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DeadlineExceeded { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::Grpc { status, .. } => http_status(status.code()),
+            Self::BadResponse { .. } => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `code` of the error body: the gRPC status name where there is one.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson { .. } => "MALFORMED_JSON",
+            Self::InvalidRequest { .. } | Self::ExpectedArray { .. } => "INVALID_ARGUMENT",
+            Self::BodyRead(_) => "BODY_READ_FAILED",
+            Self::UnknownService { .. } => "UNKNOWN_SERVICE",
+            Self::UnknownMethod { .. } => "UNKNOWN_METHOD",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::Unsupported { .. } => "UNIMPLEMENTED",
+            Self::Unreachable { .. } => "UNAVAILABLE",
+            Self::DeadlineExceeded { .. } => "DEADLINE_EXCEEDED",
+            Self::Grpc { status, .. } => code_name(status.code()),
+            Self::BadResponse { .. } => "BAD_RESPONSE",
+            Self::BadHeader { .. } => "BAD_HEADER",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// Classifies a failed call to Octane.
+    pub(crate) fn from_call(
+        route: &crate::Route,
+        status: tonic::Status,
+        timeout: Duration,
+        address: &str,
+    ) -> Self {
+        if status.code() == Code::DeadlineExceeded || octane::is_timeout(&status) {
+            Self::DeadlineExceeded {
+                service: route.service,
+                method: route.method,
+                timeout,
+            }
+        } else if octane::is_connect_error(&status) {
+            Self::Unreachable {
+                address: address.to_owned(),
+            }
+        } else {
+            Self::Grpc {
+                service: route.service,
+                method: route.method,
+                status,
+            }
+        }
+    }
+
+    /// The JSON error body: `{"success":false,"error":"...","code":"..."}`.
+    pub fn to_json(&self) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            success: bool,
+            error: &'a str,
+            code: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+        }
+        let field = match self {
+            Self::InvalidRequest { error, .. } if !error.path.is_empty() => {
+                Some(error.path.as_str())
+            }
+            _ => None,
+        };
+        serde_json::to_vec(&Body {
+            success: false,
+            error: &self.to_string(),
+            code: self.code(),
+            field,
+        })
+        .expect("a struct of strings serializes")
+    }
+}
+
+/// The gRPC-to-HTTP table shared by grpc-gateway v2, Envoy and Connect.
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Cancelled => StatusCode::from_u16(499).expect("499 is a valid status code"),
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The canonical upper-case name of a gRPC code (`NOT_FOUND`).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+fn at(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{path}`")
+    }
+}
+
+fn suggest(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => "; see GET /services".to_owned(),
+        [one] => format!("; did you mean {one:?}?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_codes_map_by_the_gateway_table() {
+        let cases = [
+            (Code::InvalidArgument, 400),
+            (Code::FailedPrecondition, 400),
+            (Code::OutOfRange, 400),
+            (Code::Unauthenticated, 401),
+            (Code::PermissionDenied, 403),
+            (Code::NotFound, 404),
+            (Code::AlreadyExists, 409),
+            (Code::Aborted, 409),
+            (Code::ResourceExhausted, 429),
+            (Code::Cancelled, 499),
+            (Code::Unimplemented, 501),
+            (Code::Unavailable, 503),
+            (Code::DeadlineExceeded, 504),
+            (Code::Unknown, 500),
+            (Code::Internal, 500),
+            (Code::DataLoss, 500),
+        ];
+        for (code, status) in cases {
+            assert_eq!(http_status(code).as_u16(), status, "{code:?}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! octane-proxy: an HTTP/JSON gateway to the gRPC API of the Octane renderer.
+//!
+//! [`Router`] is a `tower::Service` over hyper 1 `http` types. Each `POST /{Service}/{method}`
+//! with a proto3 JSON body becomes one typed gRPC call to Octane's LiveLink server, and the reply
+//! comes back as `{"success":true,"data":{...}}`:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use octane_proxy::{Octane, Router};
+//!
+//! let router = Router::builder(Octane::lazy("127.0.0.1", 51022)?).build();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:51023").await?;
+//! octane_proxy::serve(listener, router, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The pieces, one module each:
+//! - [`routes`]: the generated route table (one statically typed route per RPC) and lookups;
+//! - `transcode`: the JSON mapping, proto3 JSON to protobuf and back;
+//! - [`octane`]: the shared channel to Octane and the health probe;
+//! - [`error`]: every failure and its HTTP status, mapped in one place;
+//! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener.
+
+#![warn(missing_docs)]
+
+mod body;
+mod cors;
+mod deadline;
+pub mod error;
+pub mod octane;
+mod router;
+pub mod routes;
+mod server;
+mod transcode;
+
+pub use body::{Body, BoxError};
+pub use cors::Cors;
+pub use error::ProxyError;
+pub use octane::Octane;
+pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT, RequestBody, Router, RouterBuilder};
+pub use routes::{Route, RouteKind};
+pub use server::serve;
+pub use transcode::{JsonError, ResponseError};

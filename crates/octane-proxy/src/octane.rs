@@ -1,0 +1,209 @@
+//! The connection to Octane: one shared, multiplexed HTTP/2 channel, calls on it by gRPC path with
+//! already-encoded messages, and the health probe.
+//!
+//! The channel connects lazily and reconnects by itself; a call made while Octane is down fails
+//! at once with a connect error instead of waiting for a connection.
+
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes};
+use http::uri::PathAndQuery;
+use tonic::Status;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::{Channel, Endpoint};
+
+/// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+/// Where Octane's LiveLink server listens, and the channel to it.
+#[derive(Clone, Debug)]
+pub struct Octane {
+    channel: Channel,
+    address: String,
+    max_message_size: usize,
+}
+
+/// Why Octane's address could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid Octane address {address:?}: {source}")]
+pub struct InvalidAddress {
+    address: String,
+    #[source]
+    source: tonic::transport::Error,
+}
+
+impl Octane {
+    /// A lazily connecting channel to Octane at `host:port`.
+    pub fn lazy(host: &str, port: u16) -> Result<Self, InvalidAddress> {
+        let address = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let endpoint = Endpoint::from_shared(format!("http://{address}"))
+            .map_err(|source| InvalidAddress {
+                address: address.clone(),
+                source,
+            })?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(20))
+            .keep_alive_timeout(Duration::from_secs(10));
+        Ok(Self::from_channel(endpoint.connect_lazy(), address))
+    }
+
+    /// Uses an existing channel; `address` is what errors and `/health` report.
+    pub fn from_channel(channel: Channel, address: impl Into<String>) -> Self {
+        Self {
+            channel,
+            address: address.into(),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+        }
+    }
+
+    /// Sets the largest message accepted from or sent to Octane.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// The `HOST:PORT` this connects to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The underlying tonic channel, for typed clients of `octane_api`.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    fn grpc(&self) -> tonic::client::Grpc<Channel> {
+        tonic::client::Grpc::new(self.channel.clone())
+            .max_decoding_message_size(self.max_message_size)
+            .max_encoding_message_size(self.max_message_size)
+    }
+
+    /// A unary call with an encoded request; answers the encoded response.
+    pub(crate) async fn unary(
+        &self,
+        path: &'static str,
+        request: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Bytes, Status> {
+        let mut grpc = self.grpc();
+        grpc.ready().await.map_err(not_ready)?;
+        let mut request = tonic::Request::new(Bytes::from(request));
+        request.set_timeout(timeout);
+        let response = grpc
+            .unary(request, PathAndQuery::from_static(path), RawCodec)
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// A server-streaming call; answers the stream of encoded responses.
+    pub(crate) async fn server_streaming(
+        &self,
+        path: &'static str,
+        request: Vec<u8>,
+    ) -> Result<tonic::Streaming<Bytes>, Status> {
+        let mut grpc = self.grpc();
+        grpc.ready().await.map_err(not_ready)?;
+        let request = tonic::Request::new(Bytes::from(request));
+        let response = grpc
+            .server_streaming(request, PathAndQuery::from_static(path), RawCodec)
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// A client-streaming call with every encoded request known up front.
+    pub(crate) async fn client_streaming(
+        &self,
+        path: &'static str,
+        requests: Vec<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<Bytes, Status> {
+        let mut grpc = self.grpc();
+        grpc.ready().await.map_err(not_ready)?;
+        let stream = futures_util::stream::iter(requests.into_iter().map(Bytes::from));
+        let mut request = tonic::Request::new(stream);
+        request.set_timeout(timeout);
+        let response = grpc
+            .client_streaming(request, PathAndQuery::from_static(path), RawCodec)
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// Whether Octane answers gRPC on the shared channel right now.
+    ///
+    /// Asks for the standard gRPC health service: any answer from the server, including
+    /// UNIMPLEMENTED, proves the channel is up; a connect error or no answer in time does not.
+    pub async fn probe(&self, timeout: Duration) -> bool {
+        const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
+        match self.unary(HEALTH_CHECK, Vec::new(), timeout).await {
+            Ok(_) => true,
+            Err(status) => !is_local(&status),
+        }
+    }
+}
+
+/// Whether a status was made on this side (connect failure, timeout, broken connection) rather
+/// than sent by Octane. Statuses decoded from Octane's trailers have no source error.
+pub(crate) fn is_local(status: &Status) -> bool {
+    std::error::Error::source(status).is_some()
+}
+
+/// Whether the client-side deadline ended the call (tonic reports it as CANCELLED).
+pub(crate) fn is_timeout(status: &Status) -> bool {
+    source_chain(status).any(|e| e.is::<tonic::TimeoutExpired>())
+}
+
+/// Whether the call failed because no connection to Octane could be made.
+pub(crate) fn is_connect_error(status: &Status) -> bool {
+    source_chain(status).any(|e| e.is::<tonic::ConnectError>())
+}
+
+fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(status), |e| e.source())
+}
+
+fn not_ready(err: tonic::transport::Error) -> Status {
+    Status::from_error(Box::new(err))
+}
+
+/// Passes already-encoded messages through tonic's framing untouched.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}

@@ -1,0 +1,647 @@
+//! [`Router`]: the HTTP surface as a `tower::Service`, and [`RouterBuilder`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+use futures_util::{FutureExt, StreamExt};
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::value::RawValue;
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+
+use crate::body::{Body, BoxError};
+use crate::cors::Cors;
+use crate::octane::Octane;
+use crate::routes::{self, LookupError, Route, RouteKind};
+use crate::{ProxyError, deadline};
+
+/// Default request body limit.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Default deadline of one call to Octane.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `/health` waits for Octane to answer its probe.
+const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const CALL_ID: &str = "x-call-id";
+
+/// The proxy's HTTP surface: `POST /{Service}/{method}`, `GET /health`, `GET /services`.
+///
+/// A cheap-to-clone `tower::Service` over hyper 1 `http` types, so it mounts in axum, hyper or
+/// tonic servers as is. Build it with [`Router::builder`].
+#[derive(Clone, Debug)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    octane: Octane,
+    cors: Cors,
+    body_limit: usize,
+    default_timeout: Duration,
+    services_json: Bytes,
+    mounts: Vec<Mount>,
+}
+
+/// The request body handed to services mounted with [`RouterBuilder::route`] or
+/// [`RouterBuilder::nest`].
+pub type RequestBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// A service mounted next to the RPC routes.
+type MountedService = BoxCloneSyncService<Request<RequestBody>, Response<Body>, Infallible>;
+
+#[derive(Clone)]
+struct Mount {
+    path: &'static str,
+    prefix: bool,
+    service: MountedService,
+}
+
+impl Mount {
+    fn matches(&self, path: &str) -> bool {
+        if self.prefix {
+            path.strip_prefix(self.path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        } else {
+            path == self.path
+        }
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("octane", &self.octane.address())
+            .field("body_limit", &self.body_limit)
+            .field("default_timeout", &self.default_timeout)
+            .field(
+                "mounts",
+                &self.mounts.iter().map(|m| m.path).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Router`].
+pub struct RouterBuilder {
+    octane: Octane,
+    cors: Cors,
+    body_limit: usize,
+    default_timeout: Duration,
+    mounts: Vec<Mount>,
+}
+
+impl Router {
+    /// Starts a builder for a router that forwards to `octane`.
+    pub fn builder(octane: Octane) -> RouterBuilder {
+        RouterBuilder {
+            octane,
+            cors: Cors::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            default_timeout: DEFAULT_TIMEOUT,
+            mounts: Vec::new(),
+        }
+    }
+
+    /// The connection to Octane this router uses.
+    pub fn octane(&self) -> &Octane {
+        &self.inner.octane
+    }
+}
+
+impl RouterBuilder {
+    /// Which origins may read responses (default: any, `*`).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = cors;
+        self
+    }
+
+    /// The largest request body accepted (default 64 MiB); larger ones answer 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The deadline of a call when the request sets none (default 30 s).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.default_timeout = timeout;
+        self
+    }
+
+    /// Serves `path` exactly with `service` (before the RPC routes), with the router's CORS,
+    /// call-id, logging and panic handling around it.
+    pub fn route<S>(self, path: &'static str, service: S) -> Self
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<Body>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.mount(path, false, service)
+    }
+
+    /// Serves `prefix` and every path below it (`/render`, `/render/stream`) with `service`.
+    pub fn nest<S>(self, prefix: &'static str, service: S) -> Self
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<Body>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.mount(prefix.trim_end_matches('/'), true, service)
+    }
+
+    fn mount<S>(mut self, path: &'static str, prefix: bool, service: S) -> Self
+    where
+        S: tower::Service<Request<RequestBody>, Response = Response<Body>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.mounts.push(Mount {
+            path,
+            prefix,
+            service: BoxCloneSyncService::new(service),
+        });
+        self
+    }
+
+    /// Builds the router.
+    pub fn build(self) -> Router {
+        Router {
+            inner: Arc::new(Inner {
+                octane: self.octane,
+                cors: self.cors,
+                body_limit: self.body_limit,
+                default_timeout: self.default_timeout,
+                services_json: services_json(),
+                mounts: self.mounts,
+            }),
+        }
+    }
+}
+
+impl<B> tower::Service<Request<B>> for Router
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(inner.handle(request).await) })
+    }
+}
+
+impl Inner {
+    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let origin = request.headers().get(header::ORIGIN).cloned();
+        let call_id = request.headers().get(CALL_ID).cloned();
+
+        let outcome = AssertUnwindSafe(self.dispatch(request))
+            .catch_unwind()
+            .await;
+        let mut response = match outcome {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => error_response(&err),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_owned());
+                tracing::error!(%method, %path, %message, "request handler panicked");
+                error_response(&ProxyError::Internal(message))
+            }
+        };
+
+        let headers = response.headers_mut();
+        self.cors.apply(origin.as_ref(), headers);
+        if let Some(call_id) = call_id {
+            headers.insert(CALL_ID, call_id);
+        }
+        tracing::info!(
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "call"
+        );
+        response
+    }
+
+    async fn dispatch<B>(&self, request: Request<B>) -> Result<Response<Body>, ProxyError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let method = request.method();
+        if method == Method::OPTIONS {
+            return Ok(status_only(StatusCode::NO_CONTENT));
+        }
+        let path = request.uri().path();
+        if let Some(mount) = self.mounts.iter().find(|m| m.matches(path)) {
+            let request = request.map(|body| {
+                body.map_frame(|frame| {
+                    frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
+                })
+                .map_err(Into::into)
+                .boxed_unsync()
+            });
+            return Ok(call_mounted(mount.service.clone(), request).await);
+        }
+        match path {
+            "/health" => {
+                only_get(method, path)?;
+                Ok(self.health().await)
+            }
+            "/services" => {
+                only_get(method, path)?;
+                Ok(json_response(StatusCode::OK, self.services_json.clone()))
+            }
+            _ => {
+                let route = resolve(path)?;
+                if method != Method::POST {
+                    return Err(ProxyError::MethodNotAllowed {
+                        method: method.clone(),
+                        path: path.to_owned(),
+                        allow: "POST, OPTIONS",
+                    });
+                }
+                self.call(route, request).await
+            }
+        }
+    }
+
+    async fn health(&self) -> Response<Body> {
+        #[derive(serde::Serialize)]
+        struct Health<'a> {
+            status: &'a str,
+            connected: bool,
+            octane: &'a str,
+        }
+        let health = Health {
+            status: "ok",
+            connected: self.octane.probe(HEALTH_PROBE_TIMEOUT).await,
+            octane: self.octane.address(),
+        };
+        let body = serde_json::to_vec(&health).expect("a struct of plain fields serializes");
+        json_response(StatusCode::OK, Bytes::from(body))
+    }
+
+    async fn call<B>(
+        &self,
+        route: &'static Route,
+        request: Request<B>,
+    ) -> Result<Response<Body>, ProxyError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let requested_timeout = deadline::requested(request.headers())?;
+        let timeout = requested_timeout.unwrap_or(self.default_timeout);
+        let service = service_segment(request.uri().path()).to_owned();
+        let body = self.read_body(request).await?;
+        let octane = &self.octane;
+        let call_failed = |status| ProxyError::from_call(route, status, timeout, octane.address());
+
+        match route.kind {
+            RouteKind::Unary => {
+                let message = decode(route, &service, &body)?;
+                let reply = octane
+                    .unary(route.path, message, timeout)
+                    .await
+                    .map_err(call_failed)?;
+                envelope(route, reply)
+            }
+            RouteKind::ClientStreaming => {
+                let items: Vec<&RawValue> =
+                    serde_json::from_slice(&body).map_err(|_| ProxyError::ExpectedArray {
+                        service: service.clone(),
+                        method: route.method.to_owned(),
+                        request_type: route.request_type,
+                    })?;
+                let messages = items
+                    .iter()
+                    .map(|item| decode(route, &service, item.get().as_bytes()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let reply = octane
+                    .client_streaming(route.path, messages, timeout)
+                    .await
+                    .map_err(call_failed)?;
+                envelope(route, reply)
+            }
+            RouteKind::ServerStreaming => {
+                let message = decode(route, &service, &body)?;
+                // A stream lives as long as the client listens, unless it asked for a deadline.
+                let stream = octane
+                    .server_streaming(route.path, message)
+                    .await
+                    .map_err(call_failed)?;
+                let stream = match requested_timeout {
+                    Some(limit) => tokio_stream_timeout(stream, limit).boxed(),
+                    None => stream.boxed(),
+                };
+                Ok(sse_response(route, stream))
+            }
+            RouteKind::BidiStreaming => Err(ProxyError::Unsupported {
+                service: route.service,
+                method: route.method,
+            }),
+        }
+    }
+
+    async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, ProxyError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let limit = self.body_limit;
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(ProxyError::PayloadTooLarge { limit });
+        }
+        match Limited::new(request.into_body(), limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(err) if err.is::<LengthLimitError>() => Err(ProxyError::PayloadTooLarge { limit }),
+            Err(err) => Err(ProxyError::BodyRead(err.to_string())),
+        }
+    }
+}
+
+/// Calls a mounted service; a plain function so the future's type is spelled out once.
+fn call_mounted(
+    service: MountedService,
+    request: Request<RequestBody>,
+) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
+    Box::pin(
+        service
+            .oneshot(request)
+            .map(|result| result.unwrap_or_else(|never| match never {})),
+    )
+}
+
+/// Resolves `/{Service}/{method}`; anything else is a 404 that says what exists.
+fn resolve(path: &str) -> Result<&'static Route, ProxyError> {
+    let not_found = || ProxyError::NotFound {
+        path: path.to_owned(),
+    };
+    let (service, method) = path
+        .strip_prefix('/')
+        .and_then(|p| p.split_once('/'))
+        .ok_or_else(not_found)?;
+    if service.is_empty() || method.is_empty() || method.contains('/') {
+        return Err(not_found());
+    }
+    routes::lookup(service, method).map_err(|err| match err {
+        LookupError::UnknownService { suggestions } => ProxyError::UnknownService {
+            service: service.to_owned(),
+            suggestions,
+        },
+        LookupError::UnknownMethod {
+            service,
+            suggestions,
+        } => ProxyError::UnknownMethod {
+            service,
+            method: method.to_owned(),
+            suggestions,
+        },
+    })
+}
+
+fn service_segment(path: &str) -> &str {
+    path.trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+}
+
+fn only_get(method: &Method, path: &str) -> Result<(), ProxyError> {
+    if method == Method::GET || method == Method::HEAD {
+        Ok(())
+    } else {
+        Err(ProxyError::MethodNotAllowed {
+            method: method.clone(),
+            path: path.to_owned(),
+            allow: "GET, OPTIONS",
+        })
+    }
+}
+
+fn decode(route: &'static Route, service: &str, json: &[u8]) -> Result<Vec<u8>, ProxyError> {
+    route
+        .transcoder
+        .decode_request(json, route.object_ptr_alias)
+        .map_err(|error| {
+            if error.syntax {
+                ProxyError::MalformedJson {
+                    service: service.to_owned(),
+                    method: route.method.to_owned(),
+                    error,
+                }
+            } else {
+                ProxyError::InvalidRequest {
+                    service: service.to_owned(),
+                    method: route.method.to_owned(),
+                    request_type: route.request_type,
+                    error,
+                }
+            }
+        })
+}
+
+/// `{"success":true,"data":<response as proto3 JSON>}`, written in one buffer.
+fn envelope(route: &'static Route, reply: Bytes) -> Result<Response<Body>, ProxyError> {
+    const HEAD: &[u8] = br#"{"success":true,"data":"#;
+    let mut out = Vec::with_capacity(HEAD.len() + reply.len() * 2 + 1);
+    out.extend_from_slice(HEAD);
+    route
+        .transcoder
+        .encode_response(reply, &mut out)
+        .map_err(|err| bad_response(route, err))?;
+    out.push(b'}');
+    Ok(json_response(StatusCode::OK, Bytes::from(out)))
+}
+
+fn bad_response(route: &'static Route, err: crate::transcode::ResponseError) -> ProxyError {
+    ProxyError::BadResponse {
+        service: route.service,
+        method: route.method,
+        response_type: route.response_type,
+        message: err.to_string(),
+    }
+}
+
+/// Server-Sent Events: `data: <message JSON>` per message; `event: error` with the error body if
+/// the stream fails; `event: end` when Octane closes it.
+fn sse_response(
+    route: &'static Route,
+    stream: futures_util::stream::BoxStream<'static, Result<Bytes, tonic::Status>>,
+) -> Response<Body> {
+    let stream_error = move |status: tonic::Status| {
+        let err = ProxyError::Grpc {
+            service: route.service,
+            method: route.method,
+            status,
+        };
+        sse_event(Some("error"), &err.to_json())
+    };
+    let events = stream
+        .map(move |item| {
+            let event = match item {
+                Ok(message) => {
+                    let mut json = Vec::with_capacity(message.len() * 2);
+                    match route.transcoder.encode_response(message, &mut json) {
+                        Ok(()) => sse_event(None, &json),
+                        Err(err) => sse_event(Some("error"), &bad_response(route, err).to_json()),
+                    }
+                }
+                Err(status) => stream_error(status),
+            };
+            Ok::<_, Infallible>(event)
+        })
+        .chain(futures_util::stream::once(async {
+            Ok(sse_event(Some("end"), b"{}"))
+        }));
+    let mut response = Response::new(Body::from_stream(events));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+fn sse_event(event: Option<&str>, data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() + 24);
+    if let Some(event) = event {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(event.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Ends a stream with DEADLINE_EXCEEDED once `limit` has passed.
+fn tokio_stream_timeout(
+    stream: tonic::Streaming<Bytes>,
+    limit: Duration,
+) -> impl futures_util::Stream<Item = Result<Bytes, tonic::Status>> + Send {
+    let deadline = tokio::time::sleep(limit);
+    futures_util::stream::unfold(
+        (stream, Box::pin(deadline), false),
+        |(mut stream, mut deadline, done)| async move {
+            if done {
+                return None;
+            }
+            tokio::select! {
+                item = stream.next() => item.map(|item| (item, (stream, deadline, false))),
+                () = &mut deadline => Some((
+                    Err(tonic::Status::deadline_exceeded("the stream's deadline passed")),
+                    (stream, deadline, true),
+                )),
+            }
+        },
+    )
+}
+
+fn error_response(err: &ProxyError) -> Response<Body> {
+    let mut response = json_response(err.status(), Bytes::from(err.to_json()));
+    if let ProxyError::MethodNotAllowed { allow, .. } = err {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    response
+}
+
+fn status_only(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// The `/services` listing, built once.
+fn services_json() -> Bytes {
+    #[derive(serde::Serialize)]
+    struct Entry {
+        service: &'static str,
+        method: &'static str,
+        path: String,
+        grpc_service: String,
+        grpc_path: &'static str,
+        request_type: &'static str,
+        response_type: &'static str,
+        streaming: RouteKind,
+        aliases: &'static [&'static str],
+    }
+    let routes: Vec<Entry> = routes::services()
+        .flat_map(|(service, routes)| {
+            routes.iter().map(move |r| Entry {
+                service: service.short,
+                method: r.method,
+                path: format!("/{}/{}", service.short, r.method),
+                grpc_service: format!("{}.{}", service.package, service.name),
+                grpc_path: r.path,
+                request_type: r.request_type,
+                response_type: r.response_type,
+                streaming: r.kind,
+                aliases: r.aliases,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "success": true,
+        "data": { "count": routes.len(), "routes": routes },
+    });
+    Bytes::from(body.to_string())
+}

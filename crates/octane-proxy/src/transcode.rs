@@ -1,0 +1,198 @@
+//! The JSON mapping: proto3 JSON request bodies to protobuf bytes, protobuf bytes to JSON.
+//!
+//! Each route carries a [`Transcoder`] made for its request and response types when the route
+//! table is compiled. Everything after it (the gRPC call, errors, envelopes) handles bytes only,
+//! so the per-RPC generic code is exactly the (de)serialization of its two messages.
+
+use bytes::Bytes;
+use prost::Message;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The JSON key web clients use for a call's target object.
+pub(crate) const OBJECT_PTR: &str = "objectPtr";
+
+/// JSON body and `objectPtr` alias target in, protobuf encoding out.
+type DecodeFn = fn(&[u8], Option<&'static str>) -> Result<Vec<u8>, JsonError>;
+/// Protobuf encoding in, JSON appended to the buffer.
+type EncodeFn = fn(Bytes, &mut Vec<u8>) -> Result<(), ResponseError>;
+
+/// Converts one route's messages between proto3 JSON and protobuf.
+#[derive(Clone, Copy)]
+pub(crate) struct Transcoder {
+    decode: DecodeFn,
+    encode: EncodeFn,
+}
+
+impl Transcoder {
+    /// The transcoder for requests of type `Req` and responses of type `Resp`.
+    pub(crate) const fn new<Req, Resp>() -> Self
+    where
+        Req: Message + Default + DeserializeOwned,
+        Resp: Message + Default + Serialize,
+    {
+        Self {
+            decode: decode::<Req>,
+            encode: encode::<Resp>,
+        }
+    }
+
+    /// Decodes a JSON request body into the protobuf encoding of the request message.
+    ///
+    /// An empty body is the default request. `object_ptr_alias` names the field the key
+    /// `objectPtr` stands for in this request, if any.
+    pub(crate) fn decode_request(
+        &self,
+        json: &[u8],
+        object_ptr_alias: Option<&'static str>,
+    ) -> Result<Vec<u8>, JsonError> {
+        (self.decode)(json, object_ptr_alias)
+    }
+
+    /// Appends the JSON form of a protobuf-encoded response message to `out`.
+    pub(crate) fn encode_response(
+        &self,
+        protobuf: Bytes,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ResponseError> {
+        (self.encode)(protobuf, out)
+    }
+}
+
+/// Why a response from Octane could not become JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseError {
+    /// The bytes are not a valid encoding of the response message.
+    #[error("invalid protobuf: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    /// The message could not be written as JSON.
+    #[error("JSON encoding failed: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Why a JSON request could not become a request message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Where in the body: a dotted field path (`objectPtr.handle`), or empty for the top level.
+    pub path: String,
+    /// What went wrong, as serde_json and the message's deserializer say it.
+    pub message: String,
+    /// Whether the body is not JSON at all (as opposed to JSON of the wrong shape).
+    pub syntax: bool,
+}
+
+impl JsonError {
+    fn from_serde(err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        // pbjson reads numbers through an untagged enum whose own error names no type.
+        let message = inner.to_string().replace(
+            "data did not match any variant of untagged enum Content",
+            "expected a number, or a string holding one",
+        );
+        Self {
+            path: if path == "." { String::new() } else { path },
+            syntax: !matches!(inner.classify(), serde_json::error::Category::Data),
+            message,
+        }
+    }
+
+    fn top_level(message: String) -> Self {
+        Self {
+            path: String::new(),
+            message,
+            syntax: false,
+        }
+    }
+}
+
+fn decode<Req>(json: &[u8], object_ptr_alias: Option<&'static str>) -> Result<Vec<u8>, JsonError>
+where
+    Req: Message + Default + DeserializeOwned,
+{
+    if json.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Req::default().encode_to_vec());
+    }
+    let request: Req = match object_ptr_alias {
+        Some(field) => {
+            let value = with_object_ptr_renamed(json, field)?;
+            serde_path_to_error::deserialize(value).map_err(JsonError::from_serde)?
+        }
+        None => {
+            let mut de = serde_json::Deserializer::from_slice(json);
+            let request =
+                serde_path_to_error::deserialize(&mut de).map_err(JsonError::from_serde)?;
+            // Trailing garbage after the object is an error, not ignored.
+            de.end().map_err(|err| JsonError {
+                path: String::new(),
+                message: err.to_string(),
+                syntax: true,
+            })?;
+            request
+        }
+    };
+    Ok(request.encode_to_vec())
+}
+
+/// Parses `json` and renames a top-level `objectPtr` key to `field`.
+///
+/// Only requests whose target `ObjectRef` is not called `objectPtr` take this path; which field
+/// that is was decided by the generator.
+fn with_object_ptr_renamed(json: &[u8], field: &'static str) -> Result<Value, JsonError> {
+    let mut value: Value = serde_json::from_slice(json).map_err(|err| JsonError {
+        path: String::new(),
+        syntax: !matches!(err.classify(), serde_json::error::Category::Data),
+        message: err.to_string(),
+    })?;
+    if let Value::Object(map) = &mut value
+        && let Some(target) = map.remove(OBJECT_PTR)
+    {
+        let camel = lower_camel(field);
+        if map.contains_key(field) || map.contains_key(&camel) {
+            return Err(JsonError::top_level(format!(
+                "both `{OBJECT_PTR}` and `{field}` are set; `{OBJECT_PTR}` is another name for `{field}` in this request"
+            )));
+        }
+        map.insert(field.to_owned(), target);
+    }
+    Ok(value)
+}
+
+/// The proto3 JSON name of a field (`item_ref` -> `itemRef`).
+fn lower_camel(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn encode<Resp>(protobuf: Bytes, out: &mut Vec<u8>) -> Result<(), ResponseError>
+where
+    Resp: Message + Default + Serialize,
+{
+    let response = Resp::decode(protobuf)?;
+    serde_json::to_writer(out, &response)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_camel_matches_protoc_json_names() {
+        assert_eq!(lower_camel("item_ref"), "itemRef");
+        assert_eq!(lower_camel("nodePinInfoRef"), "nodePinInfoRef");
+        assert_eq!(lower_camel("attribute_id"), "attributeId");
+    }
+}

@@ -1,0 +1,304 @@
+//! A stand-in for Octane in tests: a real tonic gRPC server of every service in `proto/`, on a
+//! free loopback port, that records each request it receives and answers with what the test set.
+//!
+//! Test code only: nothing in the product depends on this crate.
+//!
+//! ```no_run
+//! # async fn t() {
+//! use octane_api::octaneapi::api_item::{NameRequest, NameResponse};
+//! use octane_test_peer::TestPeer;
+//!
+//! let peer = TestPeer::start().expect("bind loopback");
+//! peer.reply("/octaneapi.ApiItemService/name", &NameResponse { result: "Cube".into() });
+//! // ... call the proxy pointed at peer.addr() ...
+//! let received: Vec<NameRequest> = peer.received_as("/octaneapi.ApiItemService/name");
+//! peer.stop();
+//! # }
+//! ```
+//!
+//! Each peer runs on a runtime of its own, so [`TestPeer::stop`] closes every connection at once,
+//! the way a killed Octane would; [`TestPeer::start_on`] restarts it on the same port.
+
+mod services;
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use prost::Message;
+use tokio::sync::mpsc;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+/// Largest message either way: room for a 1920x1080 HDR float frame.
+const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
+
+/// The stream type of server-streaming RPCs.
+pub type ReplyStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// A running test peer.
+pub struct TestPeer {
+    addr: SocketAddr,
+    service: PeerService,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// What one RPC answers.
+#[derive(Clone, Debug)]
+enum Reply {
+    Message(Bytes),
+    Status(Code, String),
+}
+
+#[derive(Default)]
+struct Script {
+    replies: HashMap<String, Reply>,
+    delays: HashMap<String, Duration>,
+    received: Vec<(String, Bytes)>,
+    streams: HashMap<String, Vec<mpsc::UnboundedSender<Result<Bytes, Status>>>>,
+}
+
+/// The server side shared by every generated service impl.
+#[derive(Clone, Default)]
+pub struct PeerService {
+    script: Arc<Mutex<Script>>,
+}
+
+impl TestPeer {
+    /// Starts a peer on a free loopback port.
+    pub fn start() -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts a peer on `addr`, e.g. the port of a peer stopped before.
+    pub fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::serve(addr, PeerService::default())
+    }
+
+    /// Starts a new server on the same port with the same script and records, as an Octane
+    /// restarted with the same scene would.
+    pub fn restart(mut self) -> std::io::Result<Self> {
+        let addr = self.addr;
+        let service = self.service.clone();
+        self.shutdown();
+        Self::serve(addr, service)
+    }
+
+    fn serve(addr: SocketAddr, service: PeerService) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("octane-test-peer")
+            .enable_all()
+            .build()?;
+        let routes = services::routes(&service, MAX_MESSAGE_SIZE);
+        runtime.spawn(async move {
+            let listener =
+                tokio::net::TcpListener::from_std(listener).expect("listener on this runtime");
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let served = tonic::transport::Server::builder()
+                .add_routes(routes)
+                .serve_with_incoming(incoming)
+                .await;
+            if let Err(err) = served {
+                eprintln!("test peer stopped: {err}");
+            }
+        });
+        Ok(Self {
+            addr,
+            service,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// The address the peer listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the peer: the port closes and every open connection and stream is cut.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.service.script().streams.clear();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// From now on, `path` (`/package.Service/method`) answers `message`.
+    pub fn reply<M: Message>(&self, path: &str, message: &M) {
+        self.service.script().replies.insert(
+            path.to_owned(),
+            Reply::Message(message.encode_to_vec().into()),
+        );
+    }
+
+    /// From now on, `path` answers this gRPC status.
+    pub fn reply_status(&self, path: &str, code: Code, message: &str) {
+        self.service
+            .script()
+            .replies
+            .insert(path.to_owned(), Reply::Status(code, message.to_owned()));
+    }
+
+    /// From now on, `path` waits this long before it answers.
+    pub fn delay(&self, path: &str, delay: Duration) {
+        self.service.script().delays.insert(path.to_owned(), delay);
+    }
+
+    /// The encoded requests `path` received, oldest first (each message of a client stream is
+    /// one entry).
+    pub fn received(&self, path: &str) -> Vec<Bytes> {
+        self.service
+            .script()
+            .received
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, bytes)| bytes.clone())
+            .collect()
+    }
+
+    /// The requests `path` received, decoded as `M`.
+    pub fn received_as<M: Message + Default>(&self, path: &str) -> Vec<M> {
+        self.received(path)
+            .into_iter()
+            .map(|bytes| M::decode(bytes).expect("the peer re-decodes what it received"))
+            .collect()
+    }
+
+    /// How many requests the peer received on any path.
+    pub fn call_count(&self) -> usize {
+        self.service.script().received.len()
+    }
+
+    /// How many server streams of `path` are open.
+    pub fn open_streams(&self, path: &str) -> usize {
+        let mut script = self.service.script();
+        let senders = script.streams.entry(path.to_owned()).or_default();
+        senders.retain(|s| !s.is_closed());
+        senders.len()
+    }
+
+    /// Sends `message` on every open server stream of `path`; answers how many got it.
+    pub fn emit<M: Message>(&self, path: &str, message: &M) -> usize {
+        let bytes = Bytes::from(message.encode_to_vec());
+        let mut script = self.service.script();
+        let senders = script.streams.entry(path.to_owned()).or_default();
+        senders.retain(|s| s.send(Ok(bytes.clone())).is_ok());
+        senders.len()
+    }
+
+    /// Ends every open server stream of `path`, with `status` or cleanly.
+    pub fn end_streams(&self, path: &str, status: Option<Status>) {
+        let senders = self
+            .service
+            .script()
+            .streams
+            .remove(path)
+            .unwrap_or_default();
+        if let Some(status) = status {
+            for sender in senders {
+                let _ = sender.send(Err(status.clone()));
+            }
+        }
+    }
+}
+
+impl Drop for TestPeer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl PeerService {
+    fn script(&self) -> MutexGuard<'_, Script> {
+        self.script
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn record(&self, path: &str, message: Bytes) {
+        self.script().received.push((path.to_owned(), message));
+    }
+
+    /// What `path` answers, and after how long.
+    fn scripted(&self, path: &str) -> (Option<Reply>, Option<Duration>) {
+        let script = self.script();
+        (
+            script.replies.get(path).cloned(),
+            script.delays.get(path).copied(),
+        )
+    }
+
+    async fn answer<Resp: Message + Default>(
+        reply: Option<Reply>,
+        delay: Option<Duration>,
+    ) -> Result<Response<Resp>, Status> {
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        match reply {
+            None => Ok(Response::new(Resp::default())),
+            Some(Reply::Message(bytes)) => Resp::decode(bytes)
+                .map(Response::new)
+                .map_err(|err| Status::internal(format!("scripted reply does not decode: {err}"))),
+            Some(Reply::Status(code, message)) => Err(Status::new(code, message)),
+        }
+    }
+
+    pub(crate) async fn unary<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: Request<Req>,
+    ) -> Result<Response<Resp>, Status> {
+        self.record(path, request.into_inner().encode_to_vec().into());
+        let (reply, delay) = self.scripted(path);
+        Self::answer(reply, delay).await
+    }
+
+    pub(crate) async fn client_streaming<Req: Message + Default, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: Request<Streaming<Req>>,
+    ) -> Result<Response<Resp>, Status> {
+        let mut stream = request.into_inner();
+        while let Some(message) = stream.next().await {
+            self.record(path, message?.encode_to_vec().into());
+        }
+        let (reply, delay) = self.scripted(path);
+        Self::answer(reply, delay).await
+    }
+
+    pub(crate) async fn server_streaming<Req: Message, Resp: Message + Default + 'static>(
+        &self,
+        path: &str,
+        request: Request<Req>,
+    ) -> Result<Response<ReplyStream<Resp>>, Status> {
+        self.record(path, request.into_inner().encode_to_vec().into());
+        if let (Some(Reply::Status(code, message)), _) = self.scripted(path) {
+            return Err(Status::new(code, message));
+        }
+        let (sender, receiver) = mpsc::unbounded_channel();
+        self.script()
+            .streams
+            .entry(path.to_owned())
+            .or_default()
+            .push(sender);
+        let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(receiver).map(|item| {
+            item.and_then(|bytes| {
+                Resp::decode(bytes).map_err(|err| {
+                    Status::internal(format!("emitted message does not decode: {err}"))
+                })
+            })
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
