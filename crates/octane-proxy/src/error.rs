@@ -196,7 +196,7 @@ impl ProxyError {
         timeout: Duration,
         address: &str,
     ) -> Self {
-        if status.code() == Code::DeadlineExceeded || octane::is_timeout(&status) {
+        if octane::is_timeout(&status) {
             Self::DeadlineExceeded {
                 service: route.service,
                 method: route.method,

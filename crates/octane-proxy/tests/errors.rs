@@ -1,0 +1,303 @@
+//! Every failure answers one HTTP status with a clear message, and nothing undecodable reaches
+//! Octane.
+
+mod support;
+
+use std::time::Duration;
+
+use http::Method;
+use octane_api::octaneapi;
+use octane_test_peer::TestPeer;
+use pretty_assertions::assert_eq;
+use support::{call, peer_and_proxy, post, proxy_with};
+use tonic::Code;
+
+#[tokio::test]
+async fn malformed_json_is_400_and_never_sent() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for body in [
+        r#"{"objectPtr":"#,
+        "{'a':1}",
+        r#"{"objectPtr":{}} trailing"#,
+        "nul",
+    ] {
+        let reply = post(proxy.addr, "/ApiItem/name", body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        assert_eq!(reply.json()["code"], "MALFORMED_JSON", "{body}");
+        assert_eq!(reply.json()["success"], false);
+    }
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
+async fn wrong_shapes_name_the_field_and_what_was_expected() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let cases = [
+        (
+            r#"{"objectPtr":{"handle":true}}"#,
+            "objectPtr.handle",
+            "expected a number",
+        ),
+        (
+            r#"{"objectPtr":{"handle":"12x"}}"#,
+            "objectPtr.handle",
+            "invalid digit",
+        ),
+        (r#"{"objectPtr":[]}"#, "objectPtr", "expected struct"),
+        (
+            r#"{"objectPtr":{"type":"NoSuchType"}}"#,
+            "objectPtr.type",
+            "unknown variant `NoSuchType`",
+        ),
+        (
+            r#"{"objectPtr":{"type":9999}}"#,
+            "objectPtr.type",
+            "invalid value",
+        ),
+        (r#"[1,2]"#, "", "expected struct"),
+        (r#""text""#, "", "expected struct"),
+    ];
+    for (body, field, expected) in cases {
+        let reply = post(proxy.addr, "/ApiItem/name", body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        let json = reply.json();
+        assert_eq!(json["code"], "INVALID_ARGUMENT", "{body}");
+        let error = reply.error();
+        assert!(error.contains(expected), "{body}: {error}");
+        assert!(
+            error.starts_with("invalid request for ApiItem/name (octaneapi.ApiItem.nameRequest)"),
+            "{error}"
+        );
+        if field.is_empty() {
+            assert!(json.get("field").is_none(), "{body}");
+        } else {
+            assert_eq!(json["field"], field, "{body}");
+        }
+    }
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
+async fn unknown_fields_list_the_valid_names() {
+    let (peer, proxy) = peer_and_proxy().await;
+    // The old proxy dropped such keys and sent a default request: a call meant for one object
+    // could act on another.
+    let reply = post(
+        proxy.addr,
+        "/ApiItem/getValueByAttrID",
+        r#"{"item_ref":{"handle":"5"},"attrId":185}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["field"], "attrId");
+    let error = reply.error();
+    assert!(error.contains("unknown field `attrId`"), "{error}");
+    assert!(
+        error.contains("`attribute_id`") && error.contains("`item_ref`"),
+        "{error}"
+    );
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
+async fn unknown_service_and_method_are_404_with_suggestions() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    let reply = post(proxy.addr, "/ApiItm/name", "").await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json()["code"], "UNKNOWN_SERVICE");
+    assert_eq!(
+        reply.error(),
+        r#"unknown service "ApiItm"; did you mean "ApiItem"?"#
+    );
+
+    let reply = post(proxy.addr, "/ApiItem/getValueByAtrID", "").await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json()["code"], "UNKNOWN_METHOD");
+    assert_eq!(
+        reply.error(),
+        r#"ApiItemService has no method "getValueByAtrID"; did you mean one of "getValueByAttrID", "setValueByAttrID"?"#
+    );
+
+    for path in [
+        "/",
+        "/ApiItem",
+        "/ApiItem/name/extra",
+        "//name",
+        "/nothing/here/at/all",
+    ] {
+        let reply = post(proxy.addr, path, "").await;
+        assert_eq!(reply.status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn other_http_methods_are_405_with_allow() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for method in [Method::GET, Method::PUT, Method::DELETE, Method::PATCH] {
+        let reply = call(proxy.addr, method.clone(), "/ApiItem/name", &[], "").await;
+        assert_eq!(reply.status, 405, "{method}");
+        assert_eq!(reply.headers["allow"], "POST, OPTIONS");
+        assert_eq!(reply.json()["code"], "METHOD_NOT_ALLOWED");
+    }
+    let reply = call(proxy.addr, Method::POST, "/health", &[], "").await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.headers["allow"], "GET, OPTIONS");
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let peer = TestPeer::start().expect("peer");
+    let proxy = proxy_with(peer.addr(), |b| b.body_limit(1024)).await;
+    let big = format!(r#"{{"path":"{}"}}"#, "x".repeat(2000));
+    let reply = post(proxy.addr, "/ApiProjectManager/saveProjectAs", &big).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["code"], "PAYLOAD_TOO_LARGE");
+    let fits = format!(r#"{{"path":"{}"}}"#, "x".repeat(900));
+    assert_eq!(
+        post(proxy.addr, "/ApiProjectManager/saveProjectAs", &fits)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(peer.call_count(), 1);
+}
+
+#[tokio::test]
+async fn octane_statuses_map_by_the_gateway_table_with_the_message_passed_through() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.ApiItemService/name";
+    let cases = [
+        (Code::InvalidArgument, 400, "INVALID_ARGUMENT"),
+        (Code::FailedPrecondition, 400, "FAILED_PRECONDITION"),
+        (Code::OutOfRange, 400, "OUT_OF_RANGE"),
+        (Code::Unauthenticated, 401, "UNAUTHENTICATED"),
+        (Code::PermissionDenied, 403, "PERMISSION_DENIED"),
+        (Code::NotFound, 404, "NOT_FOUND"),
+        (Code::AlreadyExists, 409, "ALREADY_EXISTS"),
+        (Code::Aborted, 409, "ABORTED"),
+        (Code::ResourceExhausted, 429, "RESOURCE_EXHAUSTED"),
+        (Code::Cancelled, 499, "CANCELLED"),
+        (Code::Unimplemented, 501, "UNIMPLEMENTED"),
+        (Code::Unavailable, 503, "UNAVAILABLE"),
+        (Code::DeadlineExceeded, 504, "DEADLINE_EXCEEDED"),
+        (Code::Unknown, 500, "UNKNOWN"),
+        (Code::Internal, 500, "INTERNAL"),
+        (Code::DataLoss, 500, "DATA_LOSS"),
+    ];
+    for (code, status, name) in cases {
+        peer.reply_status(path, code, "item 1000002 is gone");
+        let reply = post(proxy.addr, "/ApiItem/name", "").await;
+        assert_eq!(reply.status, status, "{code:?}");
+        assert_eq!(reply.json()["code"], name, "{code:?}");
+        assert_eq!(
+            reply.error(),
+            format!("Octane answered ApiItemService/name with {name}: item 1000002 is gone")
+        );
+    }
+}
+
+#[tokio::test]
+async fn unreachable_octane_is_503_fast_and_calls_recover_when_it_starts() {
+    // A port that was free a moment ago: nothing listens there yet.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("addr")
+    };
+    let proxy = proxy_with(port, |b| b).await;
+    let started = std::time::Instant::now();
+    let reply = post(proxy.addr, "/ApiItem/name", "").await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.json()["code"], "UNAVAILABLE");
+    assert_eq!(
+        reply.error(),
+        format!("Octane LiveLink not reachable at {port}")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no long hang: {:?}",
+        started.elapsed()
+    );
+
+    let peer = TestPeer::start_on(port).expect("peer on the same port");
+    peer.reply(
+        "/octaneapi.ApiItemService/name",
+        &octaneapi::api_item::NameResponse {
+            result: "up".into(),
+        },
+    );
+    support::eventually_async("the proxy to reach the started peer", || async {
+        post(proxy.addr, "/ApiItem/name", "").await.status == 200
+    })
+    .await;
+    assert_eq!(
+        post(proxy.addr, "/ApiItem/name", "").await.text(),
+        r#"{"success":true,"data":{"result":"up"}}"#
+    );
+}
+
+#[tokio::test]
+async fn an_expired_deadline_is_504_and_other_calls_go_on() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.delay("/octaneapi.ApiItemService/name", Duration::from_secs(5));
+    let slow = tokio::spawn({
+        let addr = proxy.addr;
+        async move {
+            call(
+                addr,
+                Method::POST,
+                "/ApiItem/name",
+                &[("x-timeout-ms", "300")],
+                "",
+            )
+            .await
+        }
+    });
+    // While that call waits, another route answers.
+    assert_eq!(post(proxy.addr, "/ApiItem/isGraph", "").await.status, 200);
+    let reply = slow.await.expect("task");
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.json()["code"], "DEADLINE_EXCEEDED");
+    assert_eq!(
+        reply.error(),
+        "Octane did not answer ApiItemService/name within 300ms"
+    );
+
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/ApiItem/name",
+        &[("grpc-timeout", "200m")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 504);
+
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/ApiItem/name",
+        &[("grpc-timeout", "soon")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["code"], "BAD_HEADER");
+}
+
+#[tokio::test]
+async fn errors_carry_cors_and_call_id() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/Nope/nope",
+        &[("x-call-id", "abc-42")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(reply.headers["x-call-id"], "abc-42");
+    assert_eq!(reply.headers["content-type"], "application/json");
+}

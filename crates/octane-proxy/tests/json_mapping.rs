@@ -1,0 +1,291 @@
+//! JSON in -> the exact protobuf the peer received; the peer's reply -> the exact JSON out.
+
+mod support;
+
+use bytes::Bytes;
+use octane_api::livelinkapi;
+use octane_api::octaneapi::{self, ObjectRef};
+use pretty_assertions::assert_eq;
+use support::{peer_and_proxy, post};
+
+const NAME: &str = "/octaneapi.ApiItemService/name";
+
+fn object(handle: u64, object_type: i32) -> Option<ObjectRef> {
+    Some(ObjectRef {
+        handle,
+        r#type: object_type,
+    })
+}
+
+#[tokio::test]
+async fn handle_as_string_and_as_number_are_the_same_request() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for body in [
+        r#"{"objectPtr":{"handle":"1000002","type":16}}"#,
+        r#"{"objectPtr":{"handle":1000002,"type":16}}"#,
+        r#"{"objectPtr":{"handle":"1000002","type":"ApiItem"}}"#,
+    ] {
+        let reply = post(proxy.addr, "/ApiItem/name", body).await;
+        assert_eq!(reply.status, 200, "{body}: {}", reply.text());
+    }
+    let expected = octaneapi::api_item::NameRequest {
+        object_ptr: object(1_000_002, 16),
+    };
+    assert_eq!(
+        peer.received_as::<octaneapi::api_item::NameRequest>(NAME),
+        vec![expected; 3]
+    );
+}
+
+#[tokio::test]
+async fn handles_above_2_pow_53_keep_every_bit() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let handle = u64::MAX - 1;
+    peer.reply(
+        "/octaneapi.ApiProjectManagerService/rootNodeGraph",
+        &octaneapi::api_project_manager::RootNodeGraphResponse {
+            result: object(handle, 18),
+        },
+    );
+    let reply = post(proxy.addr, "/ApiProjectManager/rootNodeGraph", "{}").await;
+    assert_eq!(
+        reply.text(),
+        r#"{"success":true,"data":{"result":{"handle":"18446744073709551614","type":"ApiRootNodeGraph"}}}"#
+    );
+
+    let body = format!(r#"{{"objectPtr":{{"handle":"{handle}","type":16}}}}"#);
+    post(proxy.addr, "/ApiItem/name", &body).await;
+    assert_eq!(
+        peer.received_as::<octaneapi::api_item::NameRequest>(NAME)[0].object_ptr,
+        object(handle, 16)
+    );
+}
+
+#[tokio::test]
+async fn enums_as_name_and_as_number() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.ApiRenderEngineService/setRenderPriority";
+    for body in [r#"{"priority":"PRIORITY_HIGH"}"#, r#"{"priority":2}"#] {
+        let reply = post(proxy.addr, "/ApiRenderEngine/setRenderPriority", body).await;
+        assert_eq!(reply.text(), r#"{"success":true,"data":{}}"#, "{body}");
+    }
+    let received = peer.received_as::<octaneapi::api_render_engine::SetRenderPriorityRequest>(path);
+    assert_eq!(
+        received.iter().map(|r| r.priority).collect::<Vec<_>>(),
+        vec![2, 2]
+    );
+}
+
+#[tokio::test]
+async fn object_ptr_stands_for_the_target_field_of_requests_that_name_it_otherwise() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let body = r#"{"objectPtr":{"handle":"1000077","type":16},"attribute_id":"A_VALUE","expected_type":"ATTR_ID_FLOAT"}"#;
+    let reply = post(proxy.addr, "/ApiItem/getValueByAttrID", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let camel = r#"{"itemRef":{"handle":"1000077","type":16},"attributeId":185,"expectedType":9}"#;
+    post(proxy.addr, "/ApiItem/getValueByAttrID", camel).await;
+
+    let expected = octaneapi::api_item::GetValueByIdRequest {
+        item_ref: object(1_000_077, 16),
+        attribute_id: 185,
+        expected_type: 9,
+    };
+    assert_eq!(
+        peer.received_as::<octaneapi::api_item::GetValueByIdRequest>(
+            "/octaneapi.ApiItemService/getValueByAttrID"
+        ),
+        vec![expected, expected]
+    );
+
+    let pin_info = r#"{"objectPtr":{"handle":"55","type":44}}"#;
+    post(proxy.addr, "/ApiNodePinInfoEx/getApiNodePinInfo", pin_info).await;
+    let received = peer.received_as::<octaneapi::api_node_pin_info_ex::GetNodePinInfoRequest>(
+        "/octaneapi.ApiNodePinInfoExService/getApiNodePinInfo",
+    );
+    assert_eq!(received[0].node_pin_info_ref, object(55, 44));
+}
+
+#[tokio::test]
+async fn object_ptr_next_to_its_target_field_is_refused() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let body = r#"{"objectPtr":{"handle":"1"},"item_ref":{"handle":"2"}}"#;
+    let reply = post(proxy.addr, "/ApiItem/getValueByAttrID", body).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.error().contains("both `objectPtr` and `item_ref`"),
+        "{}",
+        reply.error()
+    );
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
+async fn nested_oneof_and_repeated_fields() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let body = r#"{"position":{"x":1.5,"y":-2,"z":0},"target":{"x":0,"y":0,"z":0},"fov":45}"#;
+    post(proxy.addr, "/LiveLink/SetCamera", body).await;
+    let camera =
+        &peer.received_as::<livelinkapi::CameraState>("/livelinkapi.LiveLinkService/SetCamera")[0];
+    use livelinkapi::camera_state::{FovSet, PosSet, TargetSet};
+    let zero = livelinkapi::Vec3 {
+        x: 0.0,
+        y: 0.0,
+        z: 0.0,
+    };
+    assert_eq!(
+        camera.pos_set,
+        Some(PosSet::Position(livelinkapi::Vec3 {
+            x: 1.5,
+            y: -2.0,
+            z: 0.0
+        }))
+    );
+    assert_eq!(camera.target_set, Some(TargetSet::Target(zero)));
+    assert_eq!(camera.up_set, None);
+    assert_eq!(camera.fov_set, Some(FovSet::Fov(45.0)));
+
+    let body = r#"{"objectPtr":{"handle":"9","type":"ApiNodeGraph"},"sourceItems":{"data":[{"handle":"1"},{"handle":"2","type":17}]},"sourceItemsCount":2}"#;
+    let reply = post(proxy.addr, "/ApiNodeGraph/copyFrom2", body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let copy = &peer.received_as::<octaneapi::api_node_graph::CopyFrom2Request>(
+        "/octaneapi.ApiNodeGraphService/copyFrom2",
+    )[0];
+    assert_eq!(
+        copy.source_items.as_ref().map(|a| a.data.clone()),
+        Some(vec![
+            ObjectRef {
+                handle: 1,
+                r#type: 0
+            },
+            ObjectRef {
+                handle: 2,
+                r#type: 17
+            }
+        ])
+    );
+    assert_eq!(copy.source_items_count, 2);
+}
+
+#[tokio::test]
+async fn empty_body_and_empty_object_are_the_default_request() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for body in ["", "{}", "  \n"] {
+        let reply = post(proxy.addr, "/ApiItem/name", body).await;
+        assert_eq!(reply.status, 200);
+    }
+    assert_eq!(peer.received(NAME), vec![Bytes::new(); 3]);
+}
+
+#[tokio::test]
+async fn replies_use_proto_names_string_int64_enum_names_and_omit_defaults() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.reply(
+        NAME,
+        &octaneapi::api_item::NameResponse {
+            result: "Teapot".into(),
+        },
+    );
+    assert_eq!(
+        post(proxy.addr, "/ApiItem/name", "").await.text(),
+        r#"{"success":true,"data":{"result":"Teapot"}}"#
+    );
+
+    // false and zero are defaults: omitted, as MessageToDict does.
+    peer.reply(
+        "/octaneapi.ApiItemService/isGraph",
+        &octaneapi::api_item::IsGraphResponse { result: false },
+    );
+    assert_eq!(
+        post(proxy.addr, "/ApiItem/isGraph", "").await.text(),
+        r#"{"success":true,"data":{}}"#
+    );
+
+    use octaneapi::api_item::get_value_response::Value;
+    peer.reply(
+        "/octaneapi.ApiItemService/getValueByAttrID",
+        &octaneapi::api_item::GetValueResponse {
+            value: Some(Value::LongValue(-9_007_199_254_740_993)),
+        },
+    );
+    assert_eq!(
+        post(proxy.addr, "/ApiItem/getValueByAttrID", "")
+            .await
+            .text(),
+        r#"{"success":true,"data":{"long_value":"-9007199254740993"}}"#
+    );
+
+    let mesh = livelinkapi::MeshData {
+        name: "cube".into(),
+        positions: vec![livelinkapi::Vec3 {
+            x: 1.0,
+            y: 0.0,
+            z: 0.25,
+        }],
+        verts_per_poly: vec![3, 4],
+        world_matrix: None,
+        ..Default::default()
+    };
+    peer.reply("/livelinkapi.LiveLinkService/GetMesh", &mesh);
+    assert_eq!(
+        post(proxy.addr, "/LiveLink/GetMesh", r#"{"objecthandle":3}"#)
+            .await
+            .text(),
+        r#"{"success":true,"data":{"name":"cube","positions":[{"x":1.0,"z":0.25}],"vertsPerPoly":[3,4]}}"#
+    );
+}
+
+#[tokio::test]
+async fn bytes_are_base64_both_ways() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.reply(
+        "/livelinkapi.LiveLinkService/GetFile",
+        &livelinkapi::FileResponse {
+            filedata: Bytes::from_static(b"\x00\xffOctane"),
+        },
+    );
+    let reply = post(
+        proxy.addr,
+        "/LiveLink/GetFile",
+        r#"{"filepath":"C:\\scenes\\a.orbx"}"#,
+    )
+    .await;
+    assert_eq!(
+        reply.text(),
+        r#"{"success":true,"data":{"filedata":"AP9PY3RhbmU="}}"#
+    );
+    assert_eq!(
+        peer.received_as::<livelinkapi::FileRequest>("/livelinkapi.LiveLinkService/GetFile")[0]
+            .filepath,
+        "C:\\scenes\\a.orbx"
+    );
+}
+
+#[tokio::test]
+async fn enum_values_the_protos_do_not_know_arrive_as_numbers() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.reply(
+        "/octaneapi.ApiProjectManagerService/rootNodeGraph",
+        &octaneapi::api_project_manager::RootNodeGraphResponse {
+            result: object(7, 4242),
+        },
+    );
+    let reply = post(proxy.addr, "/ApiProjectManager/rootNodeGraph", "").await;
+    assert_eq!(
+        reply.text(),
+        r#"{"success":true,"data":{"result":{"handle":"7","type":4242}}}"#
+    );
+}
+
+#[tokio::test]
+async fn service_names_resolve_in_every_accepted_form() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for path in [
+        "/ApiItem/name",
+        "/octaneapi.ApiItem/name",
+        "/ApiItemService/name",
+        "/octaneapi.ApiItemService/name",
+    ] {
+        assert_eq!(post(proxy.addr, path, "").await.status, 200, "{path}");
+    }
+    assert_eq!(peer.received(NAME).len(), 4);
+}

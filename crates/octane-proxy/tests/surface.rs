@@ -1,0 +1,293 @@
+//! The rest of the HTTP surface: `/health`, `/services`, CORS, and the streaming routes.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::Full;
+use octane_api::{google, livelinkapi, octaneapi};
+use octane_test_peer::TestPeer;
+use pretty_assertions::assert_eq;
+use support::{Events, call, eventually, get, peer_and_proxy, post, proxy_with, send};
+
+#[tokio::test]
+async fn health_reports_the_real_connection_state() {
+    let peer = TestPeer::start().expect("peer");
+    let port = peer.addr();
+    let proxy = proxy_with(port, |b| b).await;
+    assert_eq!(
+        get(proxy.addr, "/health").await.text(),
+        format!(r#"{{"status":"ok","connected":true,"octane":"{port}"}}"#)
+    );
+    peer.stop();
+    assert_eq!(
+        get(proxy.addr, "/health").await.text(),
+        format!(r#"{{"status":"ok","connected":false,"octane":"{port}"}}"#)
+    );
+    let _peer = TestPeer::start_on(port).expect("restart on the same port");
+    support::eventually_async("health to turn connected", || async {
+        get(proxy.addr, "/health").await.json()["connected"] == true
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn services_lists_every_rpc_of_proto() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    let reply = get(proxy.addr, "/services").await;
+    assert_eq!(reply.status, 200);
+    let json = reply.json();
+    let listed: BTreeSet<String> = json["data"]["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|r| r["grpc_path"].as_str().expect("grpc_path").to_owned())
+        .collect();
+    assert_eq!(listed, rpcs_in_proto_dir());
+    assert_eq!(json["data"]["count"], listed.len());
+
+    let name = json["data"]["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .find(|r| r["grpc_path"] == "/octaneapi.ApiItemService/name")
+        .expect("ApiItem/name listed")
+        .clone();
+    assert_eq!(
+        name,
+        serde_json::json!({
+            "service": "ApiItem",
+            "method": "name",
+            "path": "/ApiItem/name",
+            "grpc_service": "octaneapi.ApiItemService",
+            "grpc_path": "/octaneapi.ApiItemService/name",
+            "request_type": "octaneapi.ApiItem.nameRequest",
+            "response_type": "octaneapi.ApiItem.nameResponse",
+            "streaming": "unary",
+            "aliases": [],
+        })
+    );
+}
+
+/// The gRPC path of every `rpc` in `proto/`, read from the files themselves.
+fn rpcs_in_proto_dir() -> BTreeSet<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto");
+    let mut paths = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("proto dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "proto") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read proto")).into_owned();
+        let package = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("package "))
+            .map(|p| p.trim_end_matches(';').to_owned())
+            .expect("package");
+        let mut service = None;
+        for line in text.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("service ") {
+                service = rest.split_whitespace().next().map(str::to_owned);
+            } else if let Some(rest) = line.strip_prefix("rpc ") {
+                let method = rest.split('(').next().expect("rpc name").trim();
+                paths.insert(format!(
+                    "/{package}.{}/{method}",
+                    service.as_deref().expect("rpc inside a service")
+                ));
+            }
+        }
+    }
+    assert!(paths.len() >= 100, "found {} RPCs", paths.len());
+    paths
+}
+
+#[tokio::test]
+async fn preflight_and_cors_headers() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    let reply = call(
+        proxy.addr,
+        Method::OPTIONS,
+        "/ApiItem/name",
+        &[
+            ("origin", "http://localhost:5173"),
+            ("access-control-request-method", "POST"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        reply.headers["access-control-allow-methods"],
+        "GET, POST, OPTIONS, PUT, DELETE"
+    );
+    assert_eq!(
+        reply.headers["access-control-allow-headers"],
+        "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, X-Requested-With"
+    );
+    assert_eq!(reply.headers["access-control-max-age"], "86400");
+
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/ApiItem/name",
+        &[("x-call-id", "7")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(reply.headers["x-call-id"], "7");
+}
+
+#[tokio::test]
+async fn restricted_cors_echoes_only_listed_origins() {
+    let peer = TestPeer::start().expect("peer");
+    let cors = octane_proxy::Cors::origins(["http://studio.local:8080"]).expect("valid origin");
+    let proxy = proxy_with(peer.addr(), |b| b.cors(cors)).await;
+    let allowed = call(
+        proxy.addr,
+        Method::GET,
+        "/health",
+        &[("origin", "http://studio.local:8080")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        allowed.headers["access-control-allow-origin"],
+        "http://studio.local:8080"
+    );
+    let other = call(
+        proxy.addr,
+        Method::GET,
+        "/health",
+        &[("origin", "http://evil.example")],
+        "",
+    )
+    .await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn server_streaming_rpc_is_server_sent_events() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.StreamCallbackService/callbackChannel";
+    let request = Request::post(format!(
+        "http://{}/StreamCallback/callbackChannel",
+        proxy.addr
+    ))
+    .body(Full::new(Bytes::from_static(b"{}")))
+    .expect("request");
+    let response = send(proxy.addr, request).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let mut events = Events::new(response.into_body());
+
+    eventually("the stream to open at the peer", || {
+        peer.open_streams(path) == 1
+    })
+    .await;
+    use octaneapi::stream_callback_request::Payload;
+    for (payload, expected) in [
+        (
+            Payload::NewImage(octaneapi::OnNewImageData {
+                user_data: 18_000_000_000_000_000_001,
+            }),
+            r#"{"newImage":{"user_data":"18000000000000000001"}}"#,
+        ),
+        (
+            Payload::NewStatistics(octaneapi::OnStatisticsData { user_data: 0 }),
+            r#"{"newStatistics":{}}"#,
+        ),
+    ] {
+        assert_eq!(
+            peer.emit(
+                path,
+                &octaneapi::StreamCallbackRequest {
+                    payload: Some(payload)
+                }
+            ),
+            1
+        );
+        assert_eq!(events.next().await, Some((None, expected.to_owned())));
+    }
+    peer.end_streams(path, None);
+    assert_eq!(
+        events.next().await,
+        Some((Some("end".to_owned()), "{}".to_owned()))
+    );
+    assert_eq!(events.next().await, None);
+    assert_eq!(
+        peer.received_as::<google::protobuf::Empty>(path),
+        vec![google::protobuf::Empty {}]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_stream_ends_with_an_error_event() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.StreamCallbackService/callbackChannel";
+    let request = Request::post(format!(
+        "http://{}/StreamCallback/callbackChannel",
+        proxy.addr
+    ))
+    .body(Full::new(Bytes::new()))
+    .expect("request");
+    let mut events = Events::new(send(proxy.addr, request).await.into_body());
+    eventually("the stream to open at the peer", || {
+        peer.open_streams(path) == 1
+    })
+    .await;
+    peer.end_streams(path, Some(tonic::Status::internal("render engine crashed")));
+    let (event, data) = events.next().await.expect("an error event");
+    assert_eq!(event.as_deref(), Some("error"));
+    let error: serde_json::Value = serde_json::from_str(&data).expect("JSON");
+    assert_eq!(error["code"], "INTERNAL");
+    assert_eq!(
+        error["error"],
+        "Octane answered StreamCallbackService/callbackChannel with INTERNAL: render engine crashed"
+    );
+}
+
+#[tokio::test]
+async fn client_streaming_rpc_takes_a_json_array() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/livelinkapi.LiveLinkService/StreamCamera";
+    peer.reply(
+        path,
+        &livelinkapi::StreamStatus {
+            message: "2 frames".into(),
+        },
+    );
+    let body = r#"[{"fov":30},{"fov":35,"position":{"x":1,"y":2,"z":3}}]"#;
+    let reply = post(proxy.addr, "/LiveLink/StreamCamera", body).await;
+    assert_eq!(
+        reply.text(),
+        r#"{"success":true,"data":{"message":"2 frames"}}"#
+    );
+    use livelinkapi::camera_state::{FovSet, PosSet};
+    let received = peer.received_as::<livelinkapi::CameraState>(path);
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].fov_set, Some(FovSet::Fov(30.0)));
+    assert_eq!(
+        received[1].pos_set,
+        Some(PosSet::Position(livelinkapi::Vec3 {
+            x: 1.0,
+            y: 2.0,
+            z: 3.0
+        }))
+    );
+
+    let reply = post(proxy.addr, "/LiveLink/StreamCamera", r#"{"fov":30}"#).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.error(),
+        "LiveLink/StreamCamera streams its requests: send a JSON array of livelinkapi.CameraState objects"
+    );
+    let reply = post(proxy.addr, "/LiveLink/StreamCamera", r#"[{"fov":"wide"}]"#).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(peer.received(path).len(), 2);
+}
