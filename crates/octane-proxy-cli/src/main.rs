@@ -2,11 +2,14 @@
 
 mod octane_host;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use clap::Parser;
-use octane_proxy::{Octane, Router};
+use octane_proxy::{AccessPolicy, Cors, Octane, Router};
 use tracing_subscriber::EnvFilter;
 
 /// HTTP/JSON gateway to the gRPC API of the Octane renderer.
@@ -25,6 +28,29 @@ struct Args {
     /// Octane's LiveLink port.
     #[arg(long, env = "OCTANE_PORT", default_value_t = 51022)]
     octane_port: u16,
+    /// Require `Authorization: Bearer <TOKEN>` (or `?token=` on GET) on every route but
+    /// OPTIONS and /health.
+    #[arg(long, env = "OCTANE_PROXY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Only allow calls matching this `Service/method` glob (repeatable), e.g. 'ApiItem/*'.
+    #[arg(long, value_name = "PATTERN")]
+    allow: Vec<String>,
+    /// Refuse calls matching this `Service/method` glob with 403 (repeatable),
+    /// e.g. 'ApiProjectManager/save*'.
+    #[arg(long, value_name = "PATTERN")]
+    deny: Vec<String>,
+    /// Origin allowed to read responses (repeatable); default: any (`*`).
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// Largest request body in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Default deadline of a call to Octane, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = octane_proxy::DEFAULT_TIMEOUT.as_millis() as u64)]
+    timeout_ms: u64,
+    /// Largest gRPC message to or from Octane, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)]
+    max_message_size: usize,
 }
 
 #[tokio::main]
@@ -33,6 +59,8 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
     match run(args).await {
@@ -46,16 +74,40 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let choice = octane_host::choose(args.octane_host.as_deref()).await;
-    let octane = Octane::lazy(&choice.host, args.octane_port)?;
+    let octane =
+        Octane::lazy(&choice.host, args.octane_port)?.max_message_size(args.max_message_size);
     tracing::info!(octane = octane.address(), reason = %choice.reason, "Octane LiveLink address chosen");
+
+    let mut access = AccessPolicy::default()
+        .allow(&args.allow)?
+        .deny(&args.deny)?;
+    if let Some(token) = args.token.filter(|t| !t.is_empty()) {
+        access = access.token(token);
+    }
+    let cors = if args.cors_origin.is_empty() {
+        Cors::AnyOrigin
+    } else {
+        Cors::origins(&args.cors_origin)?
+    };
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|err| format!("cannot listen on {}:{}: {err}", args.host, args.port))?;
     let local: SocketAddr = listener.local_addr()?;
-    tracing::info!("serving on http://{local}");
+    if !local.ip().is_loopback() && !access.requires_token() {
+        tracing::warn!(
+            "serving on {local}, which is not loopback, without --token: anyone who can reach this \
+             address can drive Octane, including saving, loading and deleting projects"
+        );
+    }
+    tracing::info!(access = %access.describe(), "serving on http://{local}");
 
-    let router = Router::builder(octane).build();
+    let router = Router::builder(octane)
+        .access(access)
+        .cors(cors)
+        .body_limit(args.body_limit)
+        .default_timeout(Duration::from_millis(args.timeout_ms))
+        .build();
     octane_proxy::serve(listener, router, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

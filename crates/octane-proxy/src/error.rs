@@ -132,6 +132,36 @@ pub enum ProxyError {
         /// What was wrong.
         message: String,
     },
+    /// The request lacks the bearer token the proxy requires, or has a wrong one.
+    #[error("this proxy requires `Authorization: Bearer <token>` (or `?token=` on GET)")]
+    Unauthorized,
+    /// The access policy refuses this call.
+    #[error("{service}/{method} is {rule}")]
+    Denied {
+        /// The service's short name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// Which rule refused it.
+        rule: &'static str,
+    },
+    /// The client stopped sending its body before it was complete.
+    #[error("the request body did not arrive within {0:?}")]
+    BodyTimeout(Duration),
+    /// The connection to Octane broke during the call.
+    #[error(
+        "the connection to Octane LiveLink at {address} was lost during {service}/{method}: {detail}"
+    )]
+    ConnectionLost {
+        /// `HOST:PORT` of Octane.
+        address: String,
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// What the transport said.
+        detail: String,
+    },
     /// A request header has a value the proxy cannot use.
     #[error("invalid {name} header: {message}")]
     BadHeader {
@@ -165,6 +195,10 @@ impl ProxyError {
             Self::Grpc { status, .. } => http_status(status.code()),
             Self::BadResponse { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Denied { .. } => StatusCode::FORBIDDEN,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -186,6 +220,10 @@ impl ProxyError {
             Self::BadResponse { .. } => "BAD_RESPONSE",
             Self::BadHeader { .. } => "BAD_HEADER",
             Self::Internal(_) => "INTERNAL",
+            Self::Unauthorized => "UNAUTHENTICATED",
+            Self::Denied { .. } => "PERMISSION_DENIED",
+            Self::BodyTimeout(_) => "BODY_TIMEOUT",
+            Self::ConnectionLost { .. } => "UNAVAILABLE",
         }
     }
 
@@ -205,6 +243,13 @@ impl ProxyError {
         } else if octane::is_connect_error(&status) {
             Self::Unreachable {
                 address: address.to_owned(),
+            }
+        } else if octane::is_local(&status) {
+            Self::ConnectionLost {
+                address: address.to_owned(),
+                service: route.service,
+                method: route.method,
+                detail: status.message().to_owned(),
             }
         } else {
             Self::Grpc {

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod body;
 mod cors;
 mod deadline;
@@ -33,11 +34,14 @@ pub mod routes;
 mod server;
 mod transcode;
 
+pub use access::{AccessPolicy, InvalidPattern};
 pub use body::{Body, BoxError};
 pub use cors::Cors;
 pub use error::ProxyError;
 pub use octane::Octane;
-pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUT, RequestBody, Router, RouterBuilder};
+pub use router::{
+    DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_TIMEOUT, RequestBody, Router, RouterBuilder,
+};
 pub use routes::{Route, RouteKind};
-pub use server::serve;
+pub use server::{Server, serve};
 pub use transcode::{JsonError, ResponseError};

@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
+use crate::access::AccessPolicy;
 use crate::body::{Body, BoxError};
 use crate::cors::Cors;
 use crate::octane::Octane;
@@ -26,6 +27,8 @@ use crate::{ProxyError, deadline};
 
 /// Default request body limit.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Default time a client has to send its whole request body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default deadline of one call to Octane.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `/health` waits for Octane to answer its probe.
@@ -46,7 +49,9 @@ pub struct Router {
 struct Inner {
     octane: Octane,
     cors: Cors,
+    access: AccessPolicy,
     body_limit: usize,
+    body_timeout: Duration,
     default_timeout: Duration,
     services_json: Bytes,
     mounts: Vec<Mount>,
@@ -95,7 +100,9 @@ impl std::fmt::Debug for Inner {
 pub struct RouterBuilder {
     octane: Octane,
     cors: Cors,
+    access: AccessPolicy,
     body_limit: usize,
+    body_timeout: Duration,
     default_timeout: Duration,
     mounts: Vec<Mount>,
 }
@@ -106,7 +113,9 @@ impl Router {
         RouterBuilder {
             octane,
             cors: Cors::default(),
+            access: AccessPolicy::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             default_timeout: DEFAULT_TIMEOUT,
             mounts: Vec::new(),
         }
@@ -122,6 +131,18 @@ impl RouterBuilder {
     /// Which origins may read responses (default: any, `*`).
     pub fn cors(mut self, cors: Cors) -> Self {
         self.cors = cors;
+        self
+    }
+
+    /// Who may call what (default: everyone, everything).
+    pub fn access(mut self, access: AccessPolicy) -> Self {
+        self.access = access;
+        self
+    }
+
+    /// How long a client may take to send its whole body (default 30 s); then 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -187,7 +208,9 @@ impl RouterBuilder {
             inner: Arc::new(Inner {
                 octane: self.octane,
                 cors: self.cors,
+                access: self.access,
                 body_limit: self.body_limit,
+                body_timeout: self.body_timeout,
                 default_timeout: self.default_timeout,
                 services_json: services_json(),
                 mounts: self.mounts,
@@ -229,7 +252,8 @@ impl Inner {
         let origin = request.headers().get(header::ORIGIN).cloned();
         let call_id = request.headers().get(CALL_ID).cloned();
 
-        let outcome = AssertUnwindSafe(self.dispatch(request))
+        let mut route = None;
+        let outcome = AssertUnwindSafe(self.dispatch(request, &mut route))
             .catch_unwind()
             .await;
         let mut response = match outcome {
@@ -251,17 +275,27 @@ impl Inner {
         if let Some(call_id) = call_id {
             headers.insert(CALL_ID, call_id);
         }
-        tracing::info!(
-            %method,
-            %path,
-            status = response.status().as_u16(),
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "call"
-        );
+        let status = response.status().as_u16();
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        match route {
+            Some(route) => tracing::info!(
+                service = route.service,
+                method = route.method,
+                status,
+                elapsed_us,
+                "call"
+            ),
+            None => tracing::info!(http_method = %method, %path, status, elapsed_us, "request"),
+        }
         response
     }
 
-    async fn dispatch<B>(&self, request: Request<B>) -> Result<Response<Body>, ProxyError>
+    /// Answers one request; `resolved` receives the RPC route, if the path names one, for the log.
+    async fn dispatch<B>(
+        &self,
+        request: Request<B>,
+        resolved: &mut Option<&'static Route>,
+    ) -> Result<Response<Body>, ProxyError>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -272,6 +306,11 @@ impl Inner {
             return Ok(status_only(StatusCode::NO_CONTENT));
         }
         let path = request.uri().path();
+        if path != "/health" {
+            let is_get = method == Method::GET || method == Method::HEAD;
+            self.access
+                .authenticate(request.headers(), request.uri().query(), is_get)?;
+        }
         if let Some(mount) = self.mounts.iter().find(|m| m.matches(path)) {
             let request = request.map(|body| {
                 body.map_frame(|frame| {
@@ -293,6 +332,7 @@ impl Inner {
             }
             _ => {
                 let route = resolve(path)?;
+                *resolved = Some(route);
                 if method != Method::POST {
                     return Err(ProxyError::MethodNotAllowed {
                         method: method.clone(),
@@ -300,6 +340,7 @@ impl Inner {
                         allow: "POST, OPTIONS",
                     });
                 }
+                self.access.authorize(route)?;
                 self.call(route, request).await
             }
         }
@@ -398,10 +439,14 @@ impl Inner {
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(ProxyError::PayloadTooLarge { limit });
         }
-        match Limited::new(request.into_body(), limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(err) if err.is::<LengthLimitError>() => Err(ProxyError::PayloadTooLarge { limit }),
-            Err(err) => Err(ProxyError::BodyRead(err.to_string())),
+        let collect = Limited::new(request.into_body(), limit).collect();
+        match tokio::time::timeout(self.body_timeout, collect).await {
+            Err(_elapsed) => Err(ProxyError::BodyTimeout(self.body_timeout)),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(err)) if err.is::<LengthLimitError>() => {
+                Err(ProxyError::PayloadTooLarge { limit })
+            }
+            Ok(Err(err)) => Err(ProxyError::BodyRead(err.to_string())),
         }
     }
 }
@@ -420,9 +465,7 @@ fn call_mounted(
 
 /// Resolves `/{Service}/{method}`; anything else is a 404 that says what exists.
 fn resolve(path: &str) -> Result<&'static Route, ProxyError> {
-    let not_found = || ProxyError::NotFound {
-        path: path.to_owned(),
-    };
+    let not_found = || ProxyError::NotFound { path: clip(path) };
     let (service, method) = path
         .strip_prefix('/')
         .and_then(|p| p.split_once('/'))
@@ -432,7 +475,7 @@ fn resolve(path: &str) -> Result<&'static Route, ProxyError> {
     }
     routes::lookup(service, method).map_err(|err| match err {
         LookupError::UnknownService { suggestions } => ProxyError::UnknownService {
-            service: service.to_owned(),
+            service: clip(service),
             suggestions,
         },
         LookupError::UnknownMethod {
@@ -440,10 +483,19 @@ fn resolve(path: &str) -> Result<&'static Route, ProxyError> {
             suggestions,
         } => ProxyError::UnknownMethod {
             service,
-            method: method.to_owned(),
+            method: clip(method),
             suggestions,
         },
     })
+}
+
+/// A name from the request, cut short for echoing in an error message.
+fn clip(name: &str) -> String {
+    const MAX: usize = 120;
+    match name.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_owned(),
+    }
 }
 
 fn service_segment(path: &str) -> &str {

@@ -46,11 +46,15 @@ pub struct TestPeer {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// Computes a reply from the encoded request.
+type Responder = Arc<dyn Fn(Bytes) -> Result<Bytes, Status> + Send + Sync>;
+
 /// What one RPC answers.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Reply {
     Message(Bytes),
     Status(Code, String),
+    Computed(Responder),
 }
 
 #[derive(Default)]
@@ -139,6 +143,26 @@ impl TestPeer {
             path.to_owned(),
             Reply::Message(message.encode_to_vec().into()),
         );
+    }
+
+    /// From now on, `path` answers what `respond` makes of each request.
+    pub fn respond_with<Req, Resp>(
+        &self,
+        path: &str,
+        respond: impl Fn(Req) -> Resp + Send + Sync + 'static,
+    ) where
+        Req: Message + Default,
+        Resp: Message,
+    {
+        let responder: Responder = Arc::new(move |request: Bytes| {
+            let request = Req::decode(request)
+                .map_err(|err| Status::internal(format!("request does not decode: {err}")))?;
+            Ok(respond(request).encode_to_vec().into())
+        });
+        self.service
+            .script()
+            .replies
+            .insert(path.to_owned(), Reply::Computed(responder));
     }
 
     /// From now on, `path` answers this gRPC status.
@@ -238,20 +262,25 @@ impl PeerService {
         )
     }
 
+    /// Answers `path` as scripted, for the (last) encoded request `request`.
     async fn answer<Resp: Message + Default>(
-        reply: Option<Reply>,
-        delay: Option<Duration>,
+        &self,
+        path: &str,
+        request: Bytes,
     ) -> Result<Response<Resp>, Status> {
+        let (reply, delay) = self.scripted(path);
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
-        match reply {
-            None => Ok(Response::new(Resp::default())),
-            Some(Reply::Message(bytes)) => Resp::decode(bytes)
-                .map(Response::new)
-                .map_err(|err| Status::internal(format!("scripted reply does not decode: {err}"))),
-            Some(Reply::Status(code, message)) => Err(Status::new(code, message)),
-        }
+        let bytes = match reply {
+            None => return Ok(Response::new(Resp::default())),
+            Some(Reply::Message(bytes)) => bytes,
+            Some(Reply::Computed(respond)) => respond(request)?,
+            Some(Reply::Status(code, message)) => return Err(Status::new(code, message)),
+        };
+        Resp::decode(bytes)
+            .map(Response::new)
+            .map_err(|err| Status::internal(format!("scripted reply does not decode: {err}")))
     }
 
     pub(crate) async fn unary<Req: Message, Resp: Message + Default>(
@@ -259,9 +288,9 @@ impl PeerService {
         path: &str,
         request: Request<Req>,
     ) -> Result<Response<Resp>, Status> {
-        self.record(path, request.into_inner().encode_to_vec().into());
-        let (reply, delay) = self.scripted(path);
-        Self::answer(reply, delay).await
+        let request = Bytes::from(request.into_inner().encode_to_vec());
+        self.record(path, request.clone());
+        self.answer(path, request).await
     }
 
     pub(crate) async fn client_streaming<Req: Message + Default, Resp: Message + Default>(
@@ -270,11 +299,12 @@ impl PeerService {
         request: Request<Streaming<Req>>,
     ) -> Result<Response<Resp>, Status> {
         let mut stream = request.into_inner();
+        let mut last = Bytes::new();
         while let Some(message) = stream.next().await {
-            self.record(path, message?.encode_to_vec().into());
+            last = Bytes::from(message?.encode_to_vec());
+            self.record(path, last.clone());
         }
-        let (reply, delay) = self.scripted(path);
-        Self::answer(reply, delay).await
+        self.answer(path, last).await
     }
 
     pub(crate) async fn server_streaming<Req: Message, Resp: Message + Default + 'static>(
