@@ -518,25 +518,22 @@ fn only_get(method: &Method, path: &str) -> Result<(), ProxyError> {
 }
 
 fn decode(route: &'static Route, service: &str, json: &[u8]) -> Result<Vec<u8>, ProxyError> {
-    route
-        .transcoder
-        .decode_request(json, route.object_ptr_alias)
-        .map_err(|error| {
-            if error.syntax {
-                ProxyError::MalformedJson {
-                    service: service.to_owned(),
-                    method: route.method.to_owned(),
-                    error,
-                }
-            } else {
-                ProxyError::InvalidRequest {
-                    service: service.to_owned(),
-                    method: route.method.to_owned(),
-                    request_type: route.request_type,
-                    error,
-                }
+    route.decode_request(json).map_err(|error| {
+        if error.syntax {
+            ProxyError::MalformedJson {
+                service: service.to_owned(),
+                method: route.method.to_owned(),
+                error,
             }
-        })
+        } else {
+            ProxyError::InvalidRequest {
+                service: service.to_owned(),
+                method: route.method.to_owned(),
+                request_type: route.request_type,
+                error,
+            }
+        }
+    })
 }
 
 /// `{"success":true,"data":<response as proto3 JSON>}`, written in one buffer.
@@ -545,7 +542,6 @@ fn envelope(route: &'static Route, reply: Bytes) -> Result<Response<Body>, Proxy
     let mut out = Vec::with_capacity(HEAD.len() + reply.len() * 2 + 1);
     out.extend_from_slice(HEAD);
     route
-        .transcoder
         .encode_response(reply, &mut out)
         .map_err(|err| bad_response(route, err))?;
     out.push(b'}');
@@ -580,7 +576,7 @@ fn sse_response(
             let event = match item {
                 Ok(message) => {
                     let mut json = Vec::with_capacity(message.len() * 2);
-                    match route.transcoder.encode_response(message, &mut json) {
+                    match route.encode_response(message, &mut json) {
                         Ok(()) => sse_event(None, &json),
                         Err(err) => sse_event(Some("error"), &bad_response(route, err).to_json()),
                     }

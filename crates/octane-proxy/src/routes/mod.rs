@@ -8,9 +8,10 @@ mod table;
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use serde::Serialize;
 
-use crate::transcode::Transcoder;
+use crate::transcode::{JsonError, ResponseError, Transcoder};
 
 /// How an RPC streams, and so how its HTTP route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +51,20 @@ pub struct Route {
     /// The request field the JSON key `objectPtr` stands for, where that field has another name.
     pub object_ptr_alias: Option<&'static str>,
     pub(crate) transcoder: Transcoder,
+}
+
+impl Route {
+    /// Decodes a proto3 JSON request body into the protobuf encoding of this route's request
+    /// message. An empty body is the default request; `objectPtr` is accepted for the target
+    /// field where [`Route::object_ptr_alias`] names one.
+    pub fn decode_request(&self, json: &[u8]) -> Result<Vec<u8>, JsonError> {
+        self.transcoder.decode_request(json, self.object_ptr_alias)
+    }
+
+    /// Appends the proto3 JSON form of a protobuf-encoded response message to `out`.
+    pub fn encode_response(&self, protobuf: Bytes, out: &mut Vec<u8>) -> Result<(), ResponseError> {
+        self.transcoder.encode_response(protobuf, out)
+    }
 }
 
 impl std::fmt::Debug for Route {

@@ -1,0 +1,28 @@
+//! Routing plus JSON decoding of every generated request type.
+//!
+//! Input: two bytes pick a route (so every request type is reached), the rest is the JSON body.
+//! The same bytes, read as text, are also resolved as a `/{Service}/{method}` path. Nothing may
+//! panic, and a decoded request may not be out of proportion to its JSON (no amplification).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let routes = octane_proxy::routes::all();
+    let Some((selector, body)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let route = &routes[usize::from(u16::from_le_bytes(*selector)) % routes.len()];
+    if let Ok(encoded) = route.decode_request(body) {
+        assert!(
+            encoded.len() <= body.len() * 16 + 16,
+            "encoding grew out of proportion"
+        );
+    }
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Some((service, method)) = text.trim_start_matches('/').split_once('/')
+    {
+        let _ = octane_proxy::routes::lookup(service, method);
+    }
+});
