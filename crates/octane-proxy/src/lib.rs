@@ -28,6 +28,7 @@ mod body;
 mod cors;
 mod deadline;
 pub mod error;
+mod metrics;
 pub mod octane;
 mod router;
 pub mod routes;
@@ -39,6 +40,9 @@ pub use body::{Body, BoxError};
 pub use cors::Cors;
 pub use error::ProxyError;
 pub use octane::Octane;
+/// The metrics library of [`RouterBuilder::register_metrics`], re-exported so registrations
+/// use the same version.
+pub use prometheus_client;
 pub use router::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_TIMEOUT, RequestBody, Router, RouterBuilder,
 };

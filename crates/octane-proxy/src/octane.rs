@@ -4,6 +4,8 @@
 //! The channel connects lazily and reconnects by itself; a call made while Octane is down fails
 //! at once with a connect error instead of waiting for a connection.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
@@ -21,6 +23,7 @@ pub struct Octane {
     channel: Channel,
     address: String,
     max_message_size: usize,
+    reachable: Arc<AtomicBool>,
 }
 
 /// Why Octane's address could not be used.
@@ -58,6 +61,7 @@ impl Octane {
             channel,
             address: address.into(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            reachable: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -75,6 +79,23 @@ impl Octane {
     /// The underlying tonic channel, for typed clients of `octane_api`.
     pub fn channel(&self) -> &Channel {
         &self.channel
+    }
+
+    /// Whether the last call or probe reached Octane (any answer, errors included).
+    pub fn reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+
+    /// Notes what a call's outcome says about the connection: any answer from Octane means up,
+    /// a failed connect or a broken connection means down, a local timeout says nothing.
+    fn observe<T>(&self, result: Result<T, Status>) -> Result<T, Status> {
+        match &result {
+            Ok(_) => self.reachable.store(true, Ordering::Relaxed),
+            Err(status) if !is_local(status) => self.reachable.store(true, Ordering::Relaxed),
+            Err(status) if !is_timeout(status) => self.reachable.store(false, Ordering::Relaxed),
+            Err(_) => {}
+        }
+        result
     }
 
     fn grpc(&self) -> tonic::client::Grpc<Channel> {
@@ -96,8 +117,8 @@ impl Octane {
         request.set_timeout(timeout);
         let response = grpc
             .unary(request, PathAndQuery::from_static(path), RawCodec)
-            .await?;
-        Ok(response.into_inner())
+            .await;
+        self.observe(response).map(tonic::Response::into_inner)
     }
 
     /// A server-streaming call; answers the stream of encoded responses.
@@ -111,8 +132,8 @@ impl Octane {
         let request = tonic::Request::new(Bytes::from(request));
         let response = grpc
             .server_streaming(request, PathAndQuery::from_static(path), RawCodec)
-            .await?;
-        Ok(response.into_inner())
+            .await;
+        self.observe(response).map(tonic::Response::into_inner)
     }
 
     /// A client-streaming call with every encoded request known up front.
@@ -129,8 +150,8 @@ impl Octane {
         request.set_timeout(timeout);
         let response = grpc
             .client_streaming(request, PathAndQuery::from_static(path), RawCodec)
-            .await?;
-        Ok(response.into_inner())
+            .await;
+        self.observe(response).map(tonic::Response::into_inner)
     }
 
     /// Whether Octane answers gRPC on the shared channel right now.

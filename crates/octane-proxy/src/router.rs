@@ -14,6 +14,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use prometheus_client::registry::Registry;
 use serde_json::value::RawValue;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
@@ -21,6 +22,7 @@ use tower::util::BoxCloneSyncService;
 use crate::access::AccessPolicy;
 use crate::body::{Body, BoxError};
 use crate::cors::Cors;
+use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::{ProxyError, deadline};
@@ -35,6 +37,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const OPENMETRICS: HeaderValue =
+    HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
 const CALL_ID: &str = "x-call-id";
 
 /// The proxy's HTTP surface: `POST /{Service}/{method}`, `GET /health`, `GET /services`.
@@ -55,6 +59,7 @@ struct Inner {
     default_timeout: Duration,
     services_json: Bytes,
     mounts: Vec<Mount>,
+    metrics: Metrics,
 }
 
 /// The request body handed to services mounted with [`RouterBuilder::route`] or
@@ -96,6 +101,16 @@ impl std::fmt::Debug for Inner {
     }
 }
 
+/// What answered a request, for the log and the metrics' bounded `route` label.
+enum Handled {
+    /// An RPC route.
+    Rpc(&'static Route),
+    /// A fixed endpoint or a mounted service, by path.
+    Fixed(&'static str),
+    /// Nothing: a 404, or a request refused before routing.
+    Unmatched,
+}
+
 /// Configures a [`Router`].
 pub struct RouterBuilder {
     octane: Octane,
@@ -105,6 +120,7 @@ pub struct RouterBuilder {
     body_timeout: Duration,
     default_timeout: Duration,
     mounts: Vec<Mount>,
+    metric_registrations: Vec<MetricRegistration>,
 }
 
 impl Router {
@@ -118,6 +134,7 @@ impl Router {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             default_timeout: DEFAULT_TIMEOUT,
             mounts: Vec::new(),
+            metric_registrations: Vec::new(),
         }
     }
 
@@ -202,6 +219,15 @@ impl RouterBuilder {
         self
     }
 
+    /// Lets another component (the callback streamer) add its metrics to `GET /metrics`.
+    pub fn register_metrics(
+        mut self,
+        register: impl FnOnce(&mut Registry) + Send + 'static,
+    ) -> Self {
+        self.metric_registrations.push(Box::new(register));
+        self
+    }
+
     /// Builds the router.
     pub fn build(self) -> Router {
         Router {
@@ -214,6 +240,7 @@ impl RouterBuilder {
                 default_timeout: self.default_timeout,
                 services_json: services_json(),
                 mounts: self.mounts,
+                metrics: Metrics::new(self.metric_registrations),
             }),
         }
     }
@@ -252,7 +279,8 @@ impl Inner {
         let origin = request.headers().get(header::ORIGIN).cloned();
         let call_id = request.headers().get(CALL_ID).cloned();
 
-        let mut route = None;
+        let _in_flight = self.metrics.start();
+        let mut route = Handled::Unmatched;
         let outcome = AssertUnwindSafe(self.dispatch(request, &mut route))
             .catch_unwind()
             .await;
@@ -276,25 +304,37 @@ impl Inner {
             headers.insert(CALL_ID, call_id);
         }
         let status = response.status().as_u16();
-        let elapsed_us = started.elapsed().as_micros() as u64;
-        match route {
-            Some(route) => tracing::info!(
-                service = route.service,
-                method = route.method,
-                status,
-                elapsed_us,
-                "call"
-            ),
-            None => tracing::info!(http_method = %method, %path, status, elapsed_us, "request"),
-        }
+        let elapsed = started.elapsed();
+        let elapsed_us = elapsed.as_micros() as u64;
+        let label = match route {
+            Handled::Rpc(route) => {
+                tracing::info!(
+                    service = route.service,
+                    method = route.method,
+                    status,
+                    elapsed_us,
+                    "call"
+                );
+                format!("{}/{}", route.short_service, route.method)
+            }
+            Handled::Fixed(fixed) => {
+                tracing::debug!(http_method = %method, %path, status, elapsed_us, "request");
+                fixed.to_owned()
+            }
+            Handled::Unmatched => {
+                tracing::info!(http_method = %method, %path, status, elapsed_us, "request");
+                "unmatched".to_owned()
+            }
+        };
+        self.metrics.record(label, status, elapsed);
         response
     }
 
-    /// Answers one request; `resolved` receives the RPC route, if the path names one, for the log.
+    /// Answers one request; `handled` says what answered it, for the log and metrics.
     async fn dispatch<B>(
         &self,
         request: Request<B>,
-        resolved: &mut Option<&'static Route>,
+        handled: &mut Handled,
     ) -> Result<Response<Body>, ProxyError>
     where
         B: http_body::Body + Send + 'static,
@@ -303,6 +343,7 @@ impl Inner {
     {
         let method = request.method();
         if method == Method::OPTIONS {
+            *handled = Handled::Fixed("preflight");
             return Ok(status_only(StatusCode::NO_CONTENT));
         }
         let path = request.uri().path();
@@ -312,6 +353,7 @@ impl Inner {
                 .authenticate(request.headers(), request.uri().query(), is_get)?;
         }
         if let Some(mount) = self.mounts.iter().find(|m| m.matches(path)) {
+            *handled = Handled::Fixed(mount.path);
             let request = request.map(|body| {
                 body.map_frame(|frame| {
                     frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
@@ -323,16 +365,28 @@ impl Inner {
         }
         match path {
             "/health" => {
+                *handled = Handled::Fixed("/health");
                 only_get(method, path)?;
                 Ok(self.health().await)
             }
             "/services" => {
+                *handled = Handled::Fixed("/services");
                 only_get(method, path)?;
                 Ok(json_response(StatusCode::OK, self.services_json.clone()))
             }
+            "/metrics" => {
+                *handled = Handled::Fixed("/metrics");
+                only_get(method, path)?;
+                self.metrics.set_connected(self.octane.reachable());
+                let mut response = Response::new(Body::full(self.metrics.encode()));
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, OPENMETRICS);
+                Ok(response)
+            }
             _ => {
                 let route = resolve(path)?;
-                *resolved = Some(route);
+                *handled = Handled::Rpc(route);
                 if method != Method::POST {
                     return Err(ProxyError::MethodNotAllowed {
                         method: method.clone(),

@@ -291,3 +291,34 @@ async fn client_streaming_rpc_takes_a_json_array() {
     assert_eq!(reply.status, 400);
     assert_eq!(peer.received(path).len(), 2);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    post(proxy.addr, "/ApiItem/name", "").await;
+    post(proxy.addr, "/ApiItem/name", "").await;
+    post(proxy.addr, "/ApiItem/name", "not json").await;
+    post(proxy.addr, "/Nope/nope", "").await;
+    let reply = get(proxy.addr, "/metrics").await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/openmetrics-text")
+    );
+    let text = reply.text();
+    for line in [
+        r#"octane_proxy_http_requests_total{route="ApiItem/name",status="200"} 2"#,
+        r#"octane_proxy_http_requests_total{route="ApiItem/name",status="400"} 1"#,
+        r#"octane_proxy_http_requests_total{route="unmatched",status="404"} 1"#,
+        r#"octane_proxy_http_request_duration_seconds_count{route="ApiItem/name"} 3"#,
+        "octane_proxy_http_requests_in_flight 1",
+        "octane_proxy_octane_connected 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
