@@ -40,6 +40,8 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const OPENMETRICS: HeaderValue =
     HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
 const CALL_ID: &str = "x-call-id";
+/// The OpenAPI document `cargo xtask regen` wrote for the same protos as the route table.
+const OPENAPI_JSON: &[u8] = include_bytes!("../../../docs/openapi.json");
 
 /// The proxy's HTTP surface: `POST /{Service}/{method}`, `GET /health`, `GET /services`.
 ///
@@ -373,6 +375,14 @@ impl Inner {
                 *handled = Handled::Fixed("/services");
                 only_get(method, path)?;
                 Ok(json_response(StatusCode::OK, self.services_json.clone()))
+            }
+            "/openapi.json" => {
+                *handled = Handled::Fixed("/openapi.json");
+                only_get(method, path)?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    Bytes::from_static(OPENAPI_JSON),
+                ))
             }
             "/metrics" => {
                 *handled = Handled::Fixed("/metrics");

@@ -322,3 +322,35 @@ async fn metrics_count_requests_by_route_and_status() {
         );
     }
 }
+
+#[tokio::test]
+async fn openapi_document_describes_every_route() {
+    let (_peer, proxy) = peer_and_proxy().await;
+    let reply = get(proxy.addr, "/openapi.json").await;
+    assert_eq!(reply.status, 200);
+    let committed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.json"
+    ))
+    .expect("docs/openapi.json");
+    assert_eq!(reply.body, committed);
+    let doc = reply.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert_eq!(paths.len(), rpcs_in_proto_dir().len());
+    let name = &paths["/ApiItem/name"]["post"];
+    assert_eq!(
+        name["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/octaneapi.ApiItem.nameRequest"
+    );
+    let handle = &doc["components"]["schemas"]["octaneapi.ObjectRef"]["properties"]["handle"];
+    assert_eq!(handle["type"], serde_json::json!(["string", "integer"]));
+    assert_eq!(
+        paths["/StreamCallback/callbackChannel"]["post"]["responses"]["200"]["content"]
+            .as_object()
+            .expect("content")
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["text/event-stream"]
+    );
+}

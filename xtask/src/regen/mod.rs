@@ -6,9 +6,12 @@
 mod api_crate;
 mod config;
 mod model;
+mod openapi;
 mod peer;
 mod protos;
 mod routes;
+mod schema;
+mod typescript;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,6 +30,10 @@ const API_SRC: &str = "crates/octane-api/src";
 const ROUTE_TABLE: &str = "crates/octane-proxy/src/routes/table.rs";
 /// The test peer's generated service impls.
 const PEER_SERVICES: &str = "crates/octane-test-peer/src/services.rs";
+/// The OpenAPI document of every route.
+const OPENAPI: &str = "docs/openapi.json";
+/// TypeScript types of every message and route.
+const TYPESCRIPT: &str = "clients/typescript/octane-api.d.ts";
 
 /// What `regen` was asked to do.
 pub struct Options {
@@ -64,6 +71,12 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
         let trimmed: Vec<&str> = code.lines().map(str::trim_end).collect();
         *code = rustfmt(&format!("{HEADER}\n\n{}\n", trimmed.join("\n")))?;
     }
+    let types = schema::Types::from_descriptors(&fds);
+    files.insert(OPENAPI.into(), openapi::generate(&api, &types));
+    files.insert(
+        TYPESCRIPT.into(),
+        format!("{HEADER}\n{}", typescript::generate(&api, &types)),
+    );
 
     let stale = compare(&opts.workspace, &files)?;
     let routes: usize = api.services.iter().map(|s| s.methods.len()).sum();
