@@ -289,3 +289,60 @@ async fn service_names_resolve_in_every_accepted_form() {
     }
     assert_eq!(peer.received(NAME).len(), 4);
 }
+
+#[tokio::test]
+async fn documented_edge_cases_of_the_json_mapping() {
+    let (peer, proxy) = peer_and_proxy().await;
+    // Two members of one oneof.
+    let reply = post(
+        proxy.addr,
+        "/ApiItem/setValueByAttrID",
+        r#"{"bool_value":true,"int_value":3}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    // A bare array where an ObjectRefArrayT is expected.
+    let reply = post(
+        proxy.addr,
+        "/ApiNodeGraph/groupItems",
+        r#"{"items":[{"handle":"1"}]}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["field"], "items");
+    // null leaves a proto3 optional unset; false sets it, and it is sent.
+    post(
+        proxy.addr,
+        "/ApiItem/setValueByAttrID",
+        r#"{"evaluate":null}"#,
+    )
+    .await;
+    post(
+        proxy.addr,
+        "/ApiItem/setValueByAttrID",
+        r#"{"evaluate":false}"#,
+    )
+    .await;
+    let received = peer.received_as::<octaneapi::api_item::SetValueByIdRequest>(
+        "/octaneapi.ApiItemService/setValueByAttrID",
+    );
+    assert_eq!(
+        received.iter().map(|r| r.evaluate).collect::<Vec<_>>(),
+        vec![None, Some(false)]
+    );
+    // A set optional at its default is written out; unset is omitted.
+    peer.reply(
+        "/octaneapi.ApiItemService/getValueByAttrID",
+        &octaneapi::api_item::GetValueResponse {
+            value: Some(octaneapi::api_item::get_value_response::Value::BoolValue(
+                false,
+            )),
+        },
+    );
+    assert_eq!(
+        post(proxy.addr, "/ApiItem/getValueByAttrID", "")
+            .await
+            .text(),
+        r#"{"success":true,"data":{"bool_value":false}}"#
+    );
+}
