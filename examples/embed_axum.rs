@@ -14,19 +14,22 @@ use axum::routing::get;
 use octane_proxy::{Octane, Router as OctaneRouter};
 
 #[tokio::main]
+#[allow(dead_code)] // the example's tests use `app` only
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let octane = OctaneRouter::builder(Octane::lazy("127.0.0.1", 51022)?).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(octane)).await?;
+    Ok(())
+}
 
-    let app = axum::Router::new()
+/// The app: its own route, and the proxy under `/octane`, all behind its auth middleware.
+pub fn app(octane: OctaneRouter) -> axum::Router {
+    axum::Router::new()
         .route("/", get(|| async { "my studio app" }))
         // Everything below /octane is the proxy: /octane/health, /octane/ApiItem/name, ...
         .nest_service("/octane", octane)
-        .layer(middleware::from_fn(require_token));
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
-    Ok(())
+        .layer(middleware::from_fn(require_token))
 }
 
 /// The app's own access rule, applied to the proxy like to any other route.
