@@ -11,6 +11,8 @@ mod peer;
 mod protos;
 mod routes;
 mod schema;
+#[cfg(test)]
+mod tests;
 mod typescript;
 
 use std::collections::BTreeMap;

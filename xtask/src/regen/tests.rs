@@ -1,0 +1,205 @@
+//! The route and peer generators on a small proto with the SDK's quirks.
+
+use std::fs;
+
+use super::config::Config;
+use super::model::Api;
+use super::{peer, protos, routes};
+
+const QUIRKS: &str = r#"
+syntax = "proto3";
+package octaneapi;
+import "google/protobuf/empty.proto";
+
+message ObjectRef {
+  uint64 handle = 1;
+  ObjectType type = 2;
+  enum ObjectType { ApiItem = 0; ApiNode = 1; }
+}
+message ApiThing {
+  message nameRequest { ObjectRef objectPtr = 1; }
+  message nameResponse { string result = 1; }
+  message typeRequest { ObjectRef objectPtr = 1; int32 type = 2; }
+  message getValueByIDRequest { ObjectRef item_ref = 1; int32 attribute_id = 2; }
+  message createRequest { int32 type = 1; ObjectRef ownerGraph = 2; }
+  message sizeRequest { uint32 _mPrivate = 1; string someCamel = 2; string snake_case = 3; }
+}
+message ApiOther {
+  message nameRequest { ObjectRef objectPtr = 1; }
+}
+service ApiThingService {
+  rpc name(ApiThing.nameRequest) returns (ApiThing.nameResponse);
+  rpc type(ApiThing.typeRequest) returns (google.protobuf.Empty);
+  rpc getValueByAttrID(ApiThing.getValueByIDRequest) returns (google.protobuf.Empty);
+  rpc create(ApiThing.createRequest) returns (google.protobuf.Empty);
+  rpc size1(ApiThing.sizeRequest) returns (google.protobuf.Empty);
+  rpc toString(google.protobuf.Empty) returns (ApiThing.nameResponse);
+}
+service ApiOtherService {
+  rpc name(ApiOther.nameRequest) returns (ApiThing.nameResponse);
+  rpc yield(google.protobuf.Empty) returns (stream ApiThing.nameResponse);
+}
+service CallbackHandler {
+  rpc Ping(stream google.protobuf.Empty) returns (google.protobuf.Empty);
+}
+"#;
+
+fn quirky_api() -> Api {
+    let (fds, config) = quirky_descriptors();
+    Api::from_descriptors(&fds, &config).expect("model")
+}
+
+fn quirky_descriptors() -> (prost_types::FileDescriptorSet, Config) {
+    // One folder per call: the tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("octane-regen-quirks-{}-{call}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    fs::write(dir.join("quirks.proto"), QUIRKS).expect("write proto");
+    let config = Config::default();
+    let fds = protos::compile(&dir, &config).expect("the quirky proto compiles");
+    let _ = fs::remove_dir_all(&dir);
+    (fds, config)
+}
+
+#[test]
+fn nested_request_types_resolve_to_prost_paths() {
+    let table = routes::generate(&quirky_api());
+    assert!(
+        table.contains("api::octaneapi::api_thing::NameRequest"),
+        "{table}"
+    );
+    assert!(
+        table.contains("api::octaneapi::api_other::NameRequest"),
+        "{table}"
+    );
+    assert!(
+        table.contains("api::octaneapi::api_thing::GetValueByIdRequest"),
+        "{table}"
+    );
+    assert!(table.contains("api::google::protobuf::Empty"), "{table}");
+}
+
+#[test]
+fn the_same_method_name_in_two_services_gives_two_routes() {
+    let api = quirky_api();
+    let names: Vec<(String, String, String)> = api
+        .services
+        .iter()
+        .flat_map(|s| {
+            s.methods
+                .iter()
+                .map(move |m| (s.name.clone(), m.name.clone(), m.request.full_name.clone()))
+        })
+        .filter(|(_, m, _)| m == "name")
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (
+                "ApiOtherService".into(),
+                "name".into(),
+                "octaneapi.ApiOther.nameRequest".into()
+            ),
+            (
+                "ApiThingService".into(),
+                "name".into(),
+                "octaneapi.ApiThing.nameRequest".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn every_spelling_of_a_service_name_resolves() {
+    let table = routes::generate(&quirky_api());
+    assert!(
+        table.contains(r#""ApiThing" | "ApiThingService" | "octaneapi.ApiThing" | "octaneapi.ApiThingService" =>"#),
+        "{table}"
+    );
+    // A service without the `Service` suffix keeps its name as the short name.
+    assert!(
+        table.contains(r#""CallbackHandler" | "octaneapi.CallbackHandler" =>"#),
+        "{table}"
+    );
+}
+
+#[test]
+fn method_names_are_kept_verbatim_keywords_and_digits_included() {
+    let table = routes::generate(&quirky_api());
+    for method in [
+        "type",
+        "yield",
+        "toString",
+        "size1",
+        "getValueByAttrID",
+        "Ping",
+    ] {
+        assert!(table.contains(&format!("method: {method:?},")), "{method}");
+    }
+    assert!(table.contains("kind: RouteKind::ServerStreaming"));
+    assert!(table.contains("kind: RouteKind::ClientStreaming"));
+}
+
+#[test]
+fn object_ptr_alias_goes_to_field_one_object_refs_only() {
+    let api = quirky_api();
+    let alias = |method: &str| {
+        api.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .find(|m| m.name == method)
+            .expect("method exists")
+            .object_ptr_alias
+            .clone()
+    };
+    assert_eq!(alias("getValueByAttrID").as_deref(), Some("item_ref"));
+    assert_eq!(alias("name"), None, "the field is already objectPtr");
+    assert_eq!(
+        alias("create"),
+        None,
+        "ownerGraph is a parameter, not the target"
+    );
+    assert_eq!(alias("size1"), None);
+}
+
+#[test]
+fn peer_impls_use_tonics_method_names_for_keywords_and_camel_case() {
+    let code = peer::generate(&quirky_api());
+    assert!(code.contains("async fn r#type("), "{code}");
+    assert!(code.contains("async fn r#yield("), "{code}");
+    assert!(code.contains("async fn to_string("), "{code}");
+    assert!(code.contains("async fn get_value_by_attr_id("), "{code}");
+    assert!(
+        code.contains("type yieldStream = crate::ReplyStream<"),
+        "{code}"
+    );
+    assert!(
+        code.contains("api::octaneapi::api_thing_service_server::ApiThingService for PeerService"),
+        "{code}"
+    );
+}
+
+#[test]
+fn underscore_camel_and_snake_field_names_keep_proto_names_with_their_json_names() {
+    let (fds, _) = quirky_descriptors();
+    let types = super::schema::Types::from_descriptors(&fds);
+    let size = &types.messages["octaneapi.ApiThing.sizeRequest"];
+    let names: Vec<(&str, &str)> = size
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.json_name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("_mPrivate", "MPrivate"),
+            ("someCamel", "someCamel"),
+            ("snake_case", "snakeCase")
+        ]
+    );
+    let ts = super::typescript::generate(&quirky_api(), &types);
+    assert!(ts.contains(r#""_mPrivate"?: number;"#), "{ts}");
+    assert!(ts.contains(r#""type"?: number;"#), "{ts}");
+}
