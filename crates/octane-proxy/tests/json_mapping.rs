@@ -346,3 +346,32 @@ async fn documented_edge_cases_of_the_json_mapping() {
         r#"{"success":true,"data":{"bool_value":false}}"#
     );
 }
+
+#[tokio::test]
+async fn non_finite_floats_are_written_as_proto3_json_strings() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.reply(
+        "/livelinkapi.LiveLinkService/GetMesh",
+        &livelinkapi::MeshData {
+            positions: vec![livelinkapi::Vec3 {
+                x: f32::NAN,
+                y: f32::INFINITY,
+                z: f32::NEG_INFINITY,
+            }],
+            world_matrix: Some(livelinkapi::MatrixD {
+                row0: Some(livelinkapi::Vec4D {
+                    x: f64::NAN,
+                    y: 0.5,
+                    z: 0.0,
+                    w: f64::INFINITY,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        post(proxy.addr, "/LiveLink/GetMesh", "").await.text(),
+        r#"{"success":true,"data":{"positions":[{"x":"NaN","y":"Infinity","z":"-Infinity"}],"worldMatrix":{"row0":{"x":"NaN","y":0.5,"w":"Infinity"}}}}"#
+    );
+}

@@ -5,9 +5,14 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
 use prost::Message;
-use prost_types::FileDescriptorSet;
+use prost_types::field_descriptor_proto::Type;
+use prost_types::{DescriptorProto, FileDescriptorSet};
+
+use super::model::{to_snake, to_upper_camel};
 
 /// Files of `crates/octane-api/src/`, by path relative to that folder.
 pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<String, String>> {
@@ -49,12 +54,12 @@ pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<Stri
     let written = pbjson
         .generate(&prefixes, |_| Ok(Vec::<u8>::new()))
         .context("pbjson code generation")?;
+    let floats = float_fields(fds);
     for (package, bytes) in written {
         let code = String::from_utf8(bytes).context("pbjson wrote non-UTF-8")?;
-        files.insert(
-            format!("generated/{package}.serde.rs"),
-            unknown_enums_as_numbers(&code),
-        );
+        let code = unknown_enums_as_numbers(&code);
+        let code = non_finite_floats_as_strings(&code, &floats);
+        files.insert(format!("generated/{package}.serde.rs"), code);
     }
 
     files.insert("lib.rs".to_owned(), lib_rs(&packages));
@@ -101,6 +106,75 @@ fn unknown_enums_as_numbers(code: &str) -> String {
     out
 }
 
+/// The JSON keys of the float and double fields of every message, by the type name pbjson's
+/// serializer impls use (the Rust path inside the package module: `api_item::GetValueResponse`).
+fn float_fields(fds: &FileDescriptorSet) -> HashMap<String, Vec<String>> {
+    fn walk(out: &mut HashMap<String, Vec<String>>, module: &str, msg: &DescriptorProto) {
+        let rust_name = format!("{module}{}", to_upper_camel(msg.name()));
+        let keys: Vec<String> = msg
+            .field
+            .iter()
+            .filter(|f| matches!(f.r#type(), Type::Float | Type::Double))
+            .map(|f| f.name().to_owned())
+            .collect();
+        if !keys.is_empty() {
+            out.insert(rust_name, keys);
+        }
+        let nested_module = format!("{module}{}::", to_snake(msg.name()));
+        for nested in &msg.nested_type {
+            walk(out, &nested_module, nested);
+        }
+    }
+    let mut out = HashMap::new();
+    for file in &fds.file {
+        for msg in &file.message_type {
+            walk(&mut out, "", msg);
+        }
+    }
+    out
+}
+
+/// proto3 JSON writes a NaN or infinite float as `"NaN"`, `"Infinity"` or `"-Infinity"` (as
+/// Python's `MessageToDict` does); serde_json would write `null`. Float fields therefore
+/// serialize through `ProtoFloat`, found by message and JSON key inside each serializer impl.
+fn non_finite_floats_as_strings(code: &str, floats: &HashMap<String, Vec<String>>) -> String {
+    const IMPL: &str = "impl serde::Serialize for ";
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(start) = rest.find(IMPL) {
+        out.push_str(&rest[..start]);
+        let block_len = rest[start + IMPL.len()..]
+            .find("\nimpl")
+            .map_or(rest.len() - start, |i| i + IMPL.len() + 1);
+        let block = &rest[start..start + block_len];
+        let type_name = block[IMPL.len()..].split(' ').next().unwrap_or_default();
+        let mut block = block.to_owned();
+        for key in floats.get(type_name).into_iter().flatten() {
+            let call = format!("struct_ser.serialize_field(\"{key}\", ");
+            let mut rewritten = String::with_capacity(block.len());
+            let mut tail = block.as_str();
+            while let Some(at) = tail.find(&call) {
+                let value_start = at + call.len();
+                let value_len = tail[value_start..]
+                    .find(")?;")
+                    .expect("serialize_field call ends with )?;");
+                rewritten.push_str(&tail[..value_start]);
+                rewritten.push_str(&format!(
+                    "&crate::ProtoFloat({})",
+                    &tail[value_start..value_start + value_len]
+                ));
+                tail = &tail[value_start + value_len..];
+            }
+            rewritten.push_str(tail);
+            block = rewritten;
+        }
+        out.push_str(&block);
+        rest = &rest[start + block_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn lib_rs(packages: &[String]) -> String {
     // Nest packages as modules: `google.protobuf` -> `pub mod google { pub mod protobuf {..} }`.
     #[derive(Default)]
@@ -133,6 +207,7 @@ fn lib_rs(packages: &[String]) -> String {
     );
     render(&mut out, &root);
     out.push_str(ENUM_OR_NUMBER);
+    out.push_str(PROTO_FLOAT);
     out
 }
 
@@ -158,6 +233,64 @@ impl<E: serde::Serialize> serde::Serialize for EnumOrNumber<E> {
             Some(known) => known.serialize(serializer),
             None => serializer.serialize_i32(self.value),
         }
+    }
+}
+"#;
+
+const PROTO_FLOAT: &str = r#"
+/// A float field on its way to JSON: non-finite values as the strings proto3 JSON uses.
+#[doc(hidden)]
+pub struct ProtoFloat<T>(pub T);
+
+/// What `ProtoFloat` can wrap: `f32`, `f64`, and lists of them.
+#[doc(hidden)]
+pub trait FloatValues {
+    /// Serializes the value(s), non-finite ones as strings.
+    fn serialize_proto<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+}
+
+fn non_finite(value: f64) -> Option<&'static str> {
+    if value.is_nan() {
+        Some("NaN")
+    } else if value.is_infinite() {
+        Some(if value > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        None
+    }
+}
+
+impl FloatValues for f32 {
+    fn serialize_proto<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match non_finite(f64::from(*self)) {
+            Some(name) => serializer.serialize_str(name),
+            None => serializer.serialize_f32(*self),
+        }
+    }
+}
+
+impl FloatValues for f64 {
+    fn serialize_proto<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match non_finite(*self) {
+            Some(name) => serializer.serialize_str(name),
+            None => serializer.serialize_f64(*self),
+        }
+    }
+}
+
+impl<T: FloatValues> FloatValues for Vec<T> {
+    fn serialize_proto<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for value in self {
+            seq.serialize_element(&ProtoFloat(value))?;
+        }
+        seq.end()
+    }
+}
+
+impl<T: FloatValues> serde::Serialize for ProtoFloat<&T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_proto(serializer)
     }
 }
 "#;

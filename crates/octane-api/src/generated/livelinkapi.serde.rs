@@ -45,7 +45,7 @@ impl serde::Serialize for CameraState {
         if let Some(v) = self.fov_set.as_ref() {
             match v {
                 camera_state::FovSet::Fov(v) => {
-                    struct_ser.serialize_field("fov", v)?;
+                    struct_ser.serialize_field("fov", &crate::ProtoFloat(v))?;
                 }
             }
         }
@@ -1213,13 +1213,13 @@ impl serde::Serialize for Vec3 {
         }
         let mut struct_ser = serializer.serialize_struct("livelinkapi.Vec3", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &self.x)?;
+            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &self.y)?;
+            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &self.z)?;
+            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
         }
         struct_ser.end()
     }
@@ -1349,16 +1349,16 @@ impl serde::Serialize for Vec4D {
         }
         let mut struct_ser = serializer.serialize_struct("livelinkapi.Vec4D", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &self.x)?;
+            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &self.y)?;
+            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &self.z)?;
+            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
         }
         if self.w != 0. {
-            struct_ser.serialize_field("w", &self.w)?;
+            struct_ser.serialize_field("w", &crate::ProtoFloat(&self.w))?;
         }
         struct_ser.end()
     }

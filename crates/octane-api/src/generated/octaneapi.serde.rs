@@ -4934,19 +4934,21 @@ impl serde::Serialize for api_float_pin_info::ApiFloatPinInfoDimInfo {
             struct_ser.serialize_field("name", &self.name)?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &self.min_value)?;
+            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &self.max_value)?;
+            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
         }
         if self.slider_min_value != 0. {
-            struct_ser.serialize_field("sliderMinValue", &self.slider_min_value)?;
+            struct_ser
+                .serialize_field("sliderMinValue", &crate::ProtoFloat(&self.slider_min_value))?;
         }
         if self.slider_max_value != 0. {
-            struct_ser.serialize_field("sliderMaxValue", &self.slider_max_value)?;
+            struct_ser
+                .serialize_field("sliderMaxValue", &crate::ProtoFloat(&self.slider_max_value))?;
         }
         if self.slider_step != 0. {
-            struct_ser.serialize_field("sliderStep", &self.slider_step)?;
+            struct_ser.serialize_field("sliderStep", &crate::ProtoFloat(&self.slider_step))?;
         }
         struct_ser.end()
     }
@@ -7125,7 +7127,7 @@ impl serde::Serialize for api_item::GetValueResponse {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_item::get_value_response::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", v)?;
+                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
                 }
                 api_item::get_value_response::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -8332,7 +8334,7 @@ impl serde::Serialize for api_item::SetValueByIdRequest {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_item::set_value_by_id_request::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", v)?;
+                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
                 }
                 api_item::set_value_by_id_request::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -12686,7 +12688,7 @@ impl serde::Serialize for api_node::GetPinValueByXResponse {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_node::get_pin_value_by_x_response::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", v)?;
+                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
                 }
                 api_node::get_pin_value_by_x_response::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -14052,7 +14054,7 @@ impl serde::Serialize for api_node::SetPinValueByIdRequest {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_node::set_pin_value_by_id_request::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", v)?;
+                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
                 }
                 api_node::set_pin_value_by_id_request::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -20291,10 +20293,16 @@ impl serde::Serialize for api_render_cloud_manager::ApiRenderCloudManagerSubscri
             struct_ser.serialize_field("subscribed", &self.subscribed)?;
         }
         if self.available_credit_balance != 0. {
-            struct_ser.serialize_field("availableCreditBalance", &self.available_credit_balance)?;
+            struct_ser.serialize_field(
+                "availableCreditBalance",
+                &crate::ProtoFloat(&self.available_credit_balance),
+            )?;
         }
         if self.available_rndr_balance != 0. {
-            struct_ser.serialize_field("availableRndrBalance", &self.available_rndr_balance)?;
+            struct_ser.serialize_field(
+                "availableRndrBalance",
+                &crate::ProtoFloat(&self.available_rndr_balance),
+            )?;
         }
         struct_ser.end()
     }
@@ -21227,7 +21235,7 @@ impl serde::Serialize for api_render_engine::ApiRenderEnginePickIntersection {
             struct_ser.serialize_field("materialPinIx", &self.material_pin_ix)?;
         }
         if self.depth != 0. {
-            struct_ser.serialize_field("depth", &self.depth)?;
+            struct_ser.serialize_field("depth", &crate::ProtoFloat(&self.depth))?;
         }
         if let Some(v) = self.position.as_ref() {
             struct_ser.serialize_field("position", v)?;
@@ -24952,7 +24960,10 @@ impl serde::Serialize for api_render_engine::SaveImage1Request {
             struct_ser.serialize_field("exrCompressionType", &v)?;
         }
         if self.exr_compression_level != 0. {
-            struct_ser.serialize_field("exrCompressionLevel", &self.exr_compression_level)?;
+            struct_ser.serialize_field(
+                "exrCompressionLevel",
+                &crate::ProtoFloat(&self.exr_compression_level),
+            )?;
         }
         if self.asynchronous {
             struct_ser.serialize_field("asynchronous", &self.asynchronous)?;
@@ -25309,7 +25320,10 @@ impl serde::Serialize for api_render_engine::SaveRenderPasses1Request {
             struct_ser.serialize_field("exrCompressionType", &v)?;
         }
         if self.exr_compression_level != 0. {
-            struct_ser.serialize_field("exrCompressionLevel", &self.exr_compression_level)?;
+            struct_ser.serialize_field(
+                "exrCompressionLevel",
+                &crate::ProtoFloat(&self.exr_compression_level),
+            )?;
         }
         if let Some(v) = self.metadata.as_ref() {
             struct_ser.serialize_field("metadata", v)?;
@@ -26741,26 +26755,35 @@ impl serde::Serialize for ApiRenderImage {
         if self.tonemapped_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "tonemappedSamplesPerPixel",
-                &self.tonemapped_samples_per_pixel,
+                &crate::ProtoFloat(&self.tonemapped_samples_per_pixel),
             )?;
         }
         if self.calculated_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "calculatedSamplesPerPixel",
-                &self.calculated_samples_per_pixel,
+                &crate::ProtoFloat(&self.calculated_samples_per_pixel),
             )?;
         }
         if self.region_samples_per_pixel != 0. {
-            struct_ser.serialize_field("regionSamplesPerPixel", &self.region_samples_per_pixel)?;
+            struct_ser.serialize_field(
+                "regionSamplesPerPixel",
+                &crate::ProtoFloat(&self.region_samples_per_pixel),
+            )?;
         }
         if self.max_samples_per_pixel != 0. {
-            struct_ser.serialize_field("maxSamplesPerPixel", &self.max_samples_per_pixel)?;
+            struct_ser.serialize_field(
+                "maxSamplesPerPixel",
+                &crate::ProtoFloat(&self.max_samples_per_pixel),
+            )?;
         }
         if self.samples_per_second != 0. {
-            struct_ser.serialize_field("samplesPerSecond", &self.samples_per_second)?;
+            struct_ser.serialize_field(
+                "samplesPerSecond",
+                &crate::ProtoFloat(&self.samples_per_second),
+            )?;
         }
         if self.render_time != 0. {
-            struct_ser.serialize_field("renderTime", &self.render_time)?;
+            struct_ser.serialize_field("renderTime", &crate::ProtoFloat(&self.render_time))?;
         }
         if let Some(v) = self.change_level.as_ref() {
             struct_ser.serialize_field("changeLevel", v)?;
@@ -28107,16 +28130,18 @@ impl serde::Serialize for ApiTexturePinInfo {
             struct_ser.serialize_field("isValid", &self.is_valid)?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &self.min_value)?;
+            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &self.max_value)?;
+            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
         }
         if self.slider_min_value != 0. {
-            struct_ser.serialize_field("sliderMinValue", &self.slider_min_value)?;
+            struct_ser
+                .serialize_field("sliderMinValue", &crate::ProtoFloat(&self.slider_min_value))?;
         }
         if self.slider_max_value != 0. {
-            struct_ser.serialize_field("sliderMaxValue", &self.slider_max_value)?;
+            struct_ser
+                .serialize_field("sliderMaxValue", &crate::ProtoFloat(&self.slider_max_value))?;
         }
         if let Some(v) = self.default_value.as_ref() {
             struct_ser.serialize_field("defaultValue", v)?;
@@ -29054,13 +29079,13 @@ impl serde::Serialize for api_transform_pin_info::ApiTransformPinInfoBounds {
             len,
         )?;
         if self.default_value != 0. {
-            struct_ser.serialize_field("defaultValue", &self.default_value)?;
+            struct_ser.serialize_field("defaultValue", &crate::ProtoFloat(&self.default_value))?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &self.min_value)?;
+            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &self.max_value)?;
+            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
         }
         struct_ser.end()
     }
@@ -41391,20 +41416,23 @@ impl serde::Serialize for ReferencePackageExportSettings {
         if self.include_instance_percentage != 0. {
             struct_ser.serialize_field(
                 "includeInstancePercentage",
-                &self.include_instance_percentage,
+                &crate::ProtoFloat(&self.include_instance_percentage),
             )?;
         }
         if self.ignore_small_object_percentage != 0. {
             struct_ser.serialize_field(
                 "ignoreSmallObjectPercentage",
-                &self.ignore_small_object_percentage,
+                &crate::ProtoFloat(&self.ignore_small_object_percentage),
             )?;
         }
         if self.export_animation {
             struct_ser.serialize_field("exportAnimation", &self.export_animation)?;
         }
         if self.animation_framerate != 0. {
-            struct_ser.serialize_field("animationFramerate", &self.animation_framerate)?;
+            struct_ser.serialize_field(
+                "animationFramerate",
+                &crate::ProtoFloat(&self.animation_framerate),
+            )?;
         }
         if self.enable_custom_animation_timespan {
             struct_ser.serialize_field(
@@ -42671,7 +42699,10 @@ impl serde::Serialize for RenderResultStatistics {
             struct_ser.serialize_field("subSampleMode", &v)?;
         }
         if self.up_sampling_ratio != 0. {
-            struct_ser.serialize_field("upSamplingRatio", &self.up_sampling_ratio)?;
+            struct_ser.serialize_field(
+                "upSamplingRatio",
+                &crate::ProtoFloat(&self.up_sampling_ratio),
+            )?;
         }
         if self.buffer_type != 0 {
             let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TonemapBufferType>::new(
@@ -42743,8 +42774,10 @@ impl serde::Serialize for RenderResultStatistics {
             )?;
         }
         if self.beauty_samples_per_second != 0. {
-            struct_ser
-                .serialize_field("beautySamplesPerSecond", &self.beauty_samples_per_second)?;
+            struct_ser.serialize_field(
+                "beautySamplesPerSecond",
+                &crate::ProtoFloat(&self.beauty_samples_per_second),
+            )?;
         }
         if self.region_samples_per_pixel != 0 {
             struct_ser.serialize_field("regionSamplesPerPixel", &self.region_samples_per_pixel)?;
@@ -42770,17 +42803,23 @@ impl serde::Serialize for RenderResultStatistics {
                 .serialize_field("infoMaxSamplesPerPixel", &self.info_max_samples_per_pixel)?;
         }
         if self.info_samples_per_second != 0. {
-            struct_ser.serialize_field("infoSamplesPerSecond", &self.info_samples_per_second)?;
+            struct_ser.serialize_field(
+                "infoSamplesPerSecond",
+                &crate::ProtoFloat(&self.info_samples_per_second),
+            )?;
         }
         if self.state != 0 {
             let v = Ok::<_, S::Error>(crate::EnumOrNumber::<RenderState>::new(self.state))?;
             struct_ser.serialize_field("state", &v)?;
         }
         if self.render_time != 0. {
-            struct_ser.serialize_field("renderTime", &self.render_time)?;
+            struct_ser.serialize_field("renderTime", &crate::ProtoFloat(&self.render_time))?;
         }
         if self.estimated_render_time != 0. {
-            struct_ser.serialize_field("estimatedRenderTime", &self.estimated_render_time)?;
+            struct_ser.serialize_field(
+                "estimatedRenderTime",
+                &crate::ProtoFloat(&self.estimated_render_time),
+            )?;
         }
         struct_ser.end()
     }
@@ -44115,7 +44154,7 @@ impl serde::Serialize for TimeT {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.TimeT", len)?;
         if self.value != 0. {
-            struct_ser.serialize_field("value", &self.value)?;
+            struct_ser.serialize_field("value", &crate::ProtoFloat(&self.value))?;
         }
         struct_ser.end()
     }
@@ -44302,7 +44341,7 @@ impl serde::Serialize for UpdateCallbackT {
             struct_ser.serialize_field("callbackId", &self.callback_id)?;
         }
         if self.progress != 0. {
-            struct_ser.serialize_field("progress", &self.progress)?;
+            struct_ser.serialize_field("progress", &crate::ProtoFloat(&self.progress))?;
         }
         if !self.context.is_empty() {
             #[allow(clippy::needless_borrow)]
@@ -44444,10 +44483,10 @@ impl serde::Serialize for Float2 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_2", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &self.x)?;
+            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &self.y)?;
+            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
         }
         struct_ser.end()
     }
@@ -44561,13 +44600,13 @@ impl serde::Serialize for Float3 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_3", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &self.x)?;
+            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &self.y)?;
+            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &self.z)?;
+            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
         }
         struct_ser.end()
     }
@@ -44697,16 +44736,16 @@ impl serde::Serialize for Float4 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_4", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &self.x)?;
+            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &self.y)?;
+            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &self.z)?;
+            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
         }
         if self.w != 0. {
-            struct_ser.serialize_field("w", &self.w)?;
+            struct_ser.serialize_field("w", &crate::ProtoFloat(&self.w))?;
         }
         struct_ser.end()
     }
