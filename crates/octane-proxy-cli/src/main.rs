@@ -1,4 +1,5 @@
-//! `octane-proxy`: serves [`octane_proxy::Router`] over HTTP, forwarding to Octane's LiveLink.
+//! `octane-proxy`: serves [`octane_proxy::Router`] over HTTP, forwarding to Octane's LiveLink,
+//! with the live render stream of `octane_callbacks` mounted at `/render` and `/`.
 
 mod octane_host;
 
@@ -9,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use octane_callbacks::{CallbackStreamer, StreamerConfig};
 use octane_proxy::{AccessPolicy, Cors, Octane, Router};
 use tracing_subscriber::EnvFilter;
 
@@ -102,7 +104,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!(access = %access.describe(), "serving on http://{local}");
 
+    let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
     let router = Router::builder(octane)
+        .nest("/render", streamer.routes())
+        .route("/", streamer.routes())
         .access(access)
         .cors(cors)
         .body_limit(args.body_limit)

@@ -1,0 +1,393 @@
+//! The HTTP endpoints of the render stream, as a `tower::Service` to mount in
+//! `octane_proxy::Router` (`nest("/render", ...)` and `route("/", ...)`).
+//!
+//! The endpoints and event shapes are those the web viewers of the old Python proxy read.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use octane_proxy::{Body, RequestBody};
+use serde::Serialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::frame::Frame;
+use crate::hub::Subscription;
+use crate::page;
+use crate::status::Status;
+use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
+
+/// Largest `ping-client` body read.
+const SMALL_BODY: usize = 64 * 1024;
+const MJPEG_BOUNDARY: &str = "octane-frame";
+
+/// The render endpoints: `/render/*` and the built-in page at `/`.
+#[derive(Clone, Debug)]
+pub struct RenderRoutes {
+    streamer: CallbackStreamer,
+}
+
+impl CallbackStreamer {
+    /// The HTTP endpoints of this streamer.
+    pub fn routes(&self) -> RenderRoutes {
+        RenderRoutes {
+            streamer: self.clone(),
+        }
+    }
+}
+
+impl tower::Service<Request<RequestBody>> for RenderRoutes {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<RequestBody>) -> Self::Future {
+        let streamer = self.streamer.clone();
+        Box::pin(async move { Ok(handle(streamer, request).await) })
+    }
+}
+
+async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
+    let method = request.method().clone();
+    let get = method == Method::GET || method == Method::HEAD;
+    match (request.uri().path(), get, method == Method::POST) {
+        ("/", true, _) => page::response(),
+        ("/render/register-callback", _, true) => register(&streamer).await,
+        ("/render/stream", true, _) => sse(&streamer),
+        ("/render/callback-status", true, _) => json(
+            StatusCode::OK,
+            &StatusReply {
+                success: true,
+                status: streamer.status(),
+            },
+        ),
+        ("/render/ping-client", _, true) => ping_client(&streamer, request).await,
+        ("/render/latest.png", true, _) => latest_png(&streamer).await,
+        ("/render/stream.mjpeg", true, _) => mjpeg(&streamer),
+        (
+            "/"
+            | "/render/stream"
+            | "/render/callback-status"
+            | "/render/latest.png"
+            | "/render/stream.mjpeg",
+            ..,
+        ) => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("{method} is not allowed here; use GET"),
+        ),
+        ("/render/register-callback" | "/render/ping-client", ..) => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("{method} is not allowed here; use POST"),
+        ),
+        (path, ..) => error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no render endpoint {path}"),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct StatusReply {
+    success: bool,
+    status: Status,
+}
+
+async fn register(streamer: &CallbackStreamer) -> Response<Body> {
+    #[derive(Serialize)]
+    struct Registered {
+        success: bool,
+        message: String,
+        callback_id: u32,
+        status: Status,
+    }
+    let already = streamer.status().streaming;
+    let status = streamer.start().await;
+    let message = match (already, status.registered) {
+        (true, _) => "callback streaming already running".to_owned(),
+        (false, true) => "callback registered; streaming started".to_owned(),
+        (false, false) => format!(
+            "streaming started; registration with Octane did not succeed ({}), retrying with the stream",
+            status.last_error.as_deref().unwrap_or("no answer yet")
+        ),
+    };
+    json(
+        StatusCode::OK,
+        &Registered {
+            success: true,
+            message,
+            callback_id: status.callback_id,
+            status,
+        },
+    )
+}
+
+async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
+    let body = match read_small(request.into_body()).await {
+        Ok(body) => body,
+        Err(err) => return error(StatusCode::BAD_REQUEST, "BODY_READ_FAILED", err),
+    };
+    #[derive(serde::Deserialize)]
+    struct Ping {
+        client_id: Option<String>,
+    }
+    let Some(client_id) = serde_json::from_slice::<Ping>(&body)
+        .ok()
+        .and_then(|p| p.client_id)
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            "client_id is required: {\"client_id\":\"...\"}".to_owned(),
+        );
+    };
+    #[derive(Serialize)]
+    struct Pong {
+        success: bool,
+        client_id: String,
+        connected: bool,
+        timestamp: f64,
+    }
+    let connected = streamer.shared.counters.has_subscriber(&client_id);
+    json(
+        StatusCode::OK,
+        &Pong {
+            success: true,
+            client_id,
+            connected,
+            timestamp: now(),
+        },
+    )
+}
+
+/// Reads a small request body; a plain function with a spelled-out future type, because the
+/// boxed body's error type trips the compiler's inference inside an `async fn`.
+fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, String>> + Send>> {
+    use futures_util::FutureExt;
+    Box::pin(
+        http_body_util::Limited::new(body, SMALL_BODY)
+            .collect()
+            .map(|collected| {
+                collected
+                    .map(|c| c.to_bytes())
+                    .map_err(|err| err.to_string())
+            }),
+    )
+}
+
+async fn latest_png(streamer: &CallbackStreamer) -> Response<Body> {
+    let Some(frame) = streamer.hub().latest() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NO_FRAME",
+            "no frame yet: POST /render/register-callback, then wait for Octane to render"
+                .to_owned(),
+        );
+    };
+    match png_of(frame).await {
+        Ok(png) => {
+            let mut response = Response::new(Body::full(png));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, "IMAGE", err),
+    }
+}
+
+async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
+    match tokio::task::spawn_blocking(move || frame.png()).await {
+        Ok(Ok(png)) => Ok(png),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(err) => Err(format!("PNG encoding stopped: {err}")),
+    }
+}
+
+/// `multipart/x-mixed-replace` of PNG frames: `<img src="/render/stream.mjpeg">` shows the live
+/// render with no JavaScript.
+fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
+    let frames = streamer.hub().subscribe().frames;
+    let first = streamer.hub().latest();
+    let parts = futures_util::stream::unfold((first, frames), |(pending, mut frames)| async move {
+        let frame = match pending {
+            Some(frame) => frame,
+            None => loop {
+                frames.changed().await.ok()?;
+                if let Some(frame) = frames.borrow_and_update().clone() {
+                    break frame;
+                }
+            },
+        };
+        let part = match png_of(frame).await {
+            Ok(png) => {
+                let mut part = format!(
+                    "--{MJPEG_BOUNDARY}\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+                    png.len()
+                )
+                .into_bytes();
+                part.extend_from_slice(&png);
+                part.extend_from_slice(b"\r\n");
+                Bytes::from(part)
+            }
+            Err(err) => {
+                tracing::debug!(%err, "frame not shown in the MJPEG stream");
+                Bytes::new()
+            }
+        };
+        Some((Ok::<_, Infallible>(part), (None, frames)))
+    });
+    let mut response = Response::new(Body::from_stream(parts));
+    let content_type = format!("multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}");
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).expect("ASCII header"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `GET /render/stream`: `connected`, the latest frame, then every frame, event and ping.
+fn sse(streamer: &CallbackStreamer) -> Response<Body> {
+    let shared = streamer.shared.clone();
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let subscription = shared.hub.subscribe();
+    let latest = shared.hub.latest();
+    shared
+        .counters
+        .add_subscriber(&client_id, latest.as_ref().map_or(0, |f| f.sequence));
+
+    #[derive(Serialize)]
+    struct Connected<'a> {
+        r#type: &'static str,
+        client_id: &'a str,
+        timestamp: f64,
+        status: Status,
+    }
+    let mut initial = VecDeque::new();
+    initial.push_back(sse_event(&Connected {
+        r#type: "connected",
+        client_id: &client_id,
+        timestamp: now(),
+        status: shared.counters.snapshot(),
+    }));
+    if let Some(frame) = latest {
+        initial.push_back(frame.event.clone());
+    }
+    let mut ping = tokio::time::interval(shared.config.ping_interval);
+    ping.reset();
+    let client = Client {
+        initial,
+        subscription,
+        ping,
+        guard: Subscriber { shared, client_id },
+    };
+    let events = futures_util::stream::unfold(client, |mut client| async move {
+        let event = client.next().await?;
+        Some((Ok::<_, Infallible>(event), client))
+    });
+    let mut response = Response::new(Body::from_stream(events));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// One SSE client. Holds no frames of its own: it reads the hub's latest when it is ready.
+struct Client {
+    initial: VecDeque<Bytes>,
+    subscription: Subscription,
+    ping: tokio::time::Interval,
+    guard: Subscriber,
+}
+
+impl Client {
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(event) = self.initial.pop_front() {
+            return Some(event);
+        }
+        loop {
+            tokio::select! {
+                changed = self.subscription.frames.changed() => {
+                    changed.ok()?;
+                    let Some(frame) = self.subscription.frames.borrow_and_update().clone() else { continue };
+                    self.guard.shared.counters.set_delivered(&self.guard.client_id, frame.sequence);
+                    return Some(frame.event.clone());
+                }
+                event = self.subscription.events.recv() => match event {
+                    Ok(event) => return Some(event),
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.ping.tick() => {
+                    #[derive(Serialize)]
+                    struct Ping { r#type: &'static str, timestamp: f64 }
+                    return Some(sse_event(&Ping { r#type: "ping", timestamp: now() }));
+                }
+            }
+        }
+    }
+}
+
+/// Removes the subscriber the moment its stream is dropped (the client went away).
+struct Subscriber {
+    shared: Arc<Shared>,
+    client_id: String,
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.shared.counters.remove_subscriber(&self.client_id);
+    }
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    let mut response = Response::new(Body::full(
+        serde_json::to_vec(body).expect("a reply of plain fields serializes"),
+    ));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn error(status: StatusCode, code: &'static str, message: String) -> Response<Body> {
+    #[derive(Serialize)]
+    struct Failure {
+        success: bool,
+        error: String,
+        code: &'static str,
+    }
+    json(
+        status,
+        &Failure {
+            success: false,
+            error: message,
+            code,
+        },
+    )
+}

@@ -1,0 +1,73 @@
+//! `FrameHub`: fan-out of frames and events to every subscriber.
+//!
+//! Frames are latest-frame-wins: the hub holds one slot, each subscriber reads the newest frame
+//! when it is ready for one. A fast subscriber sees every frame; a slow one skips frames (and
+//! counts them); a stalled one holds nothing but the slot everybody shares, so memory stays
+//! bounded and no subscriber waits for another. Frames are shared (`Arc`), never copied per
+//! subscriber. Small events (statistics, failures, state) go through a bounded broadcast queue.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, watch};
+
+use crate::frame::Frame;
+
+/// How many small events a subscriber may fall behind before it misses some.
+const EVENT_BACKLOG: usize = 64;
+
+/// Publishes frames and events to subscribers.
+#[derive(Debug)]
+pub struct FrameHub {
+    frames: watch::Sender<Option<Arc<Frame>>>,
+    events: broadcast::Sender<Bytes>,
+}
+
+/// One subscriber's view of the hub.
+#[derive(Debug)]
+pub struct Subscription {
+    /// The latest frame; `changed()` wakes when a newer one is published.
+    pub frames: watch::Receiver<Option<Arc<Frame>>>,
+    /// SSE events other than frames, each already encoded.
+    pub events: broadcast::Receiver<Bytes>,
+}
+
+impl Default for FrameHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FrameHub {
+    /// An empty hub.
+    pub fn new() -> Self {
+        Self {
+            frames: watch::Sender::new(None),
+            events: broadcast::Sender::new(EVENT_BACKLOG),
+        }
+    }
+
+    /// Replaces the latest frame and wakes every subscriber.
+    pub fn publish_frame(&self, frame: Frame) {
+        self.frames.send_replace(Some(Arc::new(frame)));
+    }
+
+    /// Sends an encoded SSE event to every subscriber.
+    pub fn publish_event(&self, event: Bytes) {
+        // No subscribers is fine: events are not kept for later ones.
+        let _ = self.events.send(event);
+    }
+
+    /// The newest frame, if any was published.
+    pub fn latest(&self) -> Option<Arc<Frame>> {
+        self.frames.borrow().clone()
+    }
+
+    /// A new subscription; the current frame counts as already seen.
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            frames: self.frames.subscribe(),
+            events: self.events.subscribe(),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! octane-callbacks: Octane's live render stream for browsers.
+//!
+//! One [`CallbackStreamer`] per Octane opens the single server-streaming callback channel,
+//! grabs each new render result once, and fans the frames out through a latest-frame-wins
+//! [`FrameHub`] to Server-Sent Events clients, a PNG snapshot, an MJPEG stream and a built-in
+//! page. [`RenderRoutes`] serves them; mount it in `octane_proxy::Router`:
+//!
+//! ```no_run
+//! # fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use octane_callbacks::{CallbackStreamer, StreamerConfig};
+//! use octane_proxy::{Octane, Router};
+//!
+//! let octane = Octane::lazy("127.0.0.1", 51022)?;
+//! let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+//! let router = Router::builder(octane)
+//!     .nest("/render", streamer.routes())
+//!     .route("/", streamer.routes())
+//!     .build();
+//! # Ok(()) }
+//! ```
+//!
+//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `frame` (a frame
+//! and its event, encoded once), `hub` (fan-out), `status` (counters), `http` (endpoints),
+//! `png` (image conversion), `page` (the built-in page).
+
+#![warn(missing_docs)]
+
+mod frame;
+mod http;
+mod hub;
+mod page;
+pub mod png;
+mod status;
+mod streamer;
+
+pub use frame::{Frame, Image};
+pub use http::RenderRoutes;
+pub use hub::{FrameHub, Subscription};
+pub use status::Status;
+pub use streamer::{CallbackStreamer, StreamerConfig};

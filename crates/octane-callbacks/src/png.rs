@@ -1,0 +1,245 @@
+//! Render images as PNG: LDR RGBA8 as is, HDR float32 clamped and converted to 8-bit sRGB,
+//! rows read at `pitch` (in pixels), buffer lengths checked before any pixel is read.
+
+use crate::frame::Image;
+
+/// `octaneapi.ImageType` values this module reads.
+const LDR_RGBA: i32 = 0;
+const LDR_MONO: i32 = 1;
+const HDR_RGBA: i32 = 2;
+const HDR_MONO: i32 = 3;
+
+/// Why an image cannot become a PNG.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// The image has no pixels (size 0, or a shared GPU surface).
+    #[error("the image is empty ({width}x{height})")]
+    Empty {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The buffer is shorter than its size and pitch say.
+    #[error(
+        "the image buffer holds {got} bytes, but {width}x{height} at pitch {pitch} needs {needed}"
+    )]
+    ShortBuffer {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// Row stride in pixels.
+        pitch: u32,
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes there.
+        got: usize,
+    },
+    /// The pitch is smaller than the width.
+    #[error("pitch {pitch} is smaller than the width {width}")]
+    PitchTooSmall {
+        /// Row stride in pixels.
+        pitch: u32,
+        /// Width in pixels.
+        width: u32,
+    },
+    /// An image type this module does not convert.
+    #[error(
+        "image type {0} cannot be shown as PNG (LDR_RGBA, LDR_MONO, HDR_RGBA and HDR_MONO can)"
+    )]
+    Unsupported(i32),
+    /// The PNG encoder failed.
+    #[error("PNG encoding failed: {0}")]
+    Encoding(String),
+}
+
+/// The image as tightly packed 8-bit RGBA rows.
+pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
+    let (width, height, pitch) = (image.width, image.height, image.pitch);
+    if width == 0 || height == 0 {
+        return Err(ImageError::Empty { width, height });
+    }
+    if pitch < width {
+        return Err(ImageError::PitchTooSmall { pitch, width });
+    }
+    let bytes_per_pixel: usize = match image.image_type {
+        LDR_RGBA => 4,
+        LDR_MONO => 1,
+        HDR_RGBA => 16,
+        HDR_MONO => 4,
+        other => return Err(ImageError::Unsupported(other)),
+    };
+    let (w, h, p) = (width as usize, height as usize, pitch as usize);
+    // The last row needs only `width` pixels, not the whole pitch.
+    let needed = ((h - 1) * p + w) * bytes_per_pixel;
+    let data = &image.pixels[..];
+    if data.len() < needed {
+        return Err(ImageError::ShortBuffer {
+            width,
+            height,
+            pitch,
+            needed,
+            got: data.len(),
+        });
+    }
+    let mut out = Vec::with_capacity(w * h * 4);
+    for row in 0..h {
+        let start = row * p * bytes_per_pixel;
+        let pixels = &data[start..start + w * bytes_per_pixel];
+        match image.image_type {
+            LDR_RGBA => out.extend_from_slice(pixels),
+            LDR_MONO => pixels
+                .iter()
+                .for_each(|&v| out.extend_from_slice(&[v, v, v, 255])),
+            HDR_RGBA => {
+                for px in pixels.chunks_exact(16) {
+                    let [r, g, b, a] = [0, 4, 8, 12].map(|o| f32_at(px, o));
+                    out.extend_from_slice(&[srgb8(r), srgb8(g), srgb8(b), unit8(a)]);
+                }
+            }
+            _ => {
+                for px in pixels.chunks_exact(4) {
+                    let v = srgb8(f32_at(px, 0));
+                    out.extend_from_slice(&[v, v, v, 255]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The image as a PNG file.
+pub fn encode(image: &Image) -> Result<Vec<u8>, ImageError> {
+    let rgba = to_rgba8(image)?;
+    let mut out = Vec::with_capacity(rgba.len() / 2 + 1024);
+    let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Live preview: speed over size.
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| ImageError::Encoding(e.to_string()))?;
+    writer
+        .write_image_data(&rgba)
+        .map_err(|e| ImageError::Encoding(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| ImageError::Encoding(e.to_string()))?;
+    Ok(out)
+}
+
+fn f32_at(bytes: &[u8], offset: usize) -> f32 {
+    f32::from_le_bytes([
+        bytes[offset],
+        bytes[offset + 1],
+        bytes[offset + 2],
+        bytes[offset + 3],
+    ])
+}
+
+/// Linear light in [0, 1] (clamped; NaN is 0) to an 8-bit sRGB value.
+fn srgb8(linear: f32) -> u8 {
+    let v = if linear.is_nan() {
+        0.0
+    } else {
+        linear.clamp(0.0, 1.0)
+    };
+    let encoded = if v <= 0.003_130_8 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    };
+    (encoded * 255.0).round() as u8
+}
+
+/// A value in [0, 1] (clamped) to 8 bits, without a transfer curve (alpha).
+fn unit8(v: f32) -> u8 {
+    let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+    (v * 255.0).round() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn image(image_type: i32, width: u32, height: u32, pitch: u32, pixels: Vec<u8>) -> Image {
+        Image {
+            image_type,
+            width,
+            height,
+            pitch,
+            pixels: Bytes::from(pixels),
+        }
+    }
+
+    #[test]
+    fn ldr_rows_are_read_at_the_pitch() {
+        // 2x2 pixels, pitch 3: the third pixel of each row is padding.
+        let mut pixels = Vec::new();
+        for row in 0..2u8 {
+            for col in 0..3u8 {
+                pixels.extend_from_slice(&[row, col, 9, 255]);
+            }
+        }
+        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 3, pixels)).expect("converts");
+        assert_eq!(
+            rgba,
+            vec![0, 0, 9, 255, 0, 1, 9, 255, 1, 0, 9, 255, 1, 1, 9, 255]
+        );
+    }
+
+    #[test]
+    fn hdr_floats_are_clamped_and_srgb_encoded() {
+        let mut pixels = Vec::new();
+        for v in [0.0f32, 0.5, 1.0, 1.0, 2.0, -1.0, f32::NAN, 0.25] {
+            pixels.extend_from_slice(&v.to_le_bytes());
+        }
+        let rgba = to_rgba8(&image(HDR_RGBA, 2, 1, 2, pixels)).expect("converts");
+        assert_eq!(rgba, vec![0, 188, 255, 255, 255, 0, 0, 64]);
+    }
+
+    #[test]
+    fn a_short_buffer_is_an_error_not_a_panic() {
+        // The SDK's converter sizes HDR buffers at 4 bytes a pixel: a quarter of what they need.
+        let err = to_rgba8(&image(HDR_RGBA, 4, 4, 4, vec![0; 4 * 4 * 4])).expect_err("too short");
+        assert_eq!(
+            err,
+            ImageError::ShortBuffer {
+                width: 4,
+                height: 4,
+                pitch: 4,
+                needed: 256,
+                got: 64
+            }
+        );
+        assert!(matches!(
+            to_rgba8(&image(LDR_RGBA, 4, 1, 2, vec![0; 64])),
+            Err(ImageError::PitchTooSmall { .. })
+        ));
+        assert!(matches!(
+            to_rgba8(&image(LDR_RGBA, 0, 0, 0, vec![])),
+            Err(ImageError::Empty { .. })
+        ));
+        assert_eq!(
+            to_rgba8(&image(9, 1, 1, 1, vec![0; 8])),
+            Err(ImageError::Unsupported(9))
+        );
+    }
+
+    #[test]
+    fn png_round_trips_the_pixels() {
+        let pixels: Vec<u8> = (0..3 * 2 * 4).map(|i| (i * 7) as u8).collect();
+        let png = encode(&image(LDR_RGBA, 3, 2, 3, pixels.clone())).expect("encodes");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .expect("decodes");
+        let mut decoded = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut decoded).expect("frame");
+        assert_eq!((info.width, info.height), (3, 2));
+        assert_eq!(&decoded[..info.buffer_size()], &pixels[..]);
+    }
+}

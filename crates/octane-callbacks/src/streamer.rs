@@ -1,0 +1,410 @@
+//! `CallbackStreamer`: one callback stream from Octane, and the frames and events it yields.
+//!
+//! Registers with `ApiRenderEngineService/setOnNewImageCallback`, opens
+//! `StreamCallbackService/callbackChannel`, and for every `newImage` grabs the render result once
+//! (not once per client), releases it, builds one frame and publishes it to the [`FrameHub`].
+//! When the stream ends or Octane goes away it reconnects with capped exponential backoff,
+//! registers again and resumes; subscribers stay connected and get `status` events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use octane_api::google::protobuf::Empty;
+use octane_api::octaneapi::api_render_engine::{
+    GetRenderStatisticsRequest, GrabRenderResultRequest, ReleaseRenderResultRequest,
+    SetOnNewImageCallbackRequest,
+};
+use octane_api::octaneapi::api_render_engine_service_client::ApiRenderEngineServiceClient;
+use octane_api::octaneapi::stream_callback_request::Payload;
+use octane_api::octaneapi::stream_callback_service_client::StreamCallbackServiceClient;
+use octane_api::octaneapi::{OnNewImageCallbackT, StreamCallbackRequest};
+use octane_proxy::Octane;
+use serde::Serialize;
+use tokio::sync::{Mutex, oneshot};
+use tonic::transport::Channel;
+
+use crate::frame::Frame;
+use crate::hub::FrameHub;
+use crate::status::{Counters, Status};
+
+/// How the streamer behaves.
+#[derive(Debug, Clone)]
+pub struct StreamerConfig {
+    /// First wait before reconnecting; doubles per failure.
+    pub backoff_min: Duration,
+    /// Longest wait before reconnecting.
+    pub backoff_max: Duration,
+    /// How often each SSE client gets a `ping` event.
+    pub ping_interval: Duration,
+    /// `callbackSource` sent with the registration.
+    pub callback_source: String,
+    /// How long `register-callback` waits for the first registration before it answers.
+    pub register_wait: Duration,
+}
+
+impl Default for StreamerConfig {
+    fn default() -> Self {
+        Self {
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+            ping_interval: Duration::from_secs(30),
+            callback_source: "octane-proxy".to_owned(),
+            register_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The live render stream of one Octane. Cheap to clone; the upstream task stops when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct CallbackStreamer {
+    pub(crate) shared: Arc<Shared>,
+    _task: Arc<TaskGuard>,
+}
+
+pub(crate) struct Shared {
+    octane: Octane,
+    pub(crate) hub: FrameHub,
+    pub(crate) counters: Counters,
+    pub(crate) config: StreamerConfig,
+    sequence: AtomicU64,
+    /// Set once the upstream task runs; holds the waiters of the first registration.
+    start: Mutex<Start>,
+}
+
+enum Start {
+    Idle,
+    Starting(Vec<oneshot::Sender<()>>),
+    Running,
+}
+
+/// Aborts the upstream task when the last streamer handle goes.
+struct TaskGuard(std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for CallbackStreamer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackStreamer")
+            .field("octane", &self.shared.octane.address())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackStreamer {
+    /// A streamer for `octane`; nothing happens until [`CallbackStreamer::start`].
+    pub fn new(octane: Octane, config: StreamerConfig) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                octane,
+                hub: FrameHub::new(),
+                counters: Counters::default(),
+                config,
+                sequence: AtomicU64::new(0),
+                start: Mutex::new(Start::Idle),
+            }),
+            _task: Arc::new(TaskGuard(std::sync::Mutex::new(None))),
+        }
+    }
+
+    /// Starts streaming if it has not started (a second call never opens a second upstream
+    /// stream), and waits for the first registration to finish, or for the configured time.
+    pub async fn start(&self) -> Status {
+        let waiter = {
+            let mut start = self.shared.start.lock().await;
+            match &mut *start {
+                Start::Running => None,
+                Start::Starting(waiters) => {
+                    let (tx, rx) = oneshot::channel();
+                    waiters.push(tx);
+                    Some(rx)
+                }
+                Start::Idle => {
+                    let (tx, rx) = oneshot::channel();
+                    *start = Start::Starting(vec![tx]);
+                    self.shared.counters.started.store(true, Ordering::Relaxed);
+                    let task = tokio::spawn(run(self.shared.clone()));
+                    *self._task.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+                    Some(rx)
+                }
+            }
+        };
+        if let Some(waiter) = waiter {
+            let _ = tokio::time::timeout(self.shared.config.register_wait, waiter).await;
+        }
+        self.status()
+    }
+
+    /// The streamer's state and counters.
+    pub fn status(&self) -> Status {
+        self.shared.counters.snapshot()
+    }
+
+    /// The fan-out of frames and events.
+    pub fn hub(&self) -> &FrameHub {
+        &self.shared.hub
+    }
+}
+
+impl Shared {
+    fn channel(&self) -> Channel {
+        self.octane.channel().clone()
+    }
+
+    fn render_engine(&self) -> ApiRenderEngineServiceClient<Channel> {
+        ApiRenderEngineServiceClient::new(self.channel())
+            .max_decoding_message_size(octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)
+    }
+
+    async fn finish_start(&self) {
+        let mut start = self.start.lock().await;
+        if let Start::Starting(waiters) = std::mem::replace(&mut *start, Start::Running) {
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Registers for new-image callbacks. A failure is logged and reported, not fatal: the
+    /// stream is opened anyway, as the existing clients do.
+    async fn register(&self) {
+        let request = SetOnNewImageCallbackRequest {
+            callback: Some(OnNewImageCallbackT {
+                callback_source: self.config.callback_source.clone(),
+                callback_id: 1,
+            }),
+            user_data: 0,
+        };
+        match self
+            .render_engine()
+            .set_on_new_image_callback(request)
+            .await
+        {
+            Ok(response) => {
+                self.counters
+                    .callback_id
+                    .store(response.into_inner().callback_id, Ordering::Relaxed);
+                self.counters.registered.store(true, Ordering::Relaxed);
+            }
+            Err(status) => {
+                self.counters.registered.store(false, Ordering::Relaxed);
+                self.counters.set_error(format!(
+                    "setOnNewImageCallback failed: {}",
+                    status.message()
+                ));
+                tracing::warn!(code = ?status.code(), message = status.message(), "registration failed; opening the callback stream anyway");
+            }
+        }
+    }
+
+    fn publish_state(&self) {
+        #[derive(Serialize)]
+        struct StateEvent {
+            r#type: &'static str,
+            connected: bool,
+            timestamp: f64,
+            status: Status,
+        }
+        let status = self.counters.snapshot();
+        self.hub.publish_event(sse_event(&StateEvent {
+            r#type: "status",
+            connected: status.connected,
+            timestamp: now(),
+            status,
+        }));
+    }
+
+    async fn handle(&self, message: StreamCallbackRequest) {
+        Counters::bump(&self.counters.callbacks);
+        match message.payload {
+            Some(Payload::NewImage(data)) => self.grab_and_publish(data.user_data).await,
+            Some(Payload::NewStatistics(data)) => self.publish_statistics(data.user_data).await,
+            Some(Payload::RenderFailure(data)) => {
+                self.publish_simple("renderFailure", data.user_data)
+            }
+            Some(Payload::ProjectManagerChanged(data)) => {
+                self.publish_simple("projectManagerChanged", data.user_data)
+            }
+            None => tracing::debug!("callback without payload"),
+        }
+    }
+
+    async fn grab_and_publish(&self, user_data: u64) {
+        let mut engine = self.render_engine();
+        let grabbed = match engine.grab_render_result(GrabRenderResultRequest {}).await {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                self.counters
+                    .set_error(format!("grabRenderResult failed: {}", status.message()));
+                return;
+            }
+        };
+        if !grabbed.result {
+            return;
+        }
+        Counters::bump(&self.counters.grabs);
+        // The pixels are ours now (decoded into this process); give Octane its buffers back at
+        // once, whatever happens to the frame.
+        match engine
+            .release_render_result(ReleaseRenderResultRequest {})
+            .await
+        {
+            Ok(_) => Counters::bump(&self.counters.releases),
+            Err(status) => self
+                .counters
+                .set_error(format!("releaseRenderResult failed: {}", status.message())),
+        }
+        let images = grabbed.render_images.map(|a| a.data).unwrap_or_default();
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let callback_id = self.counters.callback_id.load(Ordering::Relaxed);
+        let timestamp = now();
+        // base64 and JSON of megabytes of pixels: off the async workers.
+        let built = tokio::task::spawn_blocking(move || {
+            Frame::build(sequence, callback_id, user_data, timestamp, &images)
+        })
+        .await;
+        match built {
+            Ok(frame) => {
+                self.hub.publish_frame(frame);
+                self.counters
+                    .published_sequence
+                    .store(sequence, Ordering::Relaxed);
+                Counters::bump(&self.counters.frames_published);
+            }
+            Err(err) => self
+                .counters
+                .set_error(format!("building a frame failed: {err}")),
+        }
+    }
+
+    async fn publish_statistics(&self, user_data: u64) {
+        let statistics = match self
+            .render_engine()
+            .get_render_statistics(GetRenderStatisticsRequest {})
+            .await
+        {
+            Ok(response) => {
+                serde_json::to_value(response.into_inner().statistics).unwrap_or_default()
+            }
+            Err(status) => {
+                self.counters
+                    .set_error(format!("getRenderStatistics failed: {}", status.message()));
+                serde_json::Value::Null
+            }
+        };
+        #[derive(Serialize)]
+        struct StatisticsEvent {
+            r#type: &'static str,
+            callback_id: u32,
+            user_data: u64,
+            timestamp: f64,
+            statistics: serde_json::Value,
+        }
+        self.hub.publish_event(sse_event(&StatisticsEvent {
+            r#type: "newStatistics",
+            callback_id: self.counters.callback_id.load(Ordering::Relaxed),
+            user_data,
+            timestamp: now(),
+            statistics,
+        }));
+    }
+
+    fn publish_simple(&self, kind: &'static str, user_data: u64) {
+        #[derive(Serialize)]
+        struct Event {
+            r#type: &'static str,
+            callback_id: u32,
+            user_data: u64,
+            timestamp: f64,
+        }
+        self.hub.publish_event(sse_event(&Event {
+            r#type: kind,
+            callback_id: self.counters.callback_id.load(Ordering::Relaxed),
+            user_data,
+            timestamp: now(),
+        }));
+    }
+}
+
+/// The upstream loop: register, stream, handle every callback; on failure back off and resume.
+async fn run(shared: Arc<Shared>) {
+    let config = shared.config.clone();
+    let mut backoff = config.backoff_min;
+    let mut first = true;
+    loop {
+        shared.register().await;
+        let opened = StreamCallbackServiceClient::new(shared.channel())
+            .max_decoding_message_size(octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)
+            .callback_channel(Empty {})
+            .await;
+        if first {
+            first = false;
+            shared.finish_start().await;
+        }
+        match opened {
+            Ok(response) => {
+                shared.counters.connected.store(true, Ordering::Relaxed);
+                shared.publish_state();
+                tracing::info!("render callback stream open");
+                let mut stream = response.into_inner();
+                loop {
+                    match stream.message().await {
+                        Ok(Some(message)) => {
+                            backoff = config.backoff_min;
+                            shared.handle(message).await;
+                        }
+                        Ok(None) => {
+                            shared
+                                .counters
+                                .set_error("Octane ended the callback stream".to_owned());
+                            break;
+                        }
+                        Err(status) => {
+                            shared
+                                .counters
+                                .set_error(format!("callback stream failed: {}", status.message()));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(status) => {
+                shared.counters.set_error(format!(
+                    "opening the callback stream failed: {}",
+                    status.message()
+                ));
+            }
+        }
+        Counters::bump(&shared.counters.stream_errors);
+        if shared.counters.connected.swap(false, Ordering::Relaxed) {
+            shared.publish_state();
+        }
+        tracing::info!(retry_in = ?backoff, "render callback stream closed");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(config.backoff_max);
+        Counters::bump(&shared.counters.reconnects);
+    }
+}
+
+/// `data: <json>\n\n`
+pub(crate) fn sse_event(event: &impl Serialize) -> Bytes {
+    let mut out = b"data: ".to_vec();
+    serde_json::to_writer(&mut out, event).expect("an event of plain fields serializes");
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Unix time in seconds, as the viewers expect `timestamp`.
+pub(crate) fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

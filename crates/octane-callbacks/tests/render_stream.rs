@@ -1,0 +1,568 @@
+//! The render stream against the test peer over real loopback gRPC: frames, grabs and releases,
+//! fan-out, stalls, reconnects, PNG.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use octane_api::octaneapi::api_render_engine::{
+    GrabRenderResultResponse, SetOnNewImageCallbackRequest, SetOnNewImageCallbackResponse,
+};
+use octane_api::octaneapi::stream_callback_request::Payload;
+use octane_api::octaneapi::{
+    ApiArrayApiRenderImage, ApiRenderImage, Buffer, CLevelT, OnNewImageData, OnStatisticsData,
+    StreamCallbackRequest, Uint322,
+};
+use octane_callbacks::{CallbackStreamer, StreamerConfig};
+use octane_proxy::{Octane, Router};
+use octane_test_peer::TestPeer;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+const HANG: Duration = Duration::from_secs(20);
+const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
+const REGISTER: &str = "/octaneapi.ApiRenderEngineService/setOnNewImageCallback";
+const GRAB: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
+const RELEASE: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+
+struct Rig {
+    peer: TestPeer,
+    addr: SocketAddr,
+    streamer: CallbackStreamer,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn rig() -> Rig {
+    let peer = TestPeer::start().expect("peer");
+    rig_for(peer).await
+}
+
+async fn rig_for(peer: TestPeer) -> Rig {
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        backoff_max: Duration::from_millis(500),
+        ..StreamerConfig::default()
+    };
+    let streamer = CallbackStreamer::new(octane.clone(), config);
+    let router = Router::builder(octane)
+        .nest("/render", streamer.routes())
+        .route("/", streamer.routes())
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(octane_proxy::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    Rig {
+        peer,
+        addr,
+        streamer,
+        _stop: stop,
+    }
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < HANG, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> http::Response<Incoming> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .body(http_body_util::Full::new(Bytes::from(body.to_owned())))
+        .expect("request");
+    tokio::time::timeout(HANG, sender.send_request(request))
+        .await
+        .expect("in time")
+        .expect("response")
+}
+
+async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let response = request(addr, method, path, body).await;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+/// Reads `data:` events from an SSE body.
+struct Events {
+    body: Incoming,
+    buffer: Vec<u8>,
+}
+
+impl Events {
+    async fn open(addr: SocketAddr) -> Self {
+        let response = request(addr, "GET", "/render/stream", "").await;
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        Self {
+            body: response.into_body(),
+            buffer: Vec::new(),
+        }
+    }
+
+    async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let raw: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let text = std::str::from_utf8(&raw).expect("UTF-8");
+                let data = text
+                    .strip_prefix("data: ")
+                    .expect("a data event")
+                    .trim_end();
+                return serde_json::from_str(data).expect("JSON event");
+            }
+            let frame = tokio::time::timeout(HANG, self.body.frame())
+                .await
+                .expect("event in time")
+                .expect("open stream");
+            if let Ok(data) = frame.expect("frame").into_data() {
+                self.buffer.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// The next event of type `kind`, skipping others.
+    async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let event = self.next().await;
+            if event["type"] == kind {
+                return event;
+            }
+        }
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRenderImage {
+    let pixels: Vec<u8> = (0..(pitch * height * 4) as usize)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    ApiRenderImage {
+        r#type: 0,
+        size: Some(Uint322 {
+            x: width,
+            y: height,
+        }),
+        pitch,
+        buffer: Some(Buffer {
+            data: Bytes::from(pixels),
+            size: pitch * height * 4,
+        }),
+        render_pass_id: 0,
+        tonemapped_samples_per_pixel: 16.0,
+        calculated_samples_per_pixel: 16.0,
+        samples_per_second: 1234.5,
+        render_time: 2.5,
+        change_level: Some(CLevelT { value: 77 }),
+        has_alpha: true,
+        ..Default::default()
+    }
+}
+
+fn grab_reply(images: Vec<ApiRenderImage>) -> GrabRenderResultResponse {
+    GrabRenderResultResponse {
+        result: true,
+        render_images: Some(ApiArrayApiRenderImage { data: images }),
+    }
+}
+
+fn new_image(user_data: u64) -> StreamCallbackRequest {
+    StreamCallbackRequest {
+        payload: Some(Payload::NewImage(OnNewImageData { user_data })),
+    }
+}
+
+async fn register_and_wait(rig: &Rig) -> Value {
+    let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(status, 200);
+    eventually("the callback stream to open", || {
+        rig.peer.open_streams(STREAM) == 1
+    })
+    .await;
+    reply
+}
+
+#[tokio::test]
+async fn pixels_arrive_unchanged_and_every_grab_is_released_once() {
+    let rig = rig().await;
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
+    let image = ldr_image(5, 3, 6, 1);
+    rig.peer.reply(GRAB, &grab_reply(vec![image.clone()]));
+    let reply = register_and_wait(&rig).await;
+    assert_eq!(reply["success"], true);
+    assert_eq!(reply["callback_id"], 42);
+    let registration = &rig
+        .peer
+        .received_as::<SetOnNewImageCallbackRequest>(REGISTER)[0];
+    assert_eq!(
+        registration
+            .callback
+            .as_ref()
+            .map(|c| c.callback_source.as_str()),
+        Some("octane-proxy")
+    );
+
+    let mut events = Events::open(rig.addr).await;
+    let connected = events.next().await;
+    assert_eq!(connected["type"], "connected");
+    assert!(
+        connected["client_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36)
+    );
+    assert!(connected["timestamp"].as_f64().is_some());
+    assert_eq!(connected["status"]["connected"], true);
+
+    assert_eq!(rig.peer.emit(STREAM, &new_image(9)), 1);
+    let event = events.next_of("newImage").await;
+    assert_eq!(event["callback_id"], 42);
+    assert_eq!(event["user_data"], 9);
+    let shown = &event["render_images"]["data"][0];
+    assert_eq!(shown["index"], 0);
+    assert_eq!(shown["type"], 0);
+    assert_eq!(shown["size"], serde_json::json!({"x": 5, "y": 3}));
+    assert_eq!(shown["pitch"], 6);
+    assert_eq!(shown["changeLevel"], serde_json::json!({"level": 77}));
+    assert_eq!(shown["samplesPerSecond"], 1234.5);
+    assert_eq!(shown["hasAlpha"], true);
+    assert_eq!(shown["buffer"]["encoding"], "base64");
+    let sent = image.buffer.as_ref().expect("buffer").data.clone();
+    assert_eq!(shown["buffer"]["size"], sent.len());
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(shown["buffer"]["data"].as_str().expect("base64"))
+        .expect("decodes");
+    assert_eq!(decoded, sent.to_vec());
+
+    eventually("the release", || rig.peer.received(RELEASE).len() == 1).await;
+    assert_eq!(rig.peer.received(GRAB).len(), 1);
+    let status = rig.streamer.status();
+    assert_eq!(
+        (status.grabs, status.releases, status.frames_published),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn one_grab_per_callback_with_one_and_with_twenty_clients() {
+    for clients in [1usize, 20] {
+        let rig = rig().await;
+        rig.peer
+            .reply(GRAB, &grab_reply(vec![ldr_image(4, 4, 4, 3)]));
+        register_and_wait(&rig).await;
+        let mut streams = Vec::new();
+        for _ in 0..clients {
+            let mut events = Events::open(rig.addr).await;
+            assert_eq!(events.next().await["type"], "connected");
+            streams.push(events);
+        }
+        for n in 1..=5u64 {
+            rig.peer.emit(STREAM, &new_image(n));
+            // Every client sees each frame (they all keep up here).
+            for events in &mut streams {
+                assert_eq!(events.next_of("newImage").await["user_data"], n);
+            }
+        }
+        assert_eq!(rig.peer.received(GRAB).len(), 5, "{clients} clients");
+        eventually("releases", || rig.peer.received(RELEASE).len() == 5).await;
+        assert_eq!(rig.streamer.status().subscribers, clients);
+    }
+}
+
+#[tokio::test]
+async fn a_second_register_opens_no_second_stream_and_registration_failure_is_not_fatal() {
+    let rig = rig().await;
+    rig.peer
+        .reply_status(REGISTER, tonic::Code::Unavailable, "render engine busy");
+    let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["success"], true);
+    assert_eq!(reply["status"]["registered"], false);
+    eventually("the stream to open anyway", || {
+        rig.peer.open_streams(STREAM) == 1
+    })
+    .await;
+    let (_, again) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(again["message"], "callback streaming already running");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rig.peer.open_streams(STREAM), 1);
+    assert_eq!(rig.peer.received(STREAM).len(), 1);
+}
+
+#[tokio::test]
+async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
+    let rig = rig().await;
+    // 2 MiB frames.
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
+    register_and_wait(&rig).await;
+
+    // A client that asks for the stream and then never reads a byte.
+    let mut stalled = tokio::net::TcpStream::connect(rig.addr)
+        .await
+        .expect("connect");
+    stalled
+        .write_all(b"GET /render/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    eventually("the stalled subscriber", || {
+        rig.streamer.status().subscribers == 1
+    })
+    .await;
+
+    let mut reader = Events::open(rig.addr).await;
+    reader.next().await;
+    let rss_before = rss_kib();
+    let frames = 24u64;
+    for n in 1..=frames {
+        rig.peer.emit(STREAM, &new_image(n));
+        assert_eq!(
+            reader.next_of("newImage").await["user_data"],
+            n,
+            "the reading client gets every frame"
+        );
+    }
+    let status = rig.streamer.status();
+    assert_eq!(status.frames_published, frames);
+    // The stalled client's socket filled after a frame or two; every later frame replaced the
+    // one before in the hub's single slot instead of queueing for it.
+    let most = status
+        .frames_skipped
+        .values()
+        .max()
+        .copied()
+        .unwrap_or_default();
+    let least = status
+        .frames_skipped
+        .values()
+        .min()
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(least, 0, "the reading client skipped nothing");
+    assert!(
+        most >= frames / 2,
+        "the stalled client skipped {most} of {frames}"
+    );
+    // Queued per client, 24 events of 2.8 MB would be 67 MB; the hub keeps one.
+    let grown_mib = rss_kib().saturating_sub(rss_before) / 1024;
+    assert!(grown_mib < 40, "RSS grew {grown_mib} MiB");
+    assert_eq!(status.subscribers, 2);
+    assert_eq!(rig.peer.received(GRAB).len() as u64, frames);
+    drop(stalled);
+    eventually("the stalled client to be removed", || {
+        rig.streamer.status().subscribers == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn disconnected_clients_are_removed_at_once() {
+    let rig = rig().await;
+    let mut events = Events::open(rig.addr).await;
+    let client_id = events.next().await["client_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (_, pong) = json(
+        rig.addr,
+        "POST",
+        "/render/ping-client",
+        &format!(r#"{{"client_id":"{client_id}"}}"#),
+    )
+    .await;
+    assert_eq!(pong["success"], true);
+    assert_eq!(pong["connected"], true);
+    assert_eq!(rig.streamer.status().subscribers, 1);
+    drop(events);
+    eventually("the subscriber to go", || {
+        rig.streamer.status().subscribers == 0
+    })
+    .await;
+    let (_, pong) = json(
+        rig.addr,
+        "POST",
+        "/render/ping-client",
+        &format!(r#"{{"client_id":"{client_id}"}}"#),
+    )
+    .await;
+    assert_eq!(pong["connected"], false);
+    let (status, missing) = json(rig.addr, "POST", "/render/ping-client", "{}").await;
+    assert_eq!(status, 400);
+    assert_eq!(missing["success"], false);
+}
+
+#[tokio::test]
+async fn clients_keep_their_stream_while_octane_restarts_and_frames_resume() {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 7)]));
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    rig.peer.emit(STREAM, &new_image(1));
+    assert_eq!(events.next_of("newImage").await["user_data"], 1);
+
+    let Rig {
+        peer,
+        addr,
+        streamer,
+        _stop,
+    } = rig;
+    let port = peer.addr();
+    peer.stop();
+    let down = events.next_of("status").await;
+    assert_eq!(down["connected"], false);
+
+    let peer = TestPeer::start_on(port).expect("restart on the same port");
+    peer.reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 8)]));
+    let up = events.next_of("status").await;
+    assert_eq!(up["connected"], true);
+    eventually("the stream to reopen", || peer.open_streams(STREAM) == 1).await;
+    assert_eq!(peer.received(REGISTER).len(), 1, "registered again");
+    peer.emit(STREAM, &new_image(2));
+    assert_eq!(events.next_of("newImage").await["user_data"], 2);
+    assert!(streamer.status().reconnects >= 1);
+    drop((addr, _stop));
+}
+
+#[tokio::test]
+async fn statistics_callbacks_carry_the_statistics() {
+    let rig = rig().await;
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    rig.peer.emit(
+        STREAM,
+        &StreamCallbackRequest {
+            payload: Some(Payload::NewStatistics(OnStatisticsData { user_data: 3 })),
+        },
+    );
+    let event = events.next_of("newStatistics").await;
+    assert_eq!(event["user_data"], 3);
+    assert!(event["timestamp"].as_f64().is_some());
+    assert!(event["statistics"].is_object() || event["statistics"].is_null());
+    assert_eq!(
+        rig.peer
+            .received("/octaneapi.ApiRenderEngineService/getRenderStatistics")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn latest_png_is_404_before_the_first_frame_then_the_frame() {
+    let rig = rig().await;
+    let (status, body) = json(rig.addr, "GET", "/render/latest.png", "").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["success"], false);
+
+    let image = ldr_image(3, 2, 4, 9);
+    rig.peer.reply(GRAB, &grab_reply(vec![image.clone()]));
+    register_and_wait(&rig).await;
+    rig.peer.emit(STREAM, &new_image(1));
+    eventually("a frame", || rig.streamer.status().frames_published == 1).await;
+
+    let response = request(rig.addr, "GET", "/render/latest.png", "").await;
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let png = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("frame");
+    assert_eq!((info.width, info.height), (3, 2));
+    // Rows of the sent buffer at pitch 4, first 3 pixels each.
+    let sent = image.buffer.expect("buffer").data;
+    let expected: Vec<u8> = (0..2)
+        .flat_map(|row| sent[row * 16..row * 16 + 12].to_vec())
+        .collect();
+    assert_eq!(&pixels[..info.buffer_size()], &expected[..]);
+}
+
+#[tokio::test]
+async fn mjpeg_stream_sends_png_parts() {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 4)]));
+    register_and_wait(&rig).await;
+    let response = request(rig.addr, "GET", "/render/stream.mjpeg", "").await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "multipart/x-mixed-replace; boundary=octane-frame"
+    );
+    let mut body = response.into_body();
+    rig.peer.emit(STREAM, &new_image(1));
+    let mut received = Vec::new();
+    while !received.windows(8).any(|w| w == b"IEND\xaeB`\x82") {
+        let frame = tokio::time::timeout(HANG, body.frame())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("frame");
+        if let Ok(data) = frame.into_data() {
+            received.extend_from_slice(&data);
+        }
+    }
+    assert!(received.starts_with(b"--octane-frame\r\nContent-Type: image/png\r\nContent-Length: "));
+    assert!(received.windows(8).any(|w| w == b"\x89PNG\r\n\x1a\n"));
+}
+
+#[tokio::test]
+async fn the_page_is_served_at_the_root() {
+    let rig = rig().await;
+    let response = request(rig.addr, "GET", "/", "").await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let html = String::from_utf8(html.to_vec()).expect("UTF-8");
+    assert!(html.contains("new EventSource(\"/render/stream\""));
+    let (status, _) = json(rig.addr, "GET", "/render/nothing", "").await;
+    assert_eq!(status, 404);
+}
