@@ -28,6 +28,7 @@
 mod frame;
 mod http;
 mod hub;
+mod metrics;
 mod page;
 pub mod png;
 mod status;

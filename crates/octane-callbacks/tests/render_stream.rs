@@ -48,7 +48,9 @@ async fn rig_for(peer: TestPeer) -> Rig {
         ..StreamerConfig::default()
     };
     let streamer = CallbackStreamer::new(octane.clone(), config);
+    let metrics = streamer.clone();
     let router = Router::builder(octane)
+        .register_metrics(move |registry| metrics.register_metrics(registry))
         .nest("/render", streamer.routes())
         .route("/", streamer.routes())
         .build();
@@ -565,4 +567,40 @@ async fn the_page_is_served_at_the_root() {
     assert!(html.contains("new EventSource(\"/render/stream\""));
     let (status, _) = json(rig.addr, "GET", "/render/nothing", "").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn metrics_count_callbacks_frames_and_clients() {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 1)]));
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    rig.peer.emit(STREAM, &new_image(1));
+    events.next_of("newImage").await;
+    let response = request(rig.addr, "GET", "/metrics", "").await;
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("UTF-8");
+    for line in [
+        "octane_proxy_render_callbacks_total 1",
+        "octane_proxy_render_frames_published_total 1",
+        "octane_proxy_render_grabs_total 1",
+        "octane_proxy_render_releases_total 1",
+        "octane_proxy_render_sse_clients 1",
+        "octane_proxy_render_stream_connected 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
 }

@@ -105,7 +105,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(access = %access.describe(), "serving on http://{local}");
 
     let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+    let metrics = streamer.clone();
     let router = Router::builder(octane)
+        .register_metrics(move |registry| metrics.register_metrics(registry))
         .nest("/render", streamer.routes())
         .route("/", streamer.routes())
         .access(access)

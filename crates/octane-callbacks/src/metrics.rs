@@ -1,0 +1,96 @@
+//! The streamer's counters as Prometheus metrics, read from its status at each scrape.
+
+use std::sync::Arc;
+
+use octane_proxy::prometheus_client::collector::Collector;
+use octane_proxy::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use octane_proxy::prometheus_client::metrics::counter::ConstCounter;
+use octane_proxy::prometheus_client::metrics::gauge::ConstGauge;
+use octane_proxy::prometheus_client::registry::Registry;
+
+use crate::streamer::{CallbackStreamer, Shared};
+
+impl CallbackStreamer {
+    /// Adds the streamer's metrics to `registry`; pass it to
+    /// `octane_proxy::RouterBuilder::register_metrics` to serve them at `/metrics`.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        registry.register_collector(Box::new(StreamerMetrics(self.shared.clone())));
+    }
+}
+
+struct StreamerMetrics(Arc<Shared>);
+
+impl std::fmt::Debug for StreamerMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamerMetrics")
+    }
+}
+
+impl Collector for StreamerMetrics {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let status = self.0.counters.snapshot();
+        let counters = [
+            (
+                "render_callbacks",
+                "Callbacks received on Octane's callback stream",
+                status.callbacks_received,
+            ),
+            (
+                "render_frames_published",
+                "Frames built and published to subscribers",
+                status.frames_published,
+            ),
+            (
+                "render_frames_skipped",
+                "Frames open subscribers skipped (latest-frame-wins)",
+                status.frames_skipped.values().sum(),
+            ),
+            (
+                "render_grabs",
+                "grabRenderResult calls that returned images",
+                status.grabs,
+            ),
+            (
+                "render_releases",
+                "releaseRenderResult calls",
+                status.releases,
+            ),
+            (
+                "render_stream_errors",
+                "Times the callback stream failed or ended",
+                status.stream_errors,
+            ),
+            (
+                "render_reconnects",
+                "Times the callback stream was opened again",
+                status.reconnects,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let gauges = [
+            (
+                "render_sse_clients",
+                "Open /render/stream clients",
+                status.subscribers as i64,
+            ),
+            (
+                "render_stream_connected",
+                "1 while the callback stream to Octane is open",
+                i64::from(status.connected),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        Ok(())
+    }
+}
