@@ -141,3 +141,70 @@ async fn a_screenshot_of_the_page_shows_the_rendered_pixels() {
         "pixels of the frame's color in the screenshot"
     );
 }
+
+#[tokio::test]
+async fn the_api_explorer_searches_sends_a_call_and_shows_the_answer() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("skipped: {CHROMIUM} is not installed (apt-get install chromium)");
+        return;
+    }
+    let peer = TestPeer::start().expect("peer");
+    peer.reply(
+        "/octaneapi.ApiItemService/name",
+        &octane_api::octaneapi::api_item::NameResponse {
+            result: "Explored teapot".into(),
+        },
+    );
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+    let router = Router::builder(octane)
+        .nest("/render", streamer.routes())
+        .route("/", streamer.routes())
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(octane_proxy::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
+
+    let dir = std::env::temp_dir().join(format!("octane-explorer-test-{}", std::process::id()));
+    let output = tokio::process::Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("http://{addr}/#explore=apiitem/nam&send"))
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("chromium in time")
+        .expect("chromium ran");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        dom.contains(r#"<h3 id="route-name">/ApiItem/name</h3>"#),
+        "{dom}"
+    );
+    assert!(dom.contains("Explored teapot"), "{dom}");
+    assert!(dom.contains("HTTP 200 in "), "{dom}");
+    // The explorer sent the default request it pre-filled: an empty target object.
+    let sent = peer.received_as::<octane_api::octaneapi::api_item::NameRequest>(
+        "/octaneapi.ApiItemService/name",
+    );
+    assert_eq!(sent.len(), 1);
+}
