@@ -113,9 +113,13 @@ async fn unknown_service_and_method_are_404_with_suggestions() {
     let reply = post(proxy.addr, "/ApiItem/getValueByAtrID", "").await;
     assert_eq!(reply.status, 404);
     assert_eq!(reply.json()["code"], "UNKNOWN_METHOD");
-    assert_eq!(
-        reply.error(),
-        r#"ApiItemService has no method "getValueByAtrID"; did you mean one of "getValueByAttrID", "setValueByAttrID"?"#
+    // The best match comes first; how many others follow depends on the protos.
+    assert!(
+        reply
+            .error()
+            .starts_with(r#"ApiItemService has no method "getValueByAtrID"; did you mean one of "getValueByAttrID""#),
+        "{}",
+        reply.error()
     );
 
     for path in [

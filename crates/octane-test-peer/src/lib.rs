@@ -92,7 +92,7 @@ impl TestPeer {
     }
 
     fn serve(addr: SocketAddr, service: PeerService) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr)?;
+        let listener = bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -232,6 +232,23 @@ impl TestPeer {
             for sender in senders {
                 let _ = sender.send(Err(status.clone()));
             }
+        }
+    }
+}
+
+/// Binds `addr`; a port a stopped peer just held may take a moment to be free again, since its
+/// runtime closes its sockets in the background.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let give_up = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpListener::bind(addr) {
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
         }
     }
 }

@@ -129,33 +129,35 @@ pub fn lookup(service: &str, method: &str) -> Result<&'static Route, LookupError
     }
 }
 
-/// Up to three names closest to `wanted`, best first: case-insensitive equality, then prefix or
-/// containment, then small edit distance.
+/// Up to three names closest to `wanted`, best first: case-insensitive equality, then names that
+/// start with it, then names that contain it (or that it contains), then small edit distances;
+/// ties go to the name closest in length, then alphabetically.
 fn nearest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let wanted_lower = wanted.to_lowercase();
-    let mut scored: Vec<(usize, &str)> = names
+    let mut scored: Vec<(usize, usize, &str)> = names
         .filter_map(|name| {
             let lower = name.to_lowercase();
-            let score = if lower == wanted_lower {
+            let distance = strsim::levenshtein(&lower, &wanted_lower);
+            let tier = if lower == wanted_lower {
                 0
-            } else if lower.contains(&wanted_lower) || wanted_lower.contains(&lower) {
+            } else if lower.starts_with(&wanted_lower) || wanted_lower.starts_with(&lower) {
                 1
+            } else if lower.contains(&wanted_lower) || wanted_lower.contains(&lower) {
+                2
+            } else if distance <= (wanted.len() / 3).max(2) {
+                3
             } else {
-                let distance = strsim::levenshtein(&lower, &wanted_lower);
-                if distance > (wanted.len() / 3).max(2) {
-                    return None;
-                }
-                1 + distance
+                return None;
             };
-            Some((score, name))
+            Some((tier, distance, name))
         })
         .collect();
     scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.dedup_by(|a, b| a.2 == b.2);
     scored
         .into_iter()
         .take(3)
-        .map(|(_, name)| name.to_owned())
+        .map(|(_, _, name)| name.to_owned())
         .collect()
 }
 
