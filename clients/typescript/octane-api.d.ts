@@ -1740,12 +1740,14 @@ export interface Services {
     "destroy": { request: octaneapi.ApiItem.destroyRequest; response: google.protobuf.Empty; streaming: "unary" };
     "expand": { request: octaneapi.ApiItem.expandRequest; response: google.protobuf.Empty; streaming: "unary" };
     "getValueByAttrID": { request: octaneapi.ApiItem.getValueByIDRequest; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
+    "getByAttrID": { request: octaneapi.ApiItem.getValueByIDRequest; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
     "isGraph": { request: octaneapi.ApiItem.isGraphRequest; response: octaneapi.ApiItem.isGraphResponse; streaming: "unary" };
     "name": { request: octaneapi.ApiItem.nameRequest; response: octaneapi.ApiItem.nameResponse; streaming: "unary" };
     "outType": { request: octaneapi.ApiItem.outTypeRequest; response: octaneapi.ApiItem.outTypeResponse; streaming: "unary" };
     "position": { request: octaneapi.ApiItem.positionRequest; response: octaneapi.ApiItem.positionResponse; streaming: "unary" };
     "setPosition": { request: octaneapi.ApiItem.setPositionRequest; response: google.protobuf.Empty; streaming: "unary" };
     "setValueByAttrID": { request: octaneapi.ApiItem.setValueByIDRequest; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
+    "setByAttrID": { request: octaneapi.ApiItem.setValueByIDRequest; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
   };
   "ApiLocalDB": {
     "root": { request: octaneapi.ApiLocalDB.rootRequest; response: octaneapi.ApiLocalDB.rootResponse; streaming: "unary" };

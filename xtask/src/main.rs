@@ -3,7 +3,9 @@
 //! `regen` turns `proto/` into the committed, `@generated` Rust of the workspace: prost messages,
 //! tonic clients and servers, pbjson serde impls, the proxy's route table and the test peer.
 
+mod bench;
 mod regen;
+mod synth;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +30,21 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         proto: Option<PathBuf>,
     },
+    /// Write a synthetic proto tree with the shape and quirks of the full Octane SDK.
+    Synth {
+        /// The folder to write (created if missing; must not hold other .proto files).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The seed of every random choice: the same seed writes the same tree.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run the benchmarks (octane-bench) and write docs/benchmarks.md.
+    Bench {
+        /// Fewer, shorter rounds (under 2 minutes); writes target/benchmarks-quick.md.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,6 +55,13 @@ fn main() -> ExitCode {
             proto_dir: proto,
             check,
         }),
+        Command::Synth { out, seed } => synth::run(&synth::Options {
+            workspace: workspace_root(),
+            out,
+            seed,
+        })
+        .map(|()| ExitCode::SUCCESS),
+        Command::Bench { quick } => bench::run(&workspace_root(), quick),
     };
     match result {
         Ok(code) => code,

@@ -97,6 +97,10 @@ impl AccessPolicy {
 
     /// Checks the allow and deny lists for a call of `route`.
     pub(crate) fn authorize(&self, route: &Route) -> Result<(), ProxyError> {
+        // The default policy: no names to format on every call.
+        if self.allow.is_none() && self.deny.is_none() {
+            return Ok(());
+        }
         let names = [
             format!("{}/{}", route.short_service, route.method),
             format!("{}.{}/{}", route.package, route.service, route.method),

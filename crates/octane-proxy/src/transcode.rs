@@ -117,9 +117,17 @@ where
     let request: Req = match object_ptr_alias {
         Some(field) => {
             let value = with_object_ptr_renamed(json, field)?;
-            serde_path_to_error::deserialize(value).map_err(JsonError::from_serde)?
+            // Tracking the field path allocates per field; only a failure needs it.
+            match Req::deserialize(&value) {
+                Ok(request) => request,
+                Err(_) => serde_path_to_error::deserialize(value).map_err(JsonError::from_serde)?,
+            }
         }
         None => {
+            if let Ok(request) = serde_json::from_slice::<Req>(json) {
+                return Ok(request.encode_to_vec());
+            }
+            // Parse again, tracking the path, to say where the body went wrong.
             let mut de = serde_json::Deserializer::from_slice(json);
             let request =
                 serde_path_to_error::deserialize(&mut de).map_err(JsonError::from_serde)?;

@@ -4,11 +4,11 @@
 //! header + rustfmt -> written (or, with `--check`, compared with the committed files).
 
 mod api_crate;
-mod config;
-mod model;
+pub(crate) mod config;
+pub(crate) mod model;
 mod openapi;
 mod peer;
-mod protos;
+pub(crate) mod protos;
 mod routes;
 mod schema;
 #[cfg(test)]

@@ -114,19 +114,31 @@ impl Api {
         Ok(api)
     }
 
+    /// Attaches the `regen.toml` aliases to their methods.
+    ///
+    /// An alias whose service or target method the protos lack is skipped with a note: the
+    /// shipped table names the SDK's renamed `ApiItem` methods, and the bundled core (or an older
+    /// SDK) has only some of them.
     fn apply_aliases(&mut self, config: &Config) -> Result<()> {
         for (from, to) in &config.aliases {
             let Some((service, old)) = from.split_once('/') else {
                 bail!("regen.toml: alias key {from:?} is not Service/method");
             };
-            let matches: Vec<&mut Service> = self
+            let mut matches: Vec<&mut Service> = self
                 .services
                 .iter_mut()
                 .filter(|s| s.name == service || s.short == service || s.full_name() == service)
                 .collect();
-            let [svc] = matches.try_into().map_err(|m: Vec<_>| {
-                anyhow::anyhow!("regen.toml: alias {from:?} names {} services", m.len())
-            })?;
+            if matches.len() > 1 {
+                bail!(
+                    "regen.toml: alias {from:?} names {} services; write the full name",
+                    matches.len()
+                );
+            }
+            let Some(svc) = matches.pop() else {
+                eprintln!("note: regen.toml alias {from:?} skipped: no service {service:?}");
+                continue;
+            };
             if svc
                 .methods
                 .iter()
@@ -135,10 +147,11 @@ impl Api {
                 bail!("regen.toml: alias {from:?} shadows an existing method");
             }
             let Some(method) = svc.methods.iter_mut().find(|m| &m.name == to) else {
-                bail!(
-                    "regen.toml: alias {from:?} points at {to:?}, which {} does not have",
+                eprintln!(
+                    "note: regen.toml alias {from:?} skipped: {} has no method {to:?}",
                     svc.name
                 );
+                continue;
             };
             method.aliases.push(old.to_owned());
         }

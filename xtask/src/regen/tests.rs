@@ -203,3 +203,28 @@ fn underscore_camel_and_snake_field_names_keep_proto_names_with_their_json_names
     assert!(ts.contains(r#""_mPrivate"?: number;"#), "{ts}");
     assert!(ts.contains(r#""type"?: number;"#), "{ts}");
 }
+
+#[test]
+fn aliases_of_methods_the_protos_lack_are_skipped() {
+    let (fds, _) = quirky_descriptors();
+    let config: Config = toml::from_str(
+        r#"[aliases]
+"ApiThing/getByAttrID" = "getValueByAttrID"
+"ApiThing/getByName" = "getValueByName"
+"NoSuchService/old" = "new"
+"#,
+    )
+    .expect("config");
+    let api = Api::from_descriptors(&fds, &config).expect("missing targets are not errors");
+    let aliased: Vec<(&str, &[String])> = api
+        .services
+        .iter()
+        .flat_map(|s| &s.methods)
+        .filter(|m| !m.aliases.is_empty())
+        .map(|m| (m.name.as_str(), m.aliases.as_slice()))
+        .collect();
+    assert_eq!(
+        aliased,
+        vec![("getValueByAttrID", &["getByAttrID".to_owned()][..])]
+    );
+}

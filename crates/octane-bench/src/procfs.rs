@@ -1,0 +1,107 @@
+//! What the harness reads from `/proc`: CPU time per thread group, resident memory, the machine.
+
+use std::fs;
+
+/// Nanoseconds of CPU time used so far by the threads of this process whose name starts with
+/// `prefix`: the runtimes of the proxy, the peer and the load generator are named apart, so one
+/// process can account for each separately.
+///
+/// Reads `/proc/self/task/*/schedstat` (nanosecond resolution; `stat` counts 10 ms ticks).
+/// Threads that exited are not counted: the runtimes keep theirs for the whole run.
+pub fn thread_cpu_ns(prefix: &str) -> u64 {
+    let Ok(tasks) = fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.starts_with(prefix))
+        })
+        .filter_map(|task| fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Nanoseconds of CPU time the calling thread has used: unlike wall time, it does not count
+/// the time other processes held the core. `CLOCK_THREAD_CPUTIME_ID` is exact; the thread's own
+/// `schedstat` only advances at scheduler ticks while it runs.
+pub fn own_thread_cpu_ns() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given and nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if rc != 0 {
+        return 0;
+    }
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// Resident set size of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
+pub fn rss_bytes(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:") * 1024
+}
+
+/// Peak resident set size of process `pid` in bytes (`VmHWM`).
+pub fn peak_rss_bytes(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:") * 1024
+}
+
+fn status_kib(pid: u32, key: &str) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The CPU model from `/proc/cpuinfo`.
+pub fn cpu_model() -> String {
+    fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The 1-, 5- and 15-minute load averages.
+pub fn loadavg() -> [f64; 3] {
+    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN));
+    [(); 3].map(|()| fields.next().unwrap_or(f64::NAN))
+}
+
+/// Total memory of the machine in bytes (`MemTotal` of `/proc/meminfo`).
+pub fn mem_total_bytes() -> u64 {
+    fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_memory_and_a_cpu_model() {
+        assert!(rss_bytes(std::process::id()) > 0);
+        assert!(!cpu_model().is_empty());
+        assert!(loadavg()[0] >= 0.0);
+    }
+}
