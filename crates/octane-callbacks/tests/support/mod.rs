@@ -1,0 +1,218 @@
+//! Shared by the render stream tests: a proxy with the streamer mounted, in front of a test
+//! peer, over real loopback; an HTTP client; an SSE reader; frames to grab.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
+use octane_api::octaneapi::stream_callback_request::Payload;
+use octane_api::octaneapi::{
+    ApiArrayApiRenderImage, ApiRenderImage, Buffer, CLevelT, OnNewImageData, StreamCallbackRequest,
+    Uint322,
+};
+use octane_callbacks::{CallbackStreamer, StreamerConfig};
+use octane_proxy::{Octane, Router};
+use octane_test_peer::TestPeer;
+use serde_json::Value;
+
+pub const HANG: Duration = Duration::from_secs(20);
+pub const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
+pub const REGISTER: &str = "/octaneapi.ApiRenderEngineService/setOnNewImageCallback";
+pub const GRAB: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
+pub const RELEASE: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+
+pub struct Rig {
+    pub peer: TestPeer,
+    pub addr: SocketAddr,
+    pub streamer: CallbackStreamer,
+    pub _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn rig() -> Rig {
+    let peer = TestPeer::start().expect("peer");
+    rig_for(peer).await
+}
+
+pub async fn rig_for(peer: TestPeer) -> Rig {
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        backoff_max: Duration::from_millis(500),
+        ..StreamerConfig::default()
+    };
+    let streamer = CallbackStreamer::new(octane.clone(), config);
+    let metrics = streamer.clone();
+    let router = Router::builder(octane)
+        .register_metrics(move |registry| metrics.register_metrics(registry))
+        .nest("/render", streamer.routes())
+        .route("/", streamer.routes())
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(octane_proxy::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    Rig {
+        peer,
+        addr,
+        streamer,
+        _stop: stop,
+    }
+}
+
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < HANG, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> http::Response<Incoming> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .body(http_body_util::Full::new(Bytes::from(body.to_owned())))
+        .expect("request");
+    tokio::time::timeout(HANG, sender.send_request(request))
+        .await
+        .expect("in time")
+        .expect("response")
+}
+
+pub async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let response = request(addr, method, path, body).await;
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+/// Reads `data:` events from an SSE body.
+pub struct Events {
+    body: Incoming,
+    buffer: Vec<u8>,
+}
+
+impl Events {
+    pub async fn open(addr: SocketAddr) -> Self {
+        let response = request(addr, "GET", "/render/stream", "").await;
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        Self {
+            body: response.into_body(),
+            buffer: Vec::new(),
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let raw: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let text = std::str::from_utf8(&raw).expect("UTF-8");
+                let data = text
+                    .strip_prefix("data: ")
+                    .expect("a data event")
+                    .trim_end();
+                return serde_json::from_str(data).expect("JSON event");
+            }
+            let frame = tokio::time::timeout(HANG, self.body.frame())
+                .await
+                .expect("event in time")
+                .expect("open stream");
+            if let Ok(data) = frame.expect("frame").into_data() {
+                self.buffer.extend_from_slice(&data);
+            }
+        }
+    }
+
+    /// The next event of type `kind`, skipping others.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let event = self.next().await;
+            if event["type"] == kind {
+                return event;
+            }
+        }
+    }
+}
+
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRenderImage {
+    let pixels: Vec<u8> = (0..(pitch * height * 4) as usize)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    ApiRenderImage {
+        r#type: 0,
+        size: Some(Uint322 {
+            x: width,
+            y: height,
+        }),
+        pitch,
+        buffer: Some(Buffer {
+            data: Bytes::from(pixels),
+            size: pitch * height * 4,
+        }),
+        render_pass_id: 0,
+        tonemapped_samples_per_pixel: 16.0,
+        calculated_samples_per_pixel: 16.0,
+        samples_per_second: 1234.5,
+        render_time: 2.5,
+        change_level: Some(CLevelT { value: 77 }),
+        has_alpha: true,
+        ..Default::default()
+    }
+}
+
+pub fn grab_reply(images: Vec<ApiRenderImage>) -> GrabRenderResultResponse {
+    GrabRenderResultResponse {
+        result: true,
+        render_images: Some(ApiArrayApiRenderImage { data: images }),
+    }
+}
+
+pub fn new_image(user_data: u64) -> StreamCallbackRequest {
+    StreamCallbackRequest {
+        payload: Some(Payload::NewImage(OnNewImageData { user_data })),
+    }
+}
+
+pub async fn register_and_wait(rig: &Rig) -> Value {
+    let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(status, 200);
+    eventually("the callback stream to open", || {
+        rig.peer.open_streams(STREAM) == 1
+    })
+    .await;
+    reply
+}
