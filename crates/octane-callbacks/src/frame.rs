@@ -49,18 +49,6 @@ impl Frame {
         timestamp: f64,
         images: &[ApiRenderImage],
     ) -> Self {
-        let data: Vec<EventImage> = images
-            .iter()
-            .enumerate()
-            .map(|(index, image)| EventImage::new(index, image))
-            .collect();
-        let event = NewImageEvent {
-            r#type: "newImage",
-            callback_id,
-            user_data,
-            timestamp,
-            render_images: RenderImages { data },
-        };
         let mut out = Vec::with_capacity(
             64 + images
                 .iter()
@@ -68,8 +56,21 @@ impl Frame {
                 .sum::<usize>(),
         );
         out.extend_from_slice(b"data: ");
-        serde_json::to_writer(&mut out, &event).expect("an event of plain fields serializes");
-        out.extend_from_slice(b"\n\n");
+        let head = EventHead {
+            r#type: "newImage",
+            callback_id,
+            user_data,
+            timestamp,
+        };
+        write_open_object(&mut out, &head);
+        out.extend_from_slice(br#","render_images":{"data":["#);
+        for (index, image) in images.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            write_image(&mut out, index, image);
+        }
+        out.extend_from_slice(b"]}}\n\n");
         Self {
             sequence,
             timestamp,
@@ -110,21 +111,50 @@ impl Image {
     }
 }
 
-/// The `newImage` event as the old Python proxy's viewers read it (enum values as numbers).
+/// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
+fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
+    serde_json::to_writer(&mut *out, value).expect("a struct of plain fields serializes");
+    debug_assert_eq!(out.last(), Some(&b'}'));
+    out.pop();
+}
+
+/// Writes one entry of `render_images.data`. The pixels' base64 goes straight into `out`:
+/// serde_json would build it as a string first and then scan every byte of it for characters
+/// to escape, which base64 never has; for a frame of several MiB that was most of the cost.
+fn write_image(out: &mut Vec<u8>, index: usize, image: &ApiRenderImage) {
+    let pixels = image
+        .buffer
+        .as_ref()
+        .map(|b| b.data.as_ref())
+        .unwrap_or_default();
+    write_open_object(out, &EventImage::new(index, image));
+    out.extend_from_slice(br#","buffer":{"data":""#);
+    let start = out.len();
+    out.resize(
+        start + base64::encoded_len(pixels.len(), true).unwrap_or(0),
+        0,
+    );
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(pixels, &mut out[start..])
+        .expect("the buffer is sized by encoded_len");
+    out.truncate(start + written);
+    out.extend_from_slice(br#"","size":"#);
+    out.extend_from_slice(pixels.len().to_string().as_bytes());
+    out.extend_from_slice(br#","encoding":"base64"}}"#);
+}
+
+/// The fields of the `newImage` event before its images, as the old Python proxy's viewers read
+/// them; `render_images` follows.
 #[derive(Serialize)]
-struct NewImageEvent {
+struct EventHead {
     r#type: &'static str,
     callback_id: u32,
     user_data: u64,
     timestamp: f64,
-    render_images: RenderImages,
 }
 
-#[derive(Serialize)]
-struct RenderImages {
-    data: Vec<EventImage>,
-}
-
+/// The fields of one image before its `buffer` (enum values as numbers, as the viewers expect);
+/// `buffer` follows, written by [`write_image`].
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventImage {
@@ -142,7 +172,6 @@ struct EventImage {
     change_level: ChangeLevel,
     has_pending_updates: bool,
     has_alpha: bool,
-    buffer: EventBuffer,
 }
 
 #[derive(Serialize)]
@@ -156,21 +185,9 @@ struct ChangeLevel {
     level: u64,
 }
 
-#[derive(Serialize)]
-struct EventBuffer {
-    data: String,
-    size: usize,
-    encoding: &'static str,
-}
-
 impl EventImage {
     fn new(index: usize, image: &ApiRenderImage) -> Self {
         let size = image.size.unwrap_or_default();
-        let pixels = image
-            .buffer
-            .as_ref()
-            .map(|b| b.data.as_ref())
-            .unwrap_or_default();
         Self {
             index,
             r#type: image.r#type,
@@ -192,11 +209,6 @@ impl EventImage {
             },
             has_pending_updates: image.has_pending_updates,
             has_alpha: image.has_alpha,
-            buffer: EventBuffer {
-                data: base64::engine::general_purpose::STANDARD.encode(pixels),
-                size: pixels.len(),
-                encoding: "base64",
-            },
         }
     }
 }
@@ -204,4 +216,60 @@ impl EventImage {
 /// The viewers read these as numbers; JSON has no NaN.
 fn finite(value: f32) -> f32 {
     if value.is_finite() { value } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use octane_api::octaneapi::{Buffer, CLevelT, Uint322};
+
+    fn image(pixels: &'static [u8], render_pass_id: i32) -> ApiRenderImage {
+        ApiRenderImage {
+            r#type: 2,
+            size: Some(Uint322 { x: 1, y: 1 }),
+            pitch: 1,
+            render_pass_id,
+            samples_per_second: f32::NAN,
+            change_level: Some(CLevelT { value: 3 }),
+            has_alpha: true,
+            buffer: Some(Buffer {
+                data: Bytes::from_static(pixels),
+                size: pixels.len() as u32,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_event_is_the_json_the_viewers_read() {
+        let frame = Frame::build(1, 7, 9, 1.5, &[image(b"\x00\xff\x10", 0), image(b"ab", 5)]);
+        let expected = concat!(
+            r#"data: {"type":"newImage","callback_id":7,"user_data":9,"timestamp":1.5,"#,
+            r#""render_images":{"data":[{"index":0,"type":2,"colorSpace":0,"isLinear":false,"#,
+            r#""size":{"x":1,"y":1},"pitch":1,"renderPassId":0,"tonemappedSamplesPerPixel":0.0,"#,
+            r#""calculatedSamplesPerPixel":0.0,"samplesPerSecond":0.0,"renderTime":0.0,"#,
+            r#""changeLevel":{"level":3},"hasPendingUpdates":false,"hasAlpha":true,"#,
+            r#""buffer":{"data":"AP8Q","size":3,"encoding":"base64"}},{"index":1,"type":2,"#,
+            r#""colorSpace":0,"isLinear":false,"size":{"x":1,"y":1},"pitch":1,"renderPassId":5,"#,
+            r#""tonemappedSamplesPerPixel":0.0,"calculatedSamplesPerPixel":0.0,"#,
+            r#""samplesPerSecond":0.0,"renderTime":0.0,"changeLevel":{"level":3},"#,
+            r#""hasPendingUpdates":false,"hasAlpha":true,"#,
+            r#""buffer":{"data":"YWI=","size":2,"encoding":"base64"}}]}}"#,
+            "\n\n"
+        );
+        assert_eq!(std::str::from_utf8(&frame.event).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_frame_without_images_has_an_empty_list() {
+        let frame = Frame::build(1, 7, 9, 2.0, &[]);
+        assert_eq!(
+            &frame.event[..],
+            br#"data: {"type":"newImage","callback_id":7,"user_data":9,"timestamp":2.0,"render_images":{"data":[]}}"#
+                .iter()
+                .chain(b"\n\n")
+                .copied()
+                .collect::<Vec<u8>>()
+        );
+    }
 }
