@@ -127,11 +127,11 @@ pub fn base64_floor_ms(pixels: &[u8], budget: Duration) -> f64 {
     median(&times)
 }
 
-const GRAB_PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
+pub(crate) const GRAB_PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
 const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
-const CALLBACK_PATH: &str = "/octaneapi.StreamCallbackService/callbackChannel";
+pub(crate) const CALLBACK_PATH: &str = "/octaneapi.StreamCallbackService/callbackChannel";
 /// How a `newImage` SSE event starts (base64 and numbers never contain a quote).
-const SSE_FRAME: &[u8] = br#"{"type":"newImage""#;
+pub(crate) const SSE_FRAME: &[u8] = br#"{"type":"newImage""#;
 /// How an MJPEG part starts (the callback streamer's boundary).
 const MJPEG_PART: &[u8] = b"--octane-frame\r\n";
 
@@ -195,7 +195,7 @@ impl Pump<'_> {
 }
 
 /// Streaming clients that count what they receive; their tasks end when this drops.
-struct Streams {
+pub(crate) struct Streams {
     frames: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -211,7 +211,7 @@ impl Drop for Streams {
 
 impl Streams {
     /// Opens `count` `GET path` streams on `addr`, each counting occurrences of `marker`.
-    async fn open(
+    pub(crate) async fn open(
         addr: SocketAddr,
         path: &'static str,
         marker: &'static [u8],
@@ -229,6 +229,19 @@ impl Streams {
             frames,
             bytes,
             tasks,
+        }
+    }
+
+    /// Markers received so far by all the streams together.
+    pub(crate) fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the streams have received `count` markers in all, or `limit` passes.
+    pub(crate) async fn wait_for(&self, count: u64, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.frames() < count && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }
@@ -314,14 +327,6 @@ async fn windows(
         });
     }
     out
-}
-
-/// Waits until `streams` have received `count` markers in all, or `limit` passes.
-async fn wait_for(streams: &Streams, count: u64, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while streams.frames.load(Ordering::Relaxed) < count && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Section 3: each format through the proxy, against the base64 floor.
@@ -448,7 +453,9 @@ pub fn run(settings: &Settings, report: &mut Report) {
                 for clients in client_counts {
                     let streams =
                         Streams::open(rig.proxy_addr, "/render/stream", SSE_FRAME, clients).await;
-                    wait_for(&streams, 2 * clients as u64, Duration::from_secs(60)).await;
+                    streams
+                        .wait_for(2 * clients as u64, Duration::from_secs(60))
+                        .await;
                     let w = windows(&streams, clients, &grabs, settings.rounds, round_time).await;
                     let cpu = med(&w, |w| w.cpu_ms_per_grab);
                     costs.push((clients, cpu));
@@ -471,7 +478,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
 
                 let streams =
                     Streams::open(rig.proxy_addr, "/render/stream.mjpeg", MJPEG_PART, 1).await;
-                wait_for(&streams, 2, Duration::from_secs(60)).await;
+                streams.wait_for(2, Duration::from_secs(60)).await;
                 let w = windows(&streams, 1, &grabs, settings.rounds, round_time).await;
                 section.row(row(
                     "MJPEG /render/stream.mjpeg",

@@ -14,6 +14,7 @@ mod rig;
 mod spawned;
 mod startup;
 mod stats;
+mod streaming_calls;
 mod unary;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,8 @@ enum Part {
     Frames,
     /// Process start to a served /health.
     Startup,
+    /// Unary call latency idle and while 30 frames/s of 2 MiB stream to a client.
+    StreamingCalls,
 }
 
 /// How long and how often to measure.
@@ -139,6 +142,11 @@ fn main() {
                 binary.display()
             );
         }
+    }
+
+    if wanted(Part::StreamingCalls) {
+        eprintln!("octane-bench: calls while streaming ...");
+        streaming_calls::run(&settings, &mut report);
     }
 
     print!("{}", report.to_text());

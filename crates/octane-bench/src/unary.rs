@@ -46,11 +46,11 @@ pub(crate) struct Measured {
 }
 
 impl Measured {
-    fn p50_us(&self) -> f64 {
+    pub(crate) fn p50_us(&self) -> f64 {
         quantile(&self.round.latencies_ns, 0.50) as f64 / 1e3
     }
 
-    fn p99_us(&self) -> f64 {
+    pub(crate) fn p99_us(&self) -> f64 {
         quantile(&self.round.latencies_ns, 0.99) as f64 / 1e3
     }
 
