@@ -100,11 +100,13 @@ impl std::fmt::Debug for CallbackStreamer {
 }
 
 impl CallbackStreamer {
-    /// A streamer for `octane`; nothing happens until [`CallbackStreamer::start`].
+    /// A streamer for `octane`; nothing happens until [`CallbackStreamer::start`]. It talks to
+    /// Octane on a connection of its own ([`Octane::own_connection`]), so grabbing frames never
+    /// delays the router's calls.
     pub fn new(octane: Octane, config: StreamerConfig) -> Self {
         Self {
             shared: Arc::new(Shared {
-                octane,
+                octane: octane.own_connection(),
                 hub: FrameHub::new(),
                 counters: Counters::default(),
                 config,

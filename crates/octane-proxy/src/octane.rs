@@ -17,10 +17,19 @@ use tonic::transport::{Channel, Endpoint};
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 
+/// HTTP/2 receive windows towards Octane. h2's default of 64 KiB makes Octane stop and wait for a
+/// window update every 64 KiB of a render frame; a frame of several MiB then costs dozens of
+/// round trips and wake-ups on both sides.
+const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
 /// Where Octane's LiveLink server listens, and the channel to it.
 #[derive(Clone, Debug)]
 pub struct Octane {
     channel: Channel,
+    /// How `channel` was made, to open another connection like it; `None` for a channel given
+    /// by the embedder.
+    endpoint: Option<Endpoint>,
     address: String,
     max_message_size: usize,
     reachable: Arc<AtomicBool>,
@@ -50,15 +59,21 @@ impl Octane {
             })?
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
             .http2_keep_alive_interval(Duration::from_secs(20))
             .keep_alive_timeout(Duration::from_secs(10));
-        Ok(Self::from_channel(endpoint.connect_lazy(), address))
+        Ok(Self {
+            endpoint: Some(endpoint.clone()),
+            ..Self::from_channel(endpoint.connect_lazy(), address)
+        })
     }
 
     /// Uses an existing channel; `address` is what errors and `/health` report.
     pub fn from_channel(channel: Channel, address: impl Into<String>) -> Self {
         Self {
             channel,
+            endpoint: None,
             address: address.into(),
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             reachable: Arc::new(AtomicBool::new(false)),
@@ -69,6 +84,20 @@ impl Octane {
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
+    }
+
+    /// The same Octane on an HTTP/2 connection of its own, with the same settings: bulk
+    /// transfers on it (render frames of several MiB) never queue ahead of the calls on this
+    /// one. A channel given to [`Octane::from_channel`] cannot be copied; then both share it.
+    /// Like [`Octane::lazy`], call it within a Tokio runtime.
+    pub fn own_connection(&self) -> Self {
+        Self {
+            channel: self
+                .endpoint
+                .as_ref()
+                .map_or_else(|| self.channel.clone(), Endpoint::connect_lazy),
+            ..self.clone()
+        }
     }
 
     /// The `HOST:PORT` this connects to.
