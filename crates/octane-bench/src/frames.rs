@@ -194,6 +194,15 @@ impl Pump<'_> {
     }
 }
 
+/// `POST /render/register-callback`: the callback streamer starts streaming.
+pub(crate) async fn register_callback(proxy: SocketAddr) {
+    let mut register = Client::post(proxy, "/render/register-callback", "{}", 1).await;
+    register[0]
+        .call()
+        .await
+        .expect("POST /render/register-callback");
+}
+
 /// Streaming clients that count what they receive; their tasks end when this drops.
 pub(crate) struct Streams {
     frames: Arc<AtomicU64>,
@@ -442,12 +451,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
             let pump_thread = scope.spawn(move || pump.run());
             rig.load.block_on(async {
                 if index == 0 {
-                    let mut register =
-                        Client::post(rig.proxy_addr, "/render/register-callback", "{}", 1).await;
-                    register[0]
-                        .call()
-                        .await
-                        .expect("POST /render/register-callback");
+                    register_callback(rig.proxy_addr).await;
                 }
                 let mut costs = Vec::new();
                 for clients in client_counts {

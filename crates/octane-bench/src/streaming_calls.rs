@@ -12,7 +12,7 @@ use octane_proxy::Router;
 use octane_test_peer::TestPeer;
 
 use crate::Settings;
-use crate::frames::{CALLBACK_PATH, FORMATS, GRAB_PATH, SSE_FRAME, Streams};
+use crate::frames::{CALLBACK_PATH, FORMATS, GRAB_PATH, SSE_FRAME, Streams, register_callback};
 use crate::load::{Client, Rpc, round};
 use crate::report::{Report, Section, Target, Verdict};
 use crate::rig::Rig;
@@ -89,12 +89,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
     let pairs = std::thread::scope(|scope| {
         scope.spawn(|| metronome(&rig.peer, &on, &stop));
         let pairs = rig.load.block_on(async {
-            let mut register =
-                Client::post(rig.proxy_addr, "/render/register-callback", "{}", 1).await;
-            register[0]
-                .call()
-                .await
-                .expect("POST /render/register-callback");
+            register_callback(rig.proxy_addr).await;
             let streams = Streams::open(rig.proxy_addr, "/render/stream", SSE_FRAME, 1).await;
             while rig.peer.open_streams(CALLBACK_PATH) == 0 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
