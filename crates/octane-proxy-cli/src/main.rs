@@ -12,7 +12,10 @@ use std::time::Duration;
 use clap::Parser;
 use octane_callbacks::{CallbackStreamer, StreamerConfig};
 use octane_proxy::{AccessPolicy, Cors, Octane, Router};
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// HTTP/JSON gateway to the gRPC API of the Octane renderer.
 #[derive(Parser, Debug)]
@@ -34,10 +37,10 @@ struct Args {
     /// OPTIONS and /health.
     #[arg(long, env = "OCTANE_PROXY_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Only allow calls matching this `Service/method` glob (repeatable), e.g. 'ApiItem/*'.
+    /// Only allow calls matching this `Service/method` wildcard (repeatable), e.g. 'ApiItem/*'.
     #[arg(long, value_name = "PATTERN")]
     allow: Vec<String>,
-    /// Refuse calls matching this `Service/method` glob with 403 (repeatable),
+    /// Refuse calls matching this `Service/method` wildcard with 403 (repeatable),
     /// e.g. 'ApiProjectManager/save*'.
     #[arg(long, value_name = "PATTERN")]
     deny: Vec<String>,
@@ -57,13 +60,27 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    // `Targets` reads `RUST_LOG`'s `level,target=level` directives without the regex engine a
+    // full `EnvFilter` compiles in, which was a seventh of the binary's release build.
+    let info = || Targets::new().with_default(Level::INFO);
+    let (filter, bad_filter) = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => match directives.parse::<Targets>() {
+            Ok(filter) => (filter, None),
+            Err(err) => (info(), Some((directives, err))),
+        },
+        _ => (info(), None),
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with(filter)
         .init();
+    if let Some((directives, err)) = bad_filter {
+        tracing::warn!("ignoring RUST_LOG={directives:?} ({err}); logging at info");
+    }
     let args = Args::parse();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,

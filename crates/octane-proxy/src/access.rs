@@ -3,9 +3,9 @@
 //! Octane can save, load and delete a user's work, so the policy is checked in the router before
 //! a request is decoded: a refused call never reaches Octane.
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use http::HeaderMap;
 use subtle::ConstantTimeEq;
+use wildmatch::WildMatch;
 
 use crate::{ProxyError, Route};
 
@@ -20,16 +20,23 @@ pub struct AccessPolicy {
 #[derive(Debug, Clone)]
 struct Patterns {
     sources: Vec<String>,
-    set: GlobSet,
+    patterns: Vec<Pattern>,
 }
 
-/// A pattern that is not a valid glob.
+/// One `Service/method` pattern, split at its `/` so that a `*` stays in its half.
+#[derive(Debug, Clone)]
+struct Pattern {
+    service: WildMatch,
+    method: WildMatch,
+}
+
+/// A pattern that is not of the form `Service/method`.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid Service/method pattern {pattern:?}: {source}")]
+#[error(
+    "invalid pattern {pattern:?}: expected Service/method with exactly one '/', e.g. 'ApiItem/*'"
+)]
 pub struct InvalidPattern {
     pattern: String,
-    #[source]
-    source: globset::Error,
 }
 
 impl AccessPolicy {
@@ -40,9 +47,10 @@ impl AccessPolicy {
         self
     }
 
-    /// Only calls matching one of these patterns pass (unless also denied). Patterns are globs
-    /// over `Service/method` with the short or the full service name: `ApiItem/*`,
-    /// `octaneapi.ApiItemService/name`, `*/get*`. `*` does not cross the `/`.
+    /// Only calls matching one of these patterns pass (unless also denied). Patterns are
+    /// wildcards over `Service/method` with the short or the full service name: `ApiItem/*`,
+    /// `octaneapi.ApiItemService/name`, `*/get*`. `*` matches any run of characters and `?` one
+    /// character, each within its side of the `/`.
     pub fn allow<I, S>(mut self, patterns: I) -> Result<Self, InvalidPattern>
     where
         I: IntoIterator<Item = S>,
@@ -101,11 +109,7 @@ impl AccessPolicy {
         if self.allow.is_none() && self.deny.is_none() {
             return Ok(());
         }
-        let names = [
-            format!("{}/{}", route.short_service, route.method),
-            format!("{}.{}/{}", route.package, route.service, route.method),
-        ];
-        let matches = |p: &Patterns| names.iter().any(|n| p.set.is_match(n));
+        let matches = |p: &Patterns| p.patterns.iter().any(|p| p.matches(route));
         if let Some(deny) = &self.deny
             && matches(deny)
         {
@@ -152,28 +156,44 @@ impl Patterns {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut builder = GlobSetBuilder::new();
         let mut sources = Vec::new();
+        let mut parsed = Vec::new();
         for pattern in patterns {
             let pattern = pattern.as_ref();
-            let glob: Glob = GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .build()
-                .map_err(|source| InvalidPattern {
-                    pattern: pattern.to_owned(),
-                    source,
-                })?;
-            builder.add(glob);
+            parsed.push(Pattern::new(pattern)?);
             sources.push(pattern.to_owned());
         }
-        if sources.is_empty() {
-            return Ok(None);
+        Ok((!sources.is_empty()).then_some(Self {
+            sources,
+            patterns: parsed,
+        }))
+    }
+}
+
+impl Pattern {
+    fn new(pattern: &str) -> Result<Self, InvalidPattern> {
+        match pattern.split_once('/') {
+            Some((service, method))
+                if !service.is_empty() && !method.is_empty() && !method.contains('/') =>
+            {
+                Ok(Self {
+                    service: WildMatch::new(service),
+                    method: WildMatch::new(method),
+                })
+            }
+            _ => Err(InvalidPattern {
+                pattern: pattern.to_owned(),
+            }),
         }
-        let set = builder.build().map_err(|source| InvalidPattern {
-            pattern: sources.join(" "),
-            source,
-        })?;
-        Ok(Some(Self { sources, set }))
+    }
+
+    fn matches(&self, route: &Route) -> bool {
+        // `path` is `/package.Service/method`: the full service name without allocating.
+        let full_service = route.path[1..]
+            .rsplit_once('/')
+            .map_or(route.service, |(service, _)| service);
+        self.method.matches(route.method)
+            && (self.service.matches(route.short_service) || self.service.matches(full_service))
     }
 }
 
@@ -216,8 +236,21 @@ mod tests {
                 .is_ok()
         );
         assert!(policy.authorize(route("ApiItem", "name")).is_err());
-        let star = AccessPolicy::default().allow(["*"]).expect("valid");
-        assert!(star.authorize(route("ApiItem", "name")).is_err());
+        let everything = AccessPolicy::default().allow(["*/*"]).expect("valid");
+        assert!(everything.authorize(route("ApiItem", "name")).is_ok());
+        let one_char = AccessPolicy::default()
+            .allow(["LiveLink/?etCamera"])
+            .expect("valid");
+        assert!(one_char.authorize(route("LiveLink", "SetCamera")).is_ok());
+        assert!(one_char.authorize(route("LiveLink", "GetFile")).is_err());
+    }
+
+    #[test]
+    fn a_pattern_without_exactly_one_slash_is_refused() {
+        for bad in ["*", "ApiItem", "/name", "ApiItem/", "a/b/c"] {
+            let err = AccessPolicy::default().deny([bad]).expect_err(bad);
+            assert!(err.to_string().contains("expected Service/method"), "{err}");
+        }
     }
 
     #[test]
