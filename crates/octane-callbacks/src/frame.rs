@@ -2,7 +2,6 @@
 
 use std::sync::OnceLock;
 
-use base64::Engine;
 use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
 use serde::Serialize;
@@ -118,9 +117,9 @@ fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
     out.pop();
 }
 
-/// Pixels base64-encoded between two yields of the encoding thread: 48 KiB, about 30 us of work,
-/// a multiple of 3 so that only the last piece can end in padding.
-const ENCODE_SLICE: usize = 48 * 1024;
+/// Pixels base64-encoded between two yields of the encoding thread: 192 KiB, about 25 us of work
+/// with SIMD, a multiple of 3 so that only the last piece can end in padding.
+const ENCODE_SLICE: usize = 192 * 1024;
 
 /// Writes one entry of `render_images.data`. The pixels' base64 goes straight into `out`:
 /// serde_json would build it as a string first and then scan every byte of it for characters
@@ -133,22 +132,18 @@ fn write_image(out: &mut Vec<u8>, index: usize, image: &ApiRenderImage) {
         .unwrap_or_default();
     write_open_object(out, &EventImage::new(index, image));
     out.extend_from_slice(br#","buffer":{"data":""#);
-    let start = out.len();
-    out.resize(
-        start + base64::encoded_len(pixels.len(), true).unwrap_or(0),
-        0,
-    );
-    let mut written = 0;
+    let base64 = &base64_simd::STANDARD;
+    let mut at = out.len();
+    out.resize(at + base64.encoded_length(pixels.len()), 0);
     for piece in pixels.chunks(ENCODE_SLICE) {
-        written += base64::engine::general_purpose::STANDARD
-            .encode_slice(piece, &mut out[start + written..])
-            .expect("the buffer is sized by encoded_len");
+        at += base64
+            .encode(piece, base64_simd::Out::from_slice(&mut out[at..]))
+            .len();
         // A frame takes milliseconds to encode. Without a yield the scheduler lets this thread
         // finish its time slice while a woken RPC thread queued on the same core waits: calls
         // made during frames had 4x their idle p99. A yield with nothing waiting is ~1 us.
         std::thread::yield_now();
     }
-    out.truncate(start + written);
     out.extend_from_slice(br#"","size":"#);
     out.extend_from_slice(pixels.len().to_string().as_bytes());
     out.extend_from_slice(br#","encoding":"base64"}}"#);
