@@ -154,9 +154,10 @@ pub fn run(settings: &Settings, report: &mut Report) {
         ),
         verdict: Verdict::of(ratio <= 2.0 && frames_per_s >= 0.9 * f64::from(FPS)),
         why: "Frames are built (base64 and JSON) on the blocking pool, off the runtime's worker \
-              threads, and written to the SSE client as shared `Bytes`; what calls still share \
-              with frames is the machine's two cores, which the peer, the load generator and \
-              the kernel's loopback copies also use."
+              threads, and written to the SSE client as slices of shared `Bytes`; the encoder \
+              and the writer yield their thread between pieces, so a call's thread woken on \
+              their core does not wait out their time slice. What is left is the kernel's \
+              long copies (the proxy's writes, the client's reads) on the same two cores."
             .into(),
     });
 }
