@@ -153,9 +153,16 @@ pub(crate) const SSE_FRAME: &[u8] = br#"{"type":"newImage""#;
 /// How an MJPEG part starts (the callback streamer's boundary).
 const MJPEG_PART: &[u8] = b"--octane-frame\r\n";
 
-/// A format, its SSE cost per frame (proxy CPU ms) by number of clients, its base64 floor and
-/// its SIMD encode time.
-type SseCosts = (Format, Vec<(usize, f64)>, f64, f64);
+/// A format's SSE cost per frame by number of clients, with the two encode times it is judged by.
+struct SseCosts {
+    format: Format,
+    /// Proxy CPU ms per frame, by number of clients.
+    costs: Vec<(usize, f64)>,
+    /// The plain `base64` crate encode of the pixels, ms: the floor of the targets.
+    floor: f64,
+    /// The SIMD encode the streamer uses, ms.
+    simd: f64,
+}
 
 /// One measured window of a streaming configuration.
 struct Window {
@@ -505,7 +512,12 @@ pub fn run(settings: &Settings, report: &mut Report) {
                         stalled_row = Some(stalled(&rig, &streams, settings).await);
                     }
                 }
-                sse_costs.push((format, costs, floor, simd));
+                sse_costs.push(SseCosts {
+                    format,
+                    costs,
+                    floor,
+                    simd,
+                });
 
                 let streams =
                     Streams::open(rig.proxy_addr, "/render/stream.mjpeg", MJPEG_PART, 1).await;
@@ -605,9 +617,14 @@ async fn stalled(rig: &Rig, reading: &Streams, settings: &Settings) -> Stalled {
 
 /// The frame targets, judged on 1920x1080 RGBA8.
 fn frame_targets(sse_costs: &[SseCosts], stalled: Option<Stalled>, report: &mut Report) {
-    let Some((format, costs, floor, simd)) = sse_costs
+    let Some(SseCosts {
+        format,
+        costs,
+        floor,
+        simd,
+    }) = sse_costs
         .iter()
-        .find(|(f, _, _, _)| f.bytes() == 1920 * 1080 * 4)
+        .find(|c| c.format.bytes() == 1920 * 1080 * 4)
     else {
         return;
     };
