@@ -249,9 +249,9 @@ pub fn overhead(settings: &Settings, report: &mut Report) {
         verdict: Verdict::of(worst_overhead <= 50.0),
         why: format!(
             "An HTTP/1.1 round trip alone (the HTTP floor: a server answering a fixed body) takes \
-             {floor_p50:.0} us p50 here; the proxy adds that hop plus its hand-offs between \
-             tasks and threads (HTTP/1.1 connection task, tonic's buffer worker, the HTTP/2 \
-             connection task), each a wake-up on a shared 2-vCPU machine. See the analysis."
+             {floor_p50:.0} us p50 here; the proxy adds that hop, the JSON mapping and a hand-off \
+             to h2's connection task and back, each hand-off a wake-up on a shared 2-vCPU \
+             machine. See the analysis."
         ),
     });
     let worst_ratio = ratios.iter().map(|(_, r)| *r).fold(f64::MAX, f64::min);

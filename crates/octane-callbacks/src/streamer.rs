@@ -21,9 +21,9 @@ use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::stream_callback_service_client::StreamCallbackServiceClient;
 use octane_api::octaneapi::{OnNewImageCallbackT, StreamCallbackRequest};
 use octane_proxy::Octane;
+use octane_proxy::octane::Channel;
 use serde::Serialize;
 use tokio::sync::{Mutex, oneshot};
-use tonic::transport::Channel;
 
 use crate::frame::Frame;
 use crate::hub::FrameHub;

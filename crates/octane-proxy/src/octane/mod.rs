@@ -1,9 +1,12 @@
-//! The connection to Octane: one shared, multiplexed HTTP/2 channel, calls on it by gRPC path with
-//! already-encoded messages, and the health probe.
+//! The connection to Octane: one shared, multiplexed HTTP/2 [`Channel`], calls on it by gRPC path
+//! with already-encoded messages, and the health probe.
 //!
 //! The channel connects lazily and reconnects by itself; a call made while Octane is down fails
 //! at once with a connect error instead of waiting for a connection.
 
+mod channel;
+
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,24 +15,16 @@ use bytes::{Buf, BufMut, Bytes};
 use http::uri::PathAndQuery;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::{Channel, Endpoint};
+
+pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
-
-/// HTTP/2 receive windows towards Octane. h2's default of 64 KiB makes Octane stop and wait for a
-/// window update every 64 KiB of a render frame; a frame of several MiB then costs dozens of
-/// round trips and wake-ups on both sides.
-const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
-const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
 /// Where Octane's LiveLink server listens, and the channel to it.
 #[derive(Clone, Debug)]
 pub struct Octane {
     channel: Channel,
-    /// How `channel` was made, to open another connection like it; `None` for a channel given
-    /// by the embedder.
-    endpoint: Option<Endpoint>,
     address: String,
     max_message_size: usize,
     reachable: Arc<AtomicBool>,
@@ -41,7 +36,7 @@ pub struct Octane {
 pub struct InvalidAddress {
     address: String,
     #[source]
-    source: tonic::transport::Error,
+    source: http::uri::InvalidUri,
 }
 
 impl Octane {
@@ -52,32 +47,16 @@ impl Octane {
         } else {
             format!("{host}:{port}")
         };
-        let endpoint = Endpoint::from_shared(format!("http://{address}"))
-            .map_err(|source| InvalidAddress {
-                address: address.clone(),
-                source,
-            })?
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .initial_stream_window_size(STREAM_WINDOW)
-            .initial_connection_window_size(CONNECTION_WINDOW)
-            .http2_keep_alive_interval(Duration::from_secs(20))
-            .keep_alive_timeout(Duration::from_secs(10));
+        let channel = Channel::lazy(&address).map_err(|source| InvalidAddress {
+            address: address.clone(),
+            source,
+        })?;
         Ok(Self {
-            endpoint: Some(endpoint.clone()),
-            ..Self::from_channel(endpoint.connect_lazy(), address)
-        })
-    }
-
-    /// Uses an existing channel; `address` is what errors and `/health` report.
-    pub fn from_channel(channel: Channel, address: impl Into<String>) -> Self {
-        Self {
             channel,
-            endpoint: None,
-            address: address.into(),
+            address,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             reachable: Arc::new(AtomicBool::new(false)),
-        }
+        })
     }
 
     /// Sets the largest message accepted from or sent to Octane.
@@ -88,14 +67,10 @@ impl Octane {
 
     /// The same Octane on an HTTP/2 connection of its own, with the same settings: bulk
     /// transfers on it (render frames of several MiB) never queue ahead of the calls on this
-    /// one. A channel given to [`Octane::from_channel`] cannot be copied; then both share it.
-    /// Like [`Octane::lazy`], call it within a Tokio runtime.
+    /// one. It connects on first use.
     pub fn own_connection(&self) -> Self {
         Self {
-            channel: self
-                .endpoint
-                .as_ref()
-                .map_or_else(|| self.channel.clone(), Endpoint::connect_lazy),
+            channel: self.channel.own_connection(),
             ..self.clone()
         }
     }
@@ -105,7 +80,7 @@ impl Octane {
         &self.address
     }
 
-    /// The underlying tonic channel, for typed clients of `octane_api`.
+    /// The underlying channel, for typed clients of `octane_api`.
     pub fn channel(&self) -> &Channel {
         &self.channel
     }
@@ -141,12 +116,13 @@ impl Octane {
         timeout: Duration,
     ) -> Result<Bytes, Status> {
         let mut grpc = self.grpc();
-        grpc.ready().await.map_err(not_ready)?;
         let mut request = tonic::Request::new(Bytes::from(request));
         request.set_timeout(timeout);
-        let response = grpc
-            .unary(request, PathAndQuery::from_static(path), RawCodec)
-            .await;
+        let response = within(
+            timeout,
+            grpc.unary(request, PathAndQuery::from_static(path), RawCodec),
+        )
+        .await;
         self.observe(response).map(tonic::Response::into_inner)
     }
 
@@ -157,7 +133,6 @@ impl Octane {
         request: Vec<u8>,
     ) -> Result<tonic::Streaming<Bytes>, Status> {
         let mut grpc = self.grpc();
-        grpc.ready().await.map_err(not_ready)?;
         let request = tonic::Request::new(Bytes::from(request));
         let response = grpc
             .server_streaming(request, PathAndQuery::from_static(path), RawCodec)
@@ -173,13 +148,14 @@ impl Octane {
         timeout: Duration,
     ) -> Result<Bytes, Status> {
         let mut grpc = self.grpc();
-        grpc.ready().await.map_err(not_ready)?;
         let stream = futures_util::stream::iter(requests.into_iter().map(Bytes::from));
         let mut request = tonic::Request::new(stream);
         request.set_timeout(timeout);
-        let response = grpc
-            .client_streaming(request, PathAndQuery::from_static(path), RawCodec)
-            .await;
+        let response = within(
+            timeout,
+            grpc.client_streaming(request, PathAndQuery::from_static(path), RawCodec),
+        )
+        .await;
         self.observe(response).map(tonic::Response::into_inner)
     }
 
@@ -216,8 +192,19 @@ fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error
     std::iter::successors(std::error::Error::source(status), |e| e.source())
 }
 
-fn not_ready(err: tonic::transport::Error) -> Status {
-    Status::from_error(Box::new(err))
+/// Ends `call` with a CANCELLED status sourced by `tonic::TimeoutExpired` (what tonic's own
+/// channel reports) once `timeout` has passed. The `grpc-timeout` header tells Octane the same
+/// deadline; when both have passed, this side's verdict wins, so an expired call always reads as
+/// a deadline here, whatever status Octane's own timer chose.
+async fn within<T>(
+    timeout: Duration,
+    call: impl Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    tokio::select! {
+        biased;
+        () = tokio::time::sleep(timeout) => Err(Status::from_error(Box::new(tonic::TimeoutExpired(())))),
+        result = call => result,
+    }
 }
 
 /// Passes already-encoded messages through tonic's framing untouched.

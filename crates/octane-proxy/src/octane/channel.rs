@@ -1,0 +1,471 @@
+//! [`Channel`]: the HTTP/2 connection to Octane, on `h2` directly.
+//!
+//! tonic's own `Channel` puts two tasks between a caller and the socket: a `tower::buffer`
+//! worker, and hyper's HTTP/2 dispatcher, which spawns one more task per request to wait for its
+//! response. Each is a wake-up of another task, often on another thread. Here the caller's task
+//! opens the stream and writes the request itself, and reads the response straight from h2, so a
+//! call wakes only h2's connection task, which owns the socket. tonic's codec and status
+//! handling stay: [`Channel`] is the `tower::Service` that `tonic::client::Grpc` and the typed
+//! clients of `octane_api` call.
+//!
+//! The connection is made on first use and made again on the first call after it broke; a call
+//! made while Octane is down fails at once with a `tonic::ConnectError`, which tonic reports as
+//! UNAVAILABLE.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::uri::{Authority, Scheme};
+use http::{Request, Response, Uri};
+use http_body::Frame;
+use http_body_util::BodyExt;
+use tokio::net::TcpStream;
+use tonic::{Code, Status};
+
+/// HTTP/2 receive windows towards Octane. h2's default of 64 KiB makes Octane stop and wait for a
+/// window update every 64 KiB of a render frame; a frame of several MiB then costs dozens of
+/// round trips and wake-ups on both sides.
+const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
+/// How long a connect may take before the call fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// While calls are open, how often the connection is checked with a PING, and how long the
+/// answer may take: a vanished Octane host ends the open calls instead of leaving them hanging.
+/// An idle connection is not pinged (gRPC servers count pings without calls as abuse).
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A lazily connecting, self-healing HTTP/2 connection to one Octane, as a `tower::Service` for
+/// tonic clients. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Channel {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// `HOST:PORT` to connect to.
+    address: String,
+    /// The same, for the `:authority` of requests.
+    authority: Authority,
+    settings: h2::client::Builder,
+    /// The open connection, if any.
+    current: Mutex<Option<Connected>>,
+    /// Held while connecting, so concurrent calls share one attempt; holds the failure of the
+    /// last attempt, which calls that waited for it answer with.
+    connecting: tokio::sync::Mutex<Option<Arc<io::Error>>>,
+    /// Connect attempts finished, successful or not.
+    attempts: AtomicU64,
+}
+
+#[derive(Clone)]
+struct Connected {
+    send: h2::client::SendRequest<Bytes>,
+    /// The attempt that made it, to tell a broken connection from its successor.
+    attempt: u64,
+    /// Calls open on it, for the keep-alive.
+    open: Arc<AtomicUsize>,
+}
+
+/// Counts a call as open until dropped with its response body.
+struct OpenCall(Arc<AtomicUsize>);
+
+impl OpenCall {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(open))
+    }
+}
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Why no connection to Octane could be made; the source of a call's UNAVAILABLE status.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to Octane at {address}: {source}")]
+pub struct ConnectFailed {
+    address: String,
+    #[source]
+    source: Arc<io::Error>,
+}
+
+/// The HTTP/2 failure behind a call's status: a broken connection, a reset stream.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP/2 connection to Octane: {0}")]
+pub struct TransportError(#[source] h2::Error);
+
+impl Channel {
+    /// A channel to `address` (`HOST:PORT`, IPv6 hosts in brackets) that connects on first use.
+    pub fn lazy(address: &str) -> Result<Self, http::uri::InvalidUri> {
+        let authority = Authority::try_from(address)?;
+        let mut settings = h2::client::Builder::new();
+        settings
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .enable_push(false);
+        Ok(Self {
+            shared: Arc::new(Shared {
+                address: address.to_owned(),
+                authority,
+                settings,
+                current: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(None),
+                attempts: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// A channel to the same address that makes a connection of its own.
+    pub fn own_connection(&self) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                address: self.shared.address.clone(),
+                authority: self.shared.authority.clone(),
+                settings: self.shared.settings.clone(),
+                current: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(None),
+                attempts: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("address", &self.shared.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl tower::Service<Request<tonic::body::Body>> for Channel {
+    type Response = Response<ResponseBody>;
+    type Error = Status;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Status>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        // Readiness is the connection's, known only once connected; `call` waits for it.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move { shared.send(request).await })
+    }
+}
+
+impl Shared {
+    async fn send(
+        self: Arc<Self>,
+        request: Request<tonic::body::Body>,
+    ) -> Result<Response<ResponseBody>, Status> {
+        let (mut head, body) = request.into_parts();
+        if head.uri.authority().is_none() {
+            let mut uri = std::mem::take(&mut head.uri).into_parts();
+            uri.scheme = Some(Scheme::HTTP);
+            uri.authority = Some(self.authority.clone());
+            head.uri = Uri::from_parts(uri).map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let Connected { mut send, open, .. } = self.ready_connection().await?;
+        let open = OpenCall::new(&open);
+        let (response, stream) = send
+            .send_request(Request::from_parts(head, ()), false)
+            .map_err(transport_status)?;
+        send_body(body, stream);
+        let response = response.await.map_err(transport_status)?;
+        Ok(response.map(|recv| ResponseBody {
+            recv,
+            data_done: false,
+            done: false,
+            _open: open,
+        }))
+    }
+
+    /// The open connection once it can take a new stream; connects if there is none or the
+    /// one there broke.
+    async fn ready_connection(self: &Arc<Self>) -> Result<Connected, Status> {
+        let connected = match self.current() {
+            Some(connected) => connected,
+            None => self.connect().await?,
+        };
+        let Connected {
+            send,
+            attempt,
+            open,
+        } = connected;
+        match send.ready().await {
+            Ok(send) => Ok(Connected {
+                send,
+                attempt,
+                open,
+            }),
+            Err(_) => {
+                self.forget(attempt);
+                let Connected {
+                    send,
+                    attempt,
+                    open,
+                } = self.connect().await?;
+                let send = send.ready().await.map_err(transport_status)?;
+                Ok(Connected {
+                    send,
+                    attempt,
+                    open,
+                })
+            }
+        }
+    }
+
+    fn current(&self) -> Option<Connected> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Drops the connection made by `attempt` if it is still the current one.
+    fn forget(&self, attempt: u64) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|c| c.attempt == attempt) {
+            *current = None;
+        }
+    }
+
+    /// Connects, unless a connection appeared or an attempt failed while this call waited for
+    /// the one before it.
+    async fn connect(self: &Arc<Self>) -> Result<Connected, Status> {
+        let seen = self.attempts.load(Ordering::Acquire);
+        let mut last_failure = self.connecting.lock().await;
+        if let Some(connected) = self.current() {
+            return Ok(connected);
+        }
+        if let Some(failure) = last_failure
+            .as_ref()
+            .filter(|_| self.attempts.load(Ordering::Acquire) != seen)
+        {
+            return Err(self.connect_status(Arc::clone(failure)));
+        }
+        let attempt = self.attempts.load(Ordering::Acquire) + 1;
+        let outcome = self.handshake(attempt).await;
+        self.attempts.store(attempt, Ordering::Release);
+        match outcome {
+            Ok(connected) => {
+                *last_failure = None;
+                *self.current.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(connected.clone());
+                Ok(connected)
+            }
+            Err(err) => {
+                let err = Arc::new(err);
+                *last_failure = Some(Arc::clone(&err));
+                Err(self.connect_status(err))
+            }
+        }
+    }
+
+    async fn handshake(self: &Arc<Self>, attempt: u64) -> io::Result<Connected> {
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.address))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+        tcp.set_nodelay(true)?;
+        let (send, connection) = self
+            .settings
+            .handshake::<_, Bytes>(tcp)
+            .await
+            .map_err(io::Error::other)?;
+        let open = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(drive(
+            connection,
+            Arc::clone(&open),
+            Arc::downgrade(self),
+            attempt,
+        ));
+        tracing::debug!(address = %self.address, "connected to Octane");
+        Ok(Connected {
+            send,
+            attempt,
+            open,
+        })
+    }
+
+    fn connect_status(&self, source: Arc<io::Error>) -> Status {
+        let failed = ConnectFailed {
+            address: self.address.clone(),
+            source,
+        };
+        Status::from_error(Box::new(tonic::ConnectError(Box::new(failed))))
+    }
+}
+
+/// Runs the connection until it ends, checking it with PINGs while calls are open; then makes
+/// the next call connect again.
+async fn drive(
+    mut connection: h2::client::Connection<TcpStream, Bytes>,
+    open: Arc<AtomicUsize>,
+    shared: Weak<Shared>,
+    attempt: u64,
+) {
+    let ping_pong = connection.ping_pong();
+    tokio::select! {
+        ended = &mut connection => match ended {
+            Ok(()) => tracing::debug!("connection to Octane closed"),
+            Err(err) => tracing::debug!(%err, "connection to Octane ended"),
+        },
+        () = keep_alive(ping_pong, &open) => {
+            tracing::warn!("Octane did not answer a PING in {KEEP_ALIVE_TIMEOUT:?}; dropping the connection");
+        }
+    }
+    if let Some(shared) = shared.upgrade() {
+        shared.forget(attempt);
+    }
+}
+
+/// Returns when a PING sent while calls were open went unanswered.
+async fn keep_alive(ping_pong: Option<h2::PingPong>, open: &AtomicUsize) {
+    let Some(mut ping_pong) = ping_pong else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(KEEP_ALIVE_INTERVAL).await;
+        if open.load(Ordering::Relaxed) > 0
+            && tokio::time::timeout(KEEP_ALIVE_TIMEOUT, ping_pong.ping(h2::Ping::opaque()))
+                .await
+                .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Writes the request body to the stream: inline as far as the body is ready (a unary request
+/// is ready at once), the rest from a task of its own so a streaming body never blocks the wait
+/// for the response.
+fn send_body(mut body: tonic::body::Body, mut stream: h2::SendStream<Bytes>) {
+    loop {
+        match body.frame().now_or_never() {
+            Some(frame) => match forward(frame, &mut stream) {
+                Forwarded::More => {}
+                Forwarded::Done => return,
+            },
+            None => {
+                tokio::spawn(async move {
+                    while let Forwarded::More = forward(body.frame().await, &mut stream) {}
+                });
+                return;
+            }
+        }
+    }
+}
+
+enum Forwarded {
+    More,
+    Done,
+}
+
+fn forward(
+    frame: Option<Result<Frame<Bytes>, Status>>,
+    stream: &mut h2::SendStream<Bytes>,
+) -> Forwarded {
+    // A failed write means the stream is already gone; the response reports why.
+    match frame {
+        Some(Ok(frame)) => match frame.into_data() {
+            Ok(data) => match stream.send_data(data, false) {
+                Ok(()) => Forwarded::More,
+                Err(_) => Forwarded::Done,
+            },
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    let _ = stream.send_trailers(trailers);
+                }
+                Forwarded::Done
+            }
+        },
+        None => {
+            let _ = stream.send_data(Bytes::new(), true);
+            Forwarded::Done
+        }
+        Some(Err(status)) => {
+            tracing::debug!(%status, "request body failed; resetting the stream");
+            stream.send_reset(h2::Reason::CANCEL);
+            Forwarded::Done
+        }
+    }
+}
+
+/// A response body read straight from h2, handing its flow-control window back as it goes.
+pub struct ResponseBody {
+    recv: h2::RecvStream,
+    data_done: bool,
+    done: bool,
+    _open: OpenCall,
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if !self.data_done {
+            match ready!(self.recv.poll_data(cx)) {
+                Some(Ok(data)) => {
+                    // Only fails when the stream is gone, which the next poll reports.
+                    let _ = self.recv.flow_control().release_capacity(data.len());
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Some(Err(err)) => {
+                    self.done = true;
+                    return Poll::Ready(Some(Err(transport_status(err))));
+                }
+                None => self.data_done = true,
+            }
+        }
+        self.done = true;
+        Poll::Ready(match ready!(self.recv.poll_trailers(cx)) {
+            Ok(Some(trailers)) => Some(Ok(Frame::trailers(trailers))),
+            Ok(None) => None,
+            Err(err) => Some(Err(transport_status(err))),
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody").finish_non_exhaustive()
+    }
+}
+
+/// The status of a call the connection failed: UNAVAILABLE when the connection broke or Octane
+/// refused the stream, CANCELLED when the stream was cancelled, INTERNAL for protocol errors.
+/// The h2 error is its source, which marks it as made on this side.
+fn transport_status(err: h2::Error) -> Status {
+    let code = match err.reason() {
+        _ if err.is_io() || err.is_go_away() => Code::Unavailable,
+        Some(h2::Reason::REFUSED_STREAM) => Code::Unavailable,
+        Some(h2::Reason::CANCEL) => Code::Cancelled,
+        Some(h2::Reason::ENHANCE_YOUR_CALM) => Code::ResourceExhausted,
+        _ => Code::Internal,
+    };
+    let mut status = Status::new(code, err.to_string());
+    status.set_source(Arc::new(TransportError(err)));
+    status
+}
