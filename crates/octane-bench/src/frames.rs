@@ -28,7 +28,7 @@ use octane_test_peer::TestPeer;
 
 use crate::Settings;
 use crate::load::{Client, connect_http, round};
-use crate::procfs::{own_thread_cpu_ns, rss_bytes, thread_cpu_ns};
+use crate::procfs::{own_thread_cpu_ns, thread_cpu_ns};
 use crate::report::{Report, Section, Target, Verdict};
 use crate::rig::{PROXY_THREADS, Rig};
 use crate::stats::median;
@@ -146,7 +146,7 @@ pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64
 }
 
 pub(crate) const GRAB_PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
-const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+pub(crate) const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
 pub(crate) const CALLBACK_PATH: &str = "/octaneapi.StreamCallbackService/callbackChannel";
 /// How a `newImage` SSE event starts (base64 and numbers never contain a quote).
 pub(crate) const SSE_FRAME: &[u8] = br#"{"type":"newImage""#;
@@ -178,17 +178,17 @@ struct Window {
 
 /// Emits a `newImage` callback each time the proxy releases a grabbed frame: the peer renders as
 /// fast as the proxy takes the frames.
-struct Pump<'a> {
-    peer: &'a TestPeer,
-    releases: mpsc::Receiver<()>,
-    grabs: &'a AtomicU64,
-    paused: &'a AtomicBool,
-    stop: &'a AtomicBool,
+pub(crate) struct Pump<'a> {
+    pub(crate) peer: &'a TestPeer,
+    pub(crate) releases: mpsc::Receiver<()>,
+    pub(crate) grabs: &'a AtomicU64,
+    pub(crate) paused: &'a AtomicBool,
+    pub(crate) stop: &'a AtomicBool,
 }
 
 impl Pump<'_> {
     /// Pumps until `stop`; answers the release channel for the next format.
-    fn run(self) -> mpsc::Receiver<()> {
+    pub(crate) fn run(self) -> mpsc::Receiver<()> {
         let event = StreamCallbackRequest {
             payload: Some(Payload::NewImage(OnNewImageData { user_data: 7 })),
         };
@@ -282,10 +282,10 @@ impl Streams {
 }
 
 /// The request half of a connection (held so the connection stays open) and a response body.
-type OpenStream = (SendRequest<Empty<Bytes>>, Incoming);
+pub(crate) type OpenStream = (SendRequest<Empty<Bytes>>, Incoming);
 
 /// Sends `GET path` and answers the connection and the body of its 200 response.
-async fn open_stream(addr: SocketAddr, path: &'static str) -> OpenStream {
+pub(crate) async fn open_stream(addr: SocketAddr, path: &'static str) -> OpenStream {
     let mut sender = connect_http::<Empty<Bytes>>(addr).await;
     let request = Request::get(path)
         .header(HOST, addr.to_string())
@@ -420,7 +420,6 @@ pub fn run(settings: &Settings, report: &mut Report) {
         });
     let mut releases = Some(releases);
     let mut sse_costs: Vec<SseCosts> = Vec::new();
-    let mut stalled_row = None;
 
     for (index, format) in FORMATS.into_iter().enumerate() {
         let pixels = format.pixels();
@@ -508,9 +507,6 @@ pub fn run(settings: &Settings, report: &mut Report) {
                         med(&w, |w| w.bytes_per_s) / 1e6,
                         cpu,
                     ));
-                    if index == 1 && clients == 1 {
-                        stalled_row = Some(stalled(&rig, &streams, settings).await);
-                    }
                 }
                 sse_costs.push(SseCosts {
                     format,
@@ -564,59 +560,11 @@ pub fn run(settings: &Settings, report: &mut Report) {
         releases = Some(release_rx);
     }
     report.sections.push(section);
-    frame_targets(&sse_costs, stalled_row, report);
-}
-
-/// What one stalled SSE client did to memory while frames flowed.
-struct Stalled {
-    /// Largest RSS of this process over an equally long window before the stalled client, bytes.
-    rss_before: u64,
-    /// Largest RSS with the stalled client connected, bytes.
-    rss_with: u64,
-    /// The reading client's frames/s before and with the stalled one.
-    fps_before: f64,
-    fps_with: f64,
-    /// How long the stalled client stayed connected.
-    span: Duration,
-}
-
-/// Largest RSS of this process and frames/s of `streams` over `span`, sampled every 50 ms.
-async fn watch(streams: &Streams, span: Duration) -> (u64, f64) {
-    let f0 = streams.frames.load(Ordering::Relaxed);
-    let started = Instant::now();
-    let mut peak = 0;
-    while started.elapsed() < span {
-        peak = peak.max(rss_bytes(std::process::id()));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let frames = streams.frames.load(Ordering::Relaxed) - f0;
-    (peak, frames as f64 / started.elapsed().as_secs_f64())
-}
-
-/// While `reading` (one client) streams 1920x1080 RGBA8 frames: memory and frame rate before
-/// and with one more SSE client that never reads.
-async fn stalled(rig: &Rig, reading: &Streams, settings: &Settings) -> Stalled {
-    // Both windows equally long: a longer one sees more of the allocator's churn at its peak.
-    let span = if settings.quick {
-        Duration::from_secs(3)
-    } else {
-        Duration::from_secs(60)
-    };
-    let (rss_before, fps_before) = watch(reading, span).await;
-    let stalled = open_stream(rig.proxy_addr, "/render/stream").await;
-    let (rss_with, fps_with) = watch(reading, span).await;
-    drop(stalled);
-    Stalled {
-        rss_before,
-        rss_with,
-        fps_before,
-        fps_with,
-        span,
-    }
+    frame_targets(&sse_costs, report);
 }
 
 /// The issue's frame targets, judged on 1920x1080 RGBA8.
-fn frame_targets(sse_costs: &[SseCosts], stalled: Option<Stalled>, report: &mut Report) {
+fn frame_targets(sse_costs: &[SseCosts], report: &mut Report) {
     let Some(SseCosts {
         format,
         costs,
@@ -662,28 +610,6 @@ fn frame_targets(sse_costs: &[SseCosts], stalled: Option<Stalled>, report: &mut 
                  thread also runs the receive path.",
                 format.label
             ),
-        });
-    }
-    if let Some(s) = stalled {
-        let event = (format.bytes() as f64 * 4.0 / 3.0) as u64;
-        let growth = s.rss_with.saturating_sub(s.rss_before);
-        report.targets.push(Target {
-            target: "memory: a stalled SSE client during 8 MiB frames adds at most one frame"
-                .into(),
-            measured: format!(
-                "+{:.1} MiB peak RSS over {:.0} s (one frame's event: {:.1} MiB); the reading \
-                 client's frames/s {:.1} before, {:.1} with it",
-                growth as f64 / (1u64 << 20) as f64,
-                s.span.as_secs_f64(),
-                event as f64 / (1u64 << 20) as f64,
-                s.fps_before,
-                s.fps_with
-            ),
-            verdict: Verdict::of(growth <= event),
-            why: "Measured on this process (proxy, peer and load generator share it), so the \
-                  figure is an upper bound for the proxy; the stalled client's socket buffers \
-                  are kernel memory, not RSS."
-                .into(),
         });
     }
 }

@@ -1,8 +1,11 @@
-//! Section 4: the resident memory of the real binary, idle and holding many idle SSE clients.
+//! Section 4: the resident memory of the real binary: idle, holding many idle SSE clients, and
+//! streaming frames with one client that stalls.
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST};
@@ -10,8 +13,14 @@ use http::{Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
+use octane_api::google::protobuf::Empty;
+use octane_api::octaneapi::api_render_engine::ReleaseRenderResultRequest;
+use octane_test_peer::TestPeer;
 
 use crate::Settings;
+use crate::frames::{
+    FORMATS, GRAB_PATH, Pump, RELEASE_PATH, SSE_FRAME, Streams, open_stream, register_callback,
+};
 use crate::load::connect_http;
 use crate::procfs::{peak_rss_bytes, rss_bytes};
 use crate::report::{Report, Section, Target, Verdict};
@@ -65,7 +74,7 @@ async fn open(addr: SocketAddr, endpoint: SseEndpoint) -> Option<IdleClient> {
 }
 
 /// Section 4: RSS idle, and with 1,000 idle SSE clients.
-pub fn run(_settings: &Settings, binary: &Path, report: &mut Report) {
+pub fn run(settings: &Settings, binary: &Path, report: &mut Report) {
     let peer = octane_test_peer::TestPeer::start().expect("start the test peer");
     let proxy = Spawned::start(binary, peer.addr());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -107,7 +116,11 @@ pub fn run(_settings: &Settings, binary: &Path, report: &mut Report) {
             "Resident set (`VmRSS` of `/proc/<pid>/status`) of the real release `octane-proxy` \
              binary, spawned against the test peer: after start-up and one `/health`; then with \
              {IDLE_CLIENTS} SSE clients connected to `{} {}` that read nothing after the response \
-             head. *per client* is the difference over the number of clients.",
+             head. *per client* is the difference over the number of clients. Then a fresh \
+             binary streams 1920x1080 RGBA8 frames (the peer emits a `newImage` callback each \
+             time the proxy releases a grab) to one client of `GET /render/stream`: its peak RSS \
+             (sampled every 50 ms) over a window, and over an equally long window with a second \
+             client that reads nothing; *per client* there is the difference.",
             endpoint.method, endpoint.path
         ),
         &["state", "RSS MiB", "per client KiB"],
@@ -150,7 +163,131 @@ pub fn run(_settings: &Settings, binary: &Path, report: &mut Report) {
             format!("only {connected} of {IDLE_CLIENTS} clients got their stream")
         },
     });
-    report.sections.push(section);
     drop(proxy);
     drop(peer);
+    stalled_client(settings, binary, &mut section, report);
+    report.sections.push(section);
+}
+
+/// While one client reads 1920x1080 RGBA8 frames from a fresh binary's `/render/stream`: the
+/// binary's peak RSS over a window, then over an equally long one with a second SSE client that
+/// reads nothing.
+fn stalled_client(settings: &Settings, binary: &Path, section: &mut Section, report: &mut Report) {
+    // Equally long windows: a longer one sees more of the allocator's churn at its peak.
+    let span = if settings.quick {
+        Duration::from_secs(3)
+    } else {
+        Duration::from_secs(60)
+    };
+    let format = FORMATS[1];
+    let peer = TestPeer::start().expect("start the test peer");
+    peer.reply(GRAB_PATH, &format.grab_response(format.pixels()));
+    let (release_tx, releases) = mpsc::channel::<()>();
+    let release_tx = Mutex::new(release_tx);
+    peer.respond_with(RELEASE_PATH, move |_: ReleaseRenderResultRequest| {
+        let _ = release_tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(());
+        Empty {}
+    });
+    let proxy = Spawned::start(binary, peer.addr());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(crate::rig::LOAD_THREADS)
+        .enable_all()
+        .build()
+        .expect("build the client runtime");
+    let (grabs, paused, stop) = (
+        AtomicU64::new(0),
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+    );
+    let (before, with) = std::thread::scope(|scope| {
+        let pump = Pump {
+            peer: &peer,
+            releases,
+            grabs: &grabs,
+            paused: &paused,
+            stop: &stop,
+        };
+        scope.spawn(move || pump.run());
+        let windows = runtime.block_on(async {
+            register_callback(proxy.addr).await;
+            let reading = Streams::open(proxy.addr, "/render/stream", SSE_FRAME, 1).await;
+            reading.wait_for(2, Duration::from_secs(60)).await;
+            let before = watch(proxy.pid(), &reading, span).await;
+            let stalled = open_stream(proxy.addr, "/render/stream").await;
+            let with = watch(proxy.pid(), &reading, span).await;
+            drop(stalled);
+            (before, with)
+        });
+        stop.store(true, Ordering::Relaxed);
+        windows
+    });
+    drop(runtime);
+    drop(proxy);
+    drop(peer);
+
+    let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
+    let event = (format.bytes() as f64 * 4.0 / 3.0) as u64;
+    let growth = with.peak_rss.saturating_sub(before.peak_rss);
+    section.row(vec![
+        format!(
+            "one SSE client reading {} frames ({:.1} frames/s), peak over {:.0} s",
+            format.label,
+            before.frames_per_s,
+            span.as_secs_f64()
+        ),
+        format!("{:.1}", mib(before.peak_rss)),
+        String::new(),
+    ]);
+    section.row(vec![
+        format!(
+            "the same plus one SSE client that reads nothing ({:.1} frames/s to the reader), \
+             peak over {:.0} s",
+            with.frames_per_s,
+            span.as_secs_f64()
+        ),
+        format!("{:.1}", mib(with.peak_rss)),
+        format!("{:+.0}", growth as f64 / 1024.0),
+    ]);
+    report.targets.push(Target {
+        target: "memory: a stalled SSE client during 8 MiB frames adds at most one frame".into(),
+        measured: format!(
+            "{:+.1} MiB peak RSS of the binary over {:.0} s (one frame's event: {:.1} MiB); the \
+             reading client's frames/s {:.1} before, {:.1} with it",
+            mib(growth),
+            span.as_secs_f64(),
+            mib(event),
+            before.frames_per_s,
+            with.frames_per_s
+        ),
+        verdict: Verdict::of(growth <= event),
+        why: "The stalled client holds the one event its socket stopped on (a slice of the \
+              shared `Bytes`); the hub keeps only the newest frame for it. Its socket buffers \
+              are kernel memory, not RSS."
+            .into(),
+    });
+}
+
+/// The peak RSS of process `pid` and the frame rate of `streams` over a window.
+struct Window {
+    peak_rss: u64,
+    frames_per_s: f64,
+}
+
+/// Samples the RSS of `pid` every 50 ms over `span`.
+async fn watch(pid: u32, streams: &Streams, span: Duration) -> Window {
+    let f0 = streams.frames();
+    let started = Instant::now();
+    let mut peak_rss = 0;
+    while started.elapsed() < span {
+        peak_rss = peak_rss.max(rss_bytes(pid));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Window {
+        peak_rss,
+        frames_per_s: (streams.frames() - f0) as f64 / started.elapsed().as_secs_f64(),
+    }
 }
