@@ -35,6 +35,10 @@ use tonic::{Code, Status};
 const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
+/// The largest HTTP/2 frame Octane may send. At h2's default of 16 KiB an 8 MiB render frame
+/// arrives in 512 DATA frames, each one a wake-up and a buffer of its own here.
+const MAX_FRAME: u32 = 1024 * 1024;
+
 /// How long a connect may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// While calls are open, how often the connection is checked with a PING, and how long the
@@ -112,6 +116,7 @@ impl Channel {
         settings
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_frame_size(MAX_FRAME)
             .enable_push(false);
         Ok(Self {
             shared: Arc::new(Shared {
