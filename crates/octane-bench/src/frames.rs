@@ -195,8 +195,7 @@ impl Pump<'_> {
         while self.peer.open_streams(CALLBACK_PATH) == 0 && !self.stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(5));
         }
-        // One callback queued ahead: the proxy never waits for the next one, and a small write
-        // the peer's socket holds back (Nagle) cannot pace the frames.
+        // One callback queued ahead: the proxy never waits for the next one.
         self.peer.emit(CALLBACK_PATH, &event);
         self.peer.emit(CALLBACK_PATH, &event);
         while !self.stop.load(Ordering::Relaxed) {

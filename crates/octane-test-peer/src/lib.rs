@@ -104,7 +104,14 @@ impl TestPeer {
         runtime.spawn(async move {
             let listener =
                 tokio::net::TcpListener::from_std(listener).expect("listener on this runtime");
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            // gRPC's own servers (C++, Go, Java) all turn Nagle's algorithm off; tonic leaves it
+            // on for sockets it is handed. With it on, a small write that follows another one
+            // not yet acknowledged waits for the client's delayed ACK (40 ms).
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|tcp| {
+                let tcp = tcp?;
+                tcp.set_nodelay(true)?;
+                Ok::<_, std::io::Error>(tcp)
+            });
             let served = tonic::transport::Server::builder()
                 .add_routes(routes)
                 .serve_with_incoming(incoming)
