@@ -36,8 +36,10 @@ const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
 /// The largest HTTP/2 frame Octane may send. At h2's default of 16 KiB an 8 MiB render frame
-/// arrives in 512 DATA frames, each one a wake-up and a buffer of its own here.
-const MAX_FRAME: u32 = 1024 * 1024;
+/// arrives in 512 DATA frames, each one a wake-up and a buffer of its own here. Not larger: the
+/// connection task reads a whole frame before it yields, and at 1 MiB calls made while frames
+/// stream waited for those reads (p99 2.7x to 4.1x idle instead of 1.8x to 2.0x).
+const MAX_FRAME: u32 = 128 * 1024;
 
 /// How long a connect may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -60,6 +62,7 @@ struct Shared {
     /// The same, for the `:authority` of requests.
     authority: Authority,
     settings: h2::client::Builder,
+    keep_alive: KeepAlive,
     /// The open connection, if any.
     current: Mutex<Option<Connected>>,
     /// Held while connecting, so concurrent calls share one attempt; holds the failure of the
@@ -94,6 +97,14 @@ impl Drop for OpenCall {
     }
 }
 
+/// While calls are open, how often the connection is checked with a PING, and how long the
+/// answer may take.
+#[derive(Clone, Copy)]
+struct KeepAlive {
+    interval: Duration,
+    timeout: Duration,
+}
+
 /// Why no connection to Octane could be made; the source of a call's UNAVAILABLE status.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to Octane at {address}: {source}")]
@@ -123,6 +134,10 @@ impl Channel {
                 address: address.to_owned(),
                 authority,
                 settings,
+                keep_alive: KeepAlive {
+                    interval: KEEP_ALIVE_INTERVAL,
+                    timeout: KEEP_ALIVE_TIMEOUT,
+                },
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(None),
                 attempts: AtomicU64::new(0),
@@ -137,6 +152,7 @@ impl Channel {
                 address: self.shared.address.clone(),
                 authority: self.shared.authority.clone(),
                 settings: self.shared.settings.clone(),
+                keep_alive: self.shared.keep_alive,
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(None),
                 attempts: AtomicU64::new(0),
@@ -291,6 +307,7 @@ impl Shared {
         let open = Arc::new(AtomicUsize::new(0));
         tokio::spawn(drive(
             connection,
+            self.keep_alive,
             Arc::clone(&open),
             Arc::downgrade(self),
             attempt,
@@ -316,6 +333,7 @@ impl Shared {
 /// the next call connect again.
 async fn drive(
     mut connection: h2::client::Connection<TcpStream, Bytes>,
+    keep_alive: KeepAlive,
     open: Arc<AtomicUsize>,
     shared: Weak<Shared>,
     attempt: u64,
@@ -326,8 +344,11 @@ async fn drive(
             Ok(()) => tracing::debug!("connection to Octane closed"),
             Err(err) => tracing::debug!(%err, "connection to Octane ended"),
         },
-        () = keep_alive(ping_pong, &open) => {
-            tracing::warn!("Octane did not answer a PING in {KEEP_ALIVE_TIMEOUT:?}; dropping the connection");
+        () = check(ping_pong, keep_alive, &open) => {
+            tracing::warn!(
+                "Octane did not answer a PING in {:?}; dropping the connection",
+                keep_alive.timeout
+            );
         }
     }
     if let Some(shared) = shared.upgrade() {
@@ -336,14 +357,14 @@ async fn drive(
 }
 
 /// Returns when a PING sent while calls were open went unanswered.
-async fn keep_alive(ping_pong: Option<h2::PingPong>, open: &AtomicUsize) {
+async fn check(ping_pong: Option<h2::PingPong>, keep_alive: KeepAlive, open: &AtomicUsize) {
     let Some(mut ping_pong) = ping_pong else {
         return std::future::pending().await;
     };
     loop {
-        tokio::time::sleep(KEEP_ALIVE_INTERVAL).await;
+        tokio::time::sleep(keep_alive.interval).await;
         if open.load(Ordering::Relaxed) > 0
-            && tokio::time::timeout(KEEP_ALIVE_TIMEOUT, ping_pong.ping(h2::Ping::opaque()))
+            && tokio::time::timeout(keep_alive.timeout, ping_pong.ping(h2::Ping::opaque()))
                 .await
                 .is_err()
         {
@@ -473,4 +494,51 @@ fn transport_status(err: h2::Error) -> Status {
     let mut status = Status::new(code, err.to_string());
     status.set_source(Arc::new(TransportError(err)));
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use http::uri::PathAndQuery;
+
+    use super::*;
+    use crate::octane::{RawCodec, is_local};
+
+    #[tokio::test]
+    async fn an_open_call_to_a_silent_octane_ends_after_an_unanswered_ping() {
+        // Accepts connections and then says nothing, not even its HTTP/2 SETTINGS.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = silent.local_addr().expect("addr");
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((tcp, _)) = silent.accept().await {
+                held.push(tcp);
+            }
+        });
+        let mut channel = Channel::lazy(&addr.to_string()).expect("an address");
+        Arc::get_mut(&mut channel.shared)
+            .expect("not shared yet")
+            .keep_alive = KeepAlive {
+            interval: Duration::from_millis(100),
+            timeout: Duration::from_millis(100),
+        };
+        let started = Instant::now();
+        let mut grpc = tonic::client::Grpc::new(channel);
+        let call = grpc.server_streaming(
+            tonic::Request::new(Bytes::new()),
+            PathAndQuery::from_static("/octaneapi.StreamCallbackService/callbackChannel"),
+            RawCodec,
+        );
+        let status = tokio::time::timeout(Duration::from_secs(20), call)
+            .await
+            .expect("the keep-alive ends the call")
+            .expect_err("nothing answered");
+        assert!(is_local(&status), "{status:?}");
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        holder.abort();
+    }
 }
