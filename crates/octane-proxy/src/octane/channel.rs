@@ -129,30 +129,41 @@ impl Channel {
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_frame_size(MAX_FRAME)
             .enable_push(false);
-        Ok(Self {
-            shared: Arc::new(Shared {
-                address: address.to_owned(),
-                authority,
-                settings,
-                keep_alive: KeepAlive {
-                    interval: KEEP_ALIVE_INTERVAL,
-                    timeout: KEEP_ALIVE_TIMEOUT,
-                },
-                current: Mutex::new(None),
-                connecting: tokio::sync::Mutex::new(None),
-                attempts: AtomicU64::new(0),
-            }),
-        })
+        let keep_alive = KeepAlive {
+            interval: KEEP_ALIVE_INTERVAL,
+            timeout: KEEP_ALIVE_TIMEOUT,
+        };
+        Ok(Self::new(
+            address.to_owned(),
+            authority,
+            settings,
+            keep_alive,
+        ))
     }
 
     /// A channel to the same address that makes a connection of its own.
     pub fn own_connection(&self) -> Self {
+        let shared = &self.shared;
+        Self::new(
+            shared.address.clone(),
+            shared.authority.clone(),
+            shared.settings.clone(),
+            shared.keep_alive,
+        )
+    }
+
+    fn new(
+        address: String,
+        authority: Authority,
+        settings: h2::client::Builder,
+        keep_alive: KeepAlive,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
-                address: self.shared.address.clone(),
-                authority: self.shared.authority.clone(),
-                settings: self.shared.settings.clone(),
-                keep_alive: self.shared.keep_alive,
+                address,
+                authority,
+                settings,
+                keep_alive,
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(None),
                 attempts: AtomicU64::new(0),
