@@ -226,34 +226,20 @@ impl Shared {
     /// The open connection once it can take a new stream; connects if there is none or the
     /// one there broke.
     async fn ready_connection(self: &Arc<Self>) -> Result<Connected, Status> {
-        let connected = match self.current() {
+        let mut connected = match self.current() {
             Some(connected) => connected,
             None => self.connect().await?,
         };
-        let Connected {
-            send,
-            attempt,
-            open,
-        } = connected;
-        match send.ready().await {
-            Ok(send) => Ok(Connected {
-                send,
-                attempt,
-                open,
-            }),
+        match connected.send.ready().await {
+            Ok(send) => {
+                connected.send = send;
+                Ok(connected)
+            }
             Err(_) => {
-                self.forget(attempt);
-                let Connected {
-                    send,
-                    attempt,
-                    open,
-                } = self.connect().await?;
-                let send = send.ready().await.map_err(transport_status)?;
-                Ok(Connected {
-                    send,
-                    attempt,
-                    open,
-                })
+                self.forget(connected.attempt);
+                let mut connected = self.connect().await?;
+                connected.send = connected.send.ready().await.map_err(transport_status)?;
+                Ok(connected)
             }
         }
     }
