@@ -146,7 +146,7 @@ pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64
 }
 
 pub(crate) const GRAB_PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
-pub(crate) const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
 pub(crate) const CALLBACK_PATH: &str = "/octaneapi.StreamCallbackService/callbackChannel";
 /// How a `newImage` SSE event starts (base64 and numbers never contain a quote).
 pub(crate) const SSE_FRAME: &[u8] = br#"{"type":"newImage""#;
@@ -217,6 +217,21 @@ impl Pump<'_> {
         }
         self.releases
     }
+}
+
+/// Makes `peer` answer `releaseRenderResult` and report each release on the channel returned,
+/// which drives a [`Pump`].
+pub(crate) fn report_releases(peer: &TestPeer) -> mpsc::Receiver<()> {
+    let (release_tx, releases) = mpsc::channel::<()>();
+    let release_tx = std::sync::Mutex::new(release_tx);
+    peer.respond_with(RELEASE_PATH, move |_: ReleaseRenderResultRequest| {
+        let _ = release_tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(());
+        EmptyMessage {}
+    });
+    releases
 }
 
 /// `POST /render/register-callback`: the callback streamer starts streaming.
@@ -407,17 +422,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
             .nest("/render", streamer.routes())
             .build()
     });
-    let (release_tx, releases) = mpsc::channel::<()>();
-    let release_tx = std::sync::Mutex::new(release_tx);
-    rig.peer
-        .respond_with(RELEASE_PATH, move |_: ReleaseRenderResultRequest| {
-            let _ = release_tx
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .send(());
-            EmptyMessage {}
-        });
-    let mut releases = Some(releases);
+    let mut releases = Some(report_releases(&rig.peer));
     let mut sse_costs: Vec<SseCosts> = Vec::new();
 
     for (index, format) in FORMATS.into_iter().enumerate() {

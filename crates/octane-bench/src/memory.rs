@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,17 +12,16 @@ use http::{Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
-use octane_api::google::protobuf::Empty;
-use octane_api::octaneapi::api_render_engine::ReleaseRenderResultRequest;
 use octane_test_peer::TestPeer;
 
 use crate::Settings;
 use crate::frames::{
-    FORMATS, GRAB_PATH, Pump, RELEASE_PATH, SSE_FRAME, Streams, open_stream, register_callback,
+    FORMATS, GRAB_PATH, Pump, SSE_FRAME, Streams, open_stream, register_callback, report_releases,
 };
 use crate::load::connect_http;
 use crate::procfs::{peak_rss_bytes, rss_bytes};
 use crate::report::{Report, Section, Target, Verdict};
+use crate::rig::load_runtime;
 use crate::spawned::Spawned;
 
 /// How many idle SSE clients the issue asks about.
@@ -77,12 +75,7 @@ async fn open(addr: SocketAddr, endpoint: SseEndpoint) -> Option<IdleClient> {
 pub fn run(settings: &Settings, binary: &Path, report: &mut Report) {
     let peer = octane_test_peer::TestPeer::start().expect("start the test peer");
     let proxy = Spawned::start(binary, peer.addr());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(crate::rig::LOAD_THREADS)
-        .enable_all()
-        .build()
-        .expect("build the client runtime");
+    let runtime = load_runtime();
     std::thread::sleep(SETTLE);
     let idle = rss_bytes(proxy.pid());
 
@@ -182,22 +175,9 @@ fn stalled_client(settings: &Settings, binary: &Path, section: &mut Section, rep
     let format = FORMATS[1];
     let peer = TestPeer::start().expect("start the test peer");
     peer.reply(GRAB_PATH, &format.grab_response(format.pixels()));
-    let (release_tx, releases) = mpsc::channel::<()>();
-    let release_tx = Mutex::new(release_tx);
-    peer.respond_with(RELEASE_PATH, move |_: ReleaseRenderResultRequest| {
-        let _ = release_tx
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .send(());
-        Empty {}
-    });
+    let releases = report_releases(&peer);
     let proxy = Spawned::start(binary, peer.addr());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(crate::rig::LOAD_THREADS)
-        .enable_all()
-        .build()
-        .expect("build the client runtime");
+    let runtime = load_runtime();
     let (grabs, paused, stop) = (
         AtomicU64::new(0),
         AtomicBool::new(false),

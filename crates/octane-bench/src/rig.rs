@@ -63,12 +63,7 @@ impl Rig {
         let stopped = stopped.shared();
         let proxy_addr = serve_on(&proxy_runtime, router, stopped.clone());
         let floor_addr = serve_on(&proxy_runtime, FixedReply, stopped);
-        let load = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name(LOAD_THREADS)
-            .enable_all()
-            .build()
-            .expect("build the load runtime");
+        let load = load_runtime();
         Self {
             peer,
             proxy_addr,
@@ -83,6 +78,16 @@ impl Rig {
     pub fn plain() -> Self {
         Self::start(|octane| Router::builder(octane).build())
     }
+}
+
+/// The load generator's runtime: two workers named [`LOAD_THREADS`].
+pub fn load_runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(LOAD_THREADS)
+        .enable_all()
+        .build()
+        .expect("build the load runtime")
 }
 
 impl Drop for Rig {

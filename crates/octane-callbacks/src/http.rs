@@ -319,7 +319,8 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
 /// Large events reach hyper in slices of this size, with a yield of the thread between two.
 const WRITE_SLICE: usize = 256 * 1024;
 
-/// One SSE client. Holds no frames of its own: it reads the hub's latest when it is ready.
+/// One SSE client. Holds no frames of its own, only the unsent rest of the event it is writing:
+/// it reads the hub's latest when it is ready for the next.
 struct Client {
     initial: VecDeque<Bytes>,
     /// What is left to send of the current event (a slice of the shared `Bytes`, not a copy).
