@@ -20,11 +20,13 @@
 //! ```
 //!
 //! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `frame` (a frame
-//! and its event, encoded once), `hub` (fan-out), `status` (counters), `http` (endpoints),
-//! `png` (image conversion), `page` (the built-in page).
+//! and its event, encoded once), `event_buffers` (the events' buffers, reused), `hub`
+//! (fan-out), `status` (counters), `http` (endpoints), `png` (image conversion), `page` (the
+//! built-in page).
 
 #![warn(missing_docs)]
 
+mod event_buffers;
 mod frame;
 mod http;
 mod hub;
@@ -34,6 +36,7 @@ pub mod png;
 mod status;
 mod streamer;
 
+pub use event_buffers::EventBuffers;
 pub use frame::{Frame, Image};
 pub use http::RenderRoutes;
 pub use hub::{FrameHub, Subscription};

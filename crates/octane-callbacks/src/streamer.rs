@@ -25,6 +25,7 @@ use octane_proxy::octane::Channel;
 use serde::Serialize;
 use tokio::sync::{Mutex, oneshot};
 
+use crate::event_buffers::EventBuffers;
 use crate::frame::Frame;
 use crate::hub::FrameHub;
 use crate::status::{Counters, Status};
@@ -70,6 +71,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     pub(crate) config: StreamerConfig,
     sequence: AtomicU64,
+    /// The buffers frames' events are built in.
+    buffers: EventBuffers,
     /// Set once the upstream task runs; holds the waiters of the first registration.
     start: Mutex<Start>,
 }
@@ -111,6 +114,7 @@ impl CallbackStreamer {
                 counters: Counters::default(),
                 config,
                 sequence: AtomicU64::new(0),
+                buffers: EventBuffers::new(),
                 start: Mutex::new(Start::Idle),
             }),
             _task: Arc::new(TaskGuard(std::sync::Mutex::new(None))),
@@ -269,8 +273,16 @@ impl Shared {
         let callback_id = self.counters.callback_id.load(Ordering::Relaxed);
         let timestamp = now();
         // base64 and JSON of megabytes of pixels: off the async workers.
+        let buffers = self.buffers.clone();
         let built = tokio::task::spawn_blocking(move || {
-            Frame::build(sequence, callback_id, user_data, timestamp, &images)
+            Frame::build(
+                &buffers,
+                sequence,
+                callback_id,
+                user_data,
+                timestamp,
+                &images,
+            )
         })
         .await;
         match built {
