@@ -8,7 +8,8 @@
 //! next frame is built in it: the pages stay mapped (no page faults per frame) and the memory a
 //! stream uses is the buffers in flight, each one event.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use bytes::Bytes;
 
@@ -20,7 +21,15 @@ const KEEP: usize = 2;
 /// A pool of event buffers. Cheap to clone: clones share the pool.
 #[derive(Debug, Clone, Default)]
 pub struct EventBuffers {
-    free: Arc<Mutex<Vec<Vec<u8>>>>,
+    pool: Arc<Pool>,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+    /// Capacity of the buffers this pool allocated and that are not freed yet: in flight or
+    /// spare.
+    bytes: AtomicUsize,
 }
 
 impl EventBuffers {
@@ -31,7 +40,7 @@ impl EventBuffers {
 
     /// An empty buffer with room for at least `capacity` bytes, reused if the pool has one.
     pub fn take(&self, capacity: usize) -> Vec<u8> {
-        let mut free = self.lock();
+        let mut free = self.pool.lock();
         let fitting = free
             .iter()
             .enumerate()
@@ -46,23 +55,42 @@ impl EventBuffers {
             }
             None => {
                 // Frames got larger: the kept buffers are too small for them from now on.
-                free.clear();
+                for buffer in free.drain(..) {
+                    self.pool.forget(buffer.capacity());
+                }
                 drop(free);
-                Vec::with_capacity(capacity)
+                let buffer = Vec::with_capacity(capacity);
+                self.pool
+                    .bytes
+                    .fetch_add(buffer.capacity(), Ordering::Relaxed);
+                buffer
             }
         }
     }
 
-    /// Shares `buffer` as `Bytes`; it returns to this pool when the last clone or slice of the
-    /// `Bytes` is dropped.
+    /// Shares `buffer`, which [`take`](Self::take) returned, as `Bytes`; it returns to this pool
+    /// when the last clone or slice of the `Bytes` is dropped.
     pub fn share(&self, buffer: Vec<u8>) -> Bytes {
         Bytes::from_owner(Pooled {
             buffer,
-            pool: Arc::downgrade(&self.free),
+            pool: Arc::downgrade(&self.pool),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+    /// Bytes of the buffers the pool allocated and has not freed: events being built or
+    /// written, and the spare ones. What the frames' events cost in memory, allocator aside.
+    pub fn allocated_bytes(&self) -> usize {
+        self.pool.bytes.load(Ordering::Relaxed)
+    }
+
+    #[cfg(test)]
+    fn kept(&self) -> usize {
+        self.pool.lock().len()
+    }
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
         // The list stays consistent even if a holder panicked: every operation is one push or
         // one remove.
         self.free
@@ -70,9 +98,9 @@ impl EventBuffers {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    #[cfg(test)]
-    fn kept(&self) -> usize {
-        self.lock().len()
+    /// Accounts for a buffer of `capacity` bytes being freed rather than kept.
+    fn forget(&self, capacity: usize) {
+        self.bytes.fetch_sub(capacity, Ordering::Relaxed);
     }
 }
 
@@ -80,7 +108,7 @@ impl EventBuffers {
 struct Pooled {
     buffer: Vec<u8>,
     /// Weak: a pool that is gone (its streamer dropped) lets the buffer be freed.
-    pool: Weak<Mutex<Vec<Vec<u8>>>>,
+    pool: Weak<Pool>,
 }
 
 impl AsRef<[u8]> for Pooled {
@@ -94,9 +122,11 @@ impl Drop for Pooled {
         let Some(pool) = self.pool.upgrade() else {
             return;
         };
-        let mut free = pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut free = pool.lock();
         if free.len() < KEEP {
             free.push(std::mem::take(&mut self.buffer));
+        } else {
+            pool.forget(self.buffer.capacity());
         }
     }
 }
@@ -125,14 +155,17 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_keeps_at_most_two_and_drops_buffers_too_small_for_the_frames() {
+    fn the_pool_keeps_two_spares_frees_buffers_too_small_and_counts_what_it_holds() {
         let pool = EventBuffers::new();
         let events: Vec<Bytes> = (0..4).map(|_| pool.share(pool.take(100))).collect();
+        assert_eq!(pool.allocated_bytes(), 400);
         drop(events);
         assert_eq!(pool.kept(), KEEP);
+        assert_eq!(pool.allocated_bytes(), KEEP * 100);
         let larger = pool.take(10_000);
         assert!(larger.capacity() >= 10_000);
         assert_eq!(pool.kept(), 0);
+        assert_eq!(pool.allocated_bytes(), larger.capacity());
     }
 
     #[test]

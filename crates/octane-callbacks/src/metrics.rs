@@ -86,6 +86,11 @@ impl Collector for StreamerMetrics {
                 "1 while the callback stream to Octane is open",
                 i64::from(status.connected),
             ),
+            (
+                "render_event_buffer_bytes",
+                "Bytes of the buffers frames' SSE events are built in: in flight and spare",
+                i64::try_from(self.0.buffers.allocated_bytes()).unwrap_or(i64::MAX),
+            ),
         ];
         for (name, help, value) in gauges {
             let gauge = ConstGauge::new(value);

@@ -72,7 +72,7 @@ pub(crate) struct Shared {
     pub(crate) config: StreamerConfig,
     sequence: AtomicU64,
     /// The buffers frames' events are built in.
-    buffers: EventBuffers,
+    pub(crate) buffers: EventBuffers,
     /// Set once the upstream task runs; holds the waiters of the first registration.
     start: Mutex<Start>,
 }
