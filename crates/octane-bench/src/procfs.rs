@@ -22,6 +22,55 @@ pub fn thread_cpu_ns(prefix: &str) -> u64 {
         .sum()
 }
 
+/// Clock ticks of CPU time spent in user space and in the kernel by the threads of this process
+/// whose name starts with `prefix`, from `/proc/self/task/*/stat` (`utime`, `stime`).
+///
+/// Ticks are coarse (10 ms); over a window of seconds their ratio tells how a thread group's
+/// [`thread_cpu_ns`] splits between its own code and the system calls it makes.
+pub fn thread_ticks(prefix: &str) -> Ticks {
+    let Ok(tasks) = fs::read_dir("/proc/self/task") else {
+        return Ticks::default();
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.starts_with(prefix))
+        })
+        .filter_map(|task| fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // The fields after the command name, which is in parentheses and may hold spaces:
+            // state is field 3, utime 14 and stime 15.
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+            Some(Ticks {
+                user: fields.next()?.parse().ok()?,
+                system: fields.next()?.parse().ok()?,
+            })
+        })
+        .fold(Ticks::default(), |sum, ticks| Ticks {
+            user: sum.user + ticks.user,
+            system: sum.system + ticks.system,
+        })
+}
+
+/// CPU time in clock ticks, split as the kernel accounts it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ticks {
+    /// In user space.
+    pub user: u64,
+    /// In the kernel, on behalf of the threads (system calls, faults).
+    pub system: u64,
+}
+
+impl Ticks {
+    /// The share of user space in the CPU time between `self` and a later reading `then`; `None`
+    /// without a tick in between.
+    pub fn user_share_until(self, then: Ticks) -> Option<f64> {
+        let user = then.user.saturating_sub(self.user);
+        let system = then.system.saturating_sub(self.system);
+        (user + system > 0).then(|| user as f64 / (user + system) as f64)
+    }
+}
+
 /// Nanoseconds of CPU time the calling thread has used: unlike wall time, it does not count
 /// the time other processes held the core. `CLOCK_THREAD_CPUTIME_ID` is exact; the thread's own
 /// `schedstat` only advances at scheduler ticks while it runs.
