@@ -249,11 +249,11 @@ pub fn overhead(settings: &Settings, report: &mut Report) {
         verdict: Verdict::of(worst_overhead <= 50.0),
         why: format!(
             "At concurrency 1 latency is mostly the wake-ups of parked threads: an HTTP/1.1 \
-             round trip to a server answering a fixed body (the HTTP floor), a few microseconds \
-             of work, takes {floor_p50:.0} us p50 here. A proxied call waits on one socket more \
-             than a direct one (the proxy's thread parks while Octane answers), so it adds at \
-             least one such wake-up, plus the JSON mapping and the hand-off to h2's connection \
-             task. See the analysis."
+             round trip to a server answering a fixed body (the HTTP floor: two wake-ups and a \
+             few microseconds of work) takes {floor_p50:.0} us p50 here. A proxied call has two \
+             wake-ups more than a direct one (the proxy's thread on the request, and again on \
+             Octane's answer), plus the JSON mapping and the hand-off to h2's connection task. \
+             See the analysis."
         ),
     });
     let worst_ratio = ratios.iter().map(|(_, r)| *r).fold(f64::MAX, f64::min);
