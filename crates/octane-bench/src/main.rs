@@ -93,6 +93,8 @@ impl Settings {
 }
 
 fn main() {
+    // The proxy runs in this process as the binary builds it, allocator settings included.
+    octane_callbacks::heap::keep_freed_frame_memory();
     let args = Args::parse();
     let settings = Settings::new(args.quick);
     let root = workspace_root();

@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `frame` (a frame
-//! and its event, encoded once), `event_buffers` (the events' buffers, reused), `hub`
+//! and its event, encoded once), `event_buffers` (the events' buffers, reused), `heap` (the
+//! process's allocator tuned for frame-sized buffers), `hub`
 //! (fan-out), `status` (counters), `http` (endpoints), `png` (image conversion), `page` (the
 //! built-in page).
 
@@ -28,6 +29,7 @@
 
 mod event_buffers;
 mod frame;
+pub mod heap;
 mod http;
 mod hub;
 mod metrics;

@@ -60,6 +60,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    octane_callbacks::heap::keep_freed_frame_memory();
     // `Targets` reads `RUST_LOG`'s `level,target=level` directives without the regex engine a
     // full `EnvFilter` compiles in, which was a seventh of the binary's release build.
     let info = || Targets::new().with_default(Level::INFO);
