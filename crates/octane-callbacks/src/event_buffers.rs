@@ -84,7 +84,7 @@ impl EventBuffers {
     }
 
     #[cfg(test)]
-    fn kept(&self) -> usize {
+    pub(crate) fn kept(&self) -> usize {
         self.pool.lock().len()
     }
 }

@@ -35,6 +35,9 @@ pub struct Frame {
     pub images: Vec<Image>,
     /// The complete SSE event (`data: {"type":"newImage",...}\n\n`), shared by every subscriber.
     pub event: Bytes,
+    /// The last [`EVENT_TAIL`] bytes of `event`, copied once into a buffer of their own; see
+    /// [`Frame::event_parts`].
+    tail: Bytes,
     /// The first image as PNG, encoded by whichever client asks first, then shared.
     png: OnceLock<Result<Bytes, ImageError>>,
 }
@@ -72,13 +75,28 @@ impl Frame {
             write_image(&mut out, index, image);
         }
         out.extend_from_slice(b"]}}\n\n");
+        let tail = Bytes::copy_from_slice(&out[out.len().saturating_sub(EVENT_TAIL)..]);
         Self {
             sequence,
             timestamp,
             images: images.iter().map(Image::from_api).collect(),
             event: buffers.share(out),
+            tail,
             png: OnceLock::new(),
         }
+    }
+
+    /// The event in the two parts a client writes it in: all but its tail, a slice of the
+    /// pooled buffer, then the tail, which is not. A client whose socket stops taking data
+    /// just as it finishes an event (so the connection still holds the event's last bytes)
+    /// and which then takes up the next frame pins that next event and only the small tail of
+    /// this one, not two frame-sized buffers. The first part is empty for events no longer
+    /// than the tail.
+    pub fn event_parts(&self) -> (Bytes, Bytes) {
+        (
+            self.event.slice(..self.event.len() - self.tail.len()),
+            self.tail.clone(),
+        )
     }
 
     /// The first image as PNG. CPU-heavy the first time: call it off the async workers.
@@ -111,6 +129,11 @@ impl Image {
         }
     }
 }
+
+/// How much of the end of an event is copied out of the pooled buffer (once per frame). It must
+/// exceed what a connection can still hold of an event when it asks for the next data: hyper's
+/// HTTP/1 writer asks only while less than its write buffer limit is queued, 408 KiB by default.
+pub const EVENT_TAIL: usize = 512 * 1024;
 
 /// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
 fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
@@ -291,6 +314,33 @@ mod tests {
         );
         let event = std::str::from_utf8(&frame.event).unwrap();
         assert!(event.contains(&expected), "{}", &event[..200]);
+    }
+
+    #[test]
+    fn the_events_tail_is_its_own_buffer_and_leaves_the_pooled_one_to_the_pool() {
+        let pixels = vec![7u8; EVENT_TAIL];
+        let mut one = image(b"", 0);
+        one.buffer = Some(Buffer {
+            size: pixels.len() as u32,
+            data: Bytes::from(pixels),
+        });
+        let buffers = EventBuffers::new();
+        let frame = Frame::build(&buffers, 1, 7, 9, 1.0, &[one]);
+        let (head, tail) = frame.event_parts();
+        assert_eq!(tail.len(), EVENT_TAIL);
+        assert_eq!([&head[..], &tail[..]].concat(), frame.event);
+        drop((frame, head));
+        assert_eq!(
+            buffers.kept(),
+            1,
+            "the tail alone does not hold the event's buffer"
+        );
+        assert_eq!(&tail[tail.len() - 4..], b"}}\n\n");
+
+        let small = Frame::build(&buffers, 2, 7, 9, 1.0, &[]);
+        let (head, tail) = small.event_parts();
+        assert!(head.is_empty());
+        assert_eq!(tail, small.event);
     }
 
     #[test]

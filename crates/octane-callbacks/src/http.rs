@@ -282,20 +282,20 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
         timestamp: f64,
         status: Status,
     }
-    let mut initial = VecDeque::new();
-    initial.push_back(sse_event(&Connected {
+    let mut queued = VecDeque::new();
+    queued.push_back(sse_event(&Connected {
         r#type: "connected",
         client_id: &client_id,
         timestamp: now(),
         status: shared.counters.snapshot(),
     }));
     if let Some(frame) = latest {
-        initial.push_back(frame.event.clone());
+        queued.extend(parts(&frame));
     }
     let mut ping = tokio::time::interval(shared.config.ping_interval);
     ping.reset();
     let client = Client {
-        initial,
+        queued,
         rest: Bytes::new(),
         subscription,
         ping,
@@ -319,10 +319,18 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
 /// Large events reach hyper in slices of this size, with a yield of the thread between two.
 const WRITE_SLICE: usize = 256 * 1024;
 
+/// A frame's event as a client sends it: see [`Frame::event_parts`]. No empty pieces.
+fn parts(frame: &Frame) -> impl Iterator<Item = Bytes> {
+    let (head, tail) = frame.event_parts();
+    [head, tail].into_iter().filter(|part| !part.is_empty())
+}
+
 /// One SSE client. Holds no frames of its own, only the unsent rest of the event it is writing:
 /// it reads the hub's latest when it is ready for the next.
 struct Client {
-    initial: VecDeque<Bytes>,
+    /// Whole pieces to send before the next from the hub: the greeting, the latest frame's
+    /// event when the client connects, the tail of the event being written.
+    queued: VecDeque<Bytes>,
     /// What is left to send of the current event (a slice of the shared `Bytes`, not a copy).
     rest: Bytes,
     subscription: Subscription,
@@ -345,8 +353,8 @@ impl Client {
     }
 
     async fn next(&mut self) -> Option<Bytes> {
-        if let Some(event) = self.initial.pop_front() {
-            return Some(event);
+        if let Some(piece) = self.queued.pop_front() {
+            return Some(piece);
         }
         loop {
             tokio::select! {
@@ -354,7 +362,10 @@ impl Client {
                     changed.ok()?;
                     let Some(frame) = self.subscription.frames.borrow_and_update().clone() else { continue };
                     self.guard.shared.counters.set_delivered(&self.guard.client_id, frame.sequence);
-                    return Some(frame.event.clone());
+                    self.queued.extend(parts(&frame));
+                    if let Some(piece) = self.queued.pop_front() {
+                        return Some(piece);
+                    }
                 }
                 event = self.subscription.events.recv() => match event {
                     Ok(event) => return Some(event),

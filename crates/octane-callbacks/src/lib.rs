@@ -39,7 +39,7 @@ mod status;
 mod streamer;
 
 pub use event_buffers::EventBuffers;
-pub use frame::{Frame, Image};
+pub use frame::{EVENT_TAIL, Frame, Image};
 pub use http::RenderRoutes;
 pub use hub::{FrameHub, Subscription};
 pub use status::Status;
