@@ -120,13 +120,10 @@ pub enum Encoder {
 }
 
 /// Milliseconds of CPU time a plain base64 encode of `pixels` takes on this machine, one thread
-/// (CPU time, as the proxy's cost is measured): the median of enough encodes to fill `budget`.
+/// (CPU time, as the proxy's cost is measured).
 pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64 {
     let mut text = vec![0; base64_simd::STANDARD.encoded_length(pixels.len())];
-    let mut times = Vec::new();
-    let started = Instant::now();
-    while times.len() < 5 || (started.elapsed() < budget && times.len() < 200) {
-        let t0 = own_thread_cpu_ns();
+    median_cpu_ms(budget, || {
         match encoder {
             Encoder::Simd => {
                 std::hint::black_box(
@@ -139,10 +136,8 @@ pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64
                     .expect("the buffer is sized for the encoding");
             }
         }
-        times.push(own_thread_cpu_ns().saturating_sub(t0) as f64 / 1e6);
         std::hint::black_box(&text);
-    }
-    median(&times)
+    })
 }
 
 /// Milliseconds of CPU time one copy of `len` bytes into an already faulted-in buffer takes on
@@ -150,13 +145,21 @@ pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64
 fn copy_floor_ms(len: usize, budget: Duration) -> f64 {
     let from = vec![b'A'; len];
     let mut to = vec![0; len];
+    median_cpu_ms(budget, || {
+        to.copy_from_slice(std::hint::black_box(&from));
+        std::hint::black_box(&to);
+    })
+}
+
+/// The median CPU time of this thread per run of `work`, in milliseconds, over enough runs to
+/// fill `budget` (at least 5, at most 200).
+fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
     let mut times = Vec::new();
     let started = Instant::now();
     while times.len() < 5 || (started.elapsed() < budget && times.len() < 200) {
         let t0 = own_thread_cpu_ns();
-        to.copy_from_slice(std::hint::black_box(&from));
+        work();
         times.push(own_thread_cpu_ns().saturating_sub(t0) as f64 / 1e6);
-        std::hint::black_box(&to);
     }
     median(&times)
 }

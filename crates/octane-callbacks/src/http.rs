@@ -353,19 +353,16 @@ impl Client {
     }
 
     async fn next(&mut self) -> Option<Bytes> {
-        if let Some(piece) = self.queued.pop_front() {
-            return Some(piece);
-        }
         loop {
+            if let Some(piece) = self.queued.pop_front() {
+                return Some(piece);
+            }
             tokio::select! {
                 changed = self.subscription.frames.changed() => {
                     changed.ok()?;
                     let Some(frame) = self.subscription.frames.borrow_and_update().clone() else { continue };
                     self.guard.shared.counters.set_delivered(&self.guard.client_id, frame.sequence);
                     self.queued.extend(parts(&frame));
-                    if let Some(piece) = self.queued.pop_front() {
-                        return Some(piece);
-                    }
                 }
                 event = self.subscription.events.recv() => match event {
                     Ok(event) => return Some(event),
