@@ -1,5 +1,5 @@
-//! Section 3: frames. The pixels of a render through the proxy, against the physical floor of a
-//! plain base64 encode of the same buffer.
+//! Section 3: frames. The pixels of a render through the proxy, against the physical floors of
+//! a plain base64 encode of the same buffer and of moving its bytes over loopback (`floors`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::header::HOST;
 use http::{Request, StatusCode};
@@ -27,11 +26,11 @@ use octane_proxy::Router;
 use octane_test_peer::TestPeer;
 
 use crate::Settings;
+use crate::floors::{Encoder, base64_floor_ms, copy_floor_ms, relay_floor_ms};
 use crate::load::{Client, connect_http, round};
-use crate::procfs::{own_thread_cpu_ns, thread_cpu_ns, thread_ticks};
+use crate::procfs::{thread_cpu_ns, thread_ticks};
 use crate::report::{Report, Section, Target, Verdict};
 use crate::rig::{PROXY_THREADS, Rig};
-use crate::stats::median;
 use crate::unary::{measure, med};
 
 /// One of the issue's frame formats.
@@ -111,59 +110,6 @@ pub const FORMATS: [Format; 3] = [
     },
 ];
 
-/// A base64 encoder to time: the `base64` crate's scalar engine (the floor of the targets) or
-/// the SIMD one the callback streamer uses.
-#[derive(Clone, Copy)]
-pub enum Encoder {
-    Scalar,
-    Simd,
-}
-
-/// Milliseconds of CPU time a plain base64 encode of `pixels` takes on this machine, one thread
-/// (CPU time, as the proxy's cost is measured).
-pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64 {
-    let mut text = vec![0; base64_simd::STANDARD.encoded_length(pixels.len())];
-    median_cpu_ms(budget, || {
-        match encoder {
-            Encoder::Simd => {
-                std::hint::black_box(
-                    base64_simd::STANDARD.encode(pixels, base64_simd::Out::from_slice(&mut text)),
-                );
-            }
-            Encoder::Scalar => {
-                base64::engine::general_purpose::STANDARD
-                    .encode_slice(pixels, &mut text)
-                    .expect("the buffer is sized for the encoding");
-            }
-        }
-        std::hint::black_box(&text);
-    })
-}
-
-/// Milliseconds of CPU time one copy of `len` bytes into an already faulted-in buffer takes on
-/// this machine, one thread: the least a per-client copy of an event would add per frame.
-fn copy_floor_ms(len: usize, budget: Duration) -> f64 {
-    let from = vec![b'A'; len];
-    let mut to = vec![0; len];
-    median_cpu_ms(budget, || {
-        to.copy_from_slice(std::hint::black_box(&from));
-        std::hint::black_box(&to);
-    })
-}
-
-/// The median CPU time of this thread per run of `work`, in milliseconds, over enough runs to
-/// fill `budget` (at least 5, at most 200).
-fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
-    let mut times = Vec::new();
-    let started = Instant::now();
-    while times.len() < 5 || (started.elapsed() < budget && times.len() < 200) {
-        let t0 = own_thread_cpu_ns();
-        work();
-        times.push(own_thread_cpu_ns().saturating_sub(t0) as f64 / 1e6);
-    }
-    median(&times)
-}
-
 pub(crate) const GRAB_PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
 const RELEASE_PATH: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
 pub(crate) const CALLBACK_PATH: &str = "/octaneapi.StreamCallbackService/callbackChannel";
@@ -190,6 +136,9 @@ struct SseCost {
     cpu: f64,
     /// The part in user space, ms (the rest is the kernel's: socket writes, faults).
     user: f64,
+    /// What moving the frame's bytes alone costs with as many clients, ms (the loopback relay;
+    /// timed for the client counts the targets judge).
+    relay: Option<f64>,
 }
 
 /// One measured window of a streaming configuration.
@@ -433,7 +382,14 @@ pub fn run(settings: &Settings, report: &mut Report) {
          *of which user* is the part of the proxy CPU spent in user space for the streamed \
          paths (the threads' `utime` over `utime + stime` in `/proc/self/task/*/stat`): the \
          proxy's own work, without the kernel's socket writes, which on loopback also run the \
-         receiving side's network stack. Medians over rounds.",
+         receiving side's network stack. *loopback relay* is the transport under the SSE path \
+         timed alone: the CPU time per frame of one thread that reads the frame's pixels from a \
+         loopback TCP socket and writes an event-sized buffer to each client's socket (blocking \
+         sockets, no HTTP, no encoding; the sender and the readers are threads of their own and \
+         not counted, as the peer and the clients are not), timed for 1 and 10 clients: what \
+         the transport costs on this machine before any HTTP, gRPC or JSON work. (With 100 \
+         clients its blocking writes, each waiting for its reader, cost more than the proxy's \
+         non-blocking ones, so it is no floor there.) Medians over rounds.",
         &[
             "frame",
             "path",
@@ -442,6 +398,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
             "MB/s",
             "proxy CPU ms/frame",
             "of which user ms",
+            "loopback relay ms",
             "base64 floor ms",
             "x floor",
             "SIMD encode ms",
@@ -467,23 +424,36 @@ pub fn run(settings: &Settings, report: &mut Report) {
         let pixels = format.pixels();
         let floor = base64_floor_ms(&pixels, Encoder::Scalar, floor_budget);
         let simd = base64_floor_ms(&pixels, Encoder::Simd, floor_budget);
+        let event_len = base64_simd::STANDARD.encoded_length(format.bytes());
+        // With 100 clients the relay's blocking writes, each waiting for its reader, cost more
+        // than the proxy's: no floor there, and seconds of bench time per format.
+        let relays = client_counts.map(|clients| {
+            (clients <= 10)
+                .then(|| relay_floor_ms(format.bytes(), event_len, clients, floor_budget))
+        });
         rig.peer.reply(GRAB_PATH, &format.grab_response(pixels));
-        let row =
-            |path: &str, clients: String, fps: String, mbs: f64, cpu: f64, user: Option<f64>| {
-                vec![
-                    format.label.to_owned(),
-                    path.to_owned(),
-                    clients,
-                    fps,
-                    format!("{mbs:.0}"),
-                    format!("{cpu:.1}"),
-                    user.map_or_else(String::new, |user| format!("{user:.1}")),
-                    format!("{floor:.2}"),
-                    format!("{:.2}", cpu / floor),
-                    format!("{simd:.2}"),
-                    format!("{:.2}", cpu / simd),
-                ]
-            };
+        let row = |path: &str,
+                   clients: String,
+                   fps: String,
+                   mbs: f64,
+                   cpu: f64,
+                   user: Option<f64>,
+                   relay: Option<f64>| {
+            vec![
+                format.label.to_owned(),
+                path.to_owned(),
+                clients,
+                fps,
+                format!("{mbs:.0}"),
+                format!("{cpu:.1}"),
+                user.map_or_else(String::new, |user| format!("{user:.1}")),
+                relay.map_or_else(String::new, |relay| format!("{relay:.1}")),
+                format!("{floor:.2}"),
+                format!("{:.2}", cpu / floor),
+                format!("{simd:.2}"),
+                format!("{:.2}", cpu / simd),
+            ]
+        };
 
         // Unary grabRenderResult through the core router, no streamer involved.
         let runs = rig.load.block_on(async {
@@ -509,6 +479,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
                 m.cpu.proxy as f64 / 1e6 / m.round.calls.max(1) as f64
             }),
             None,
+            None,
         ));
 
         // The callback streamer: SSE to 1, 10, 100 clients, MJPEG, PNG.
@@ -532,7 +503,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
                     register_callback(rig.proxy_addr).await;
                 }
                 let mut costs = Vec::new();
-                for clients in client_counts {
+                for (clients, relay) in client_counts.into_iter().zip(relays) {
                     let streams =
                         Streams::open(rig.proxy_addr, "/render/stream", SSE_FRAME, clients).await;
                     streams
@@ -541,7 +512,12 @@ pub fn run(settings: &Settings, report: &mut Report) {
                     let w = windows(&streams, clients, &grabs, settings.rounds, round_time).await;
                     let cpu = med(&w, |w| w.cpu_ms_per_grab);
                     let user = med(&w, |w| w.user_ms_per_grab);
-                    costs.push(SseCost { clients, cpu, user });
+                    costs.push(SseCost {
+                        clients,
+                        cpu,
+                        user,
+                        relay,
+                    });
                     section.row(row(
                         "SSE /render/stream",
                         clients.to_string(),
@@ -553,6 +529,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
                         med(&w, |w| w.bytes_per_s) / 1e6,
                         cpu,
                         Some(user),
+                        relay,
                     ));
                 }
                 sse_costs.push(SseCosts {
@@ -577,6 +554,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
                     med(&w, |w| w.bytes_per_s) / 1e6,
                     med(&w, |w| w.cpu_ms_per_grab),
                     Some(med(&w, |w| w.user_ms_per_grab)),
+                    None,
                 ));
                 drop(streams);
 
@@ -600,6 +578,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
                     med(&runs, |m| {
                         m.cpu.proxy as f64 / 1e6 / m.round.calls.max(1) as f64
                     }),
+                    None,
                     None,
                 ));
             });
@@ -626,9 +605,12 @@ fn frame_targets(sse_costs: &[SseCosts], copy_budget: Duration, report: &mut Rep
         return;
     };
     let cost = |n: usize| costs.iter().find(|c| c.clients == n);
-    if let (Some(one), Some(ten)) = (cost(1), cost(10)) {
+    if let (Some(one), Some(ten)) = (cost(1), cost(10))
+        && let (Some(one_relay), Some(ten_relay)) = (one.relay, ten.relay)
+    {
         let (one_user, ten_user) = (one.user, ten.user);
         let (one, ten) = (one.cpu, ten.cpu);
+        let transport = (one_relay + simd) / floor;
         report.targets.push(Target {
             target: "frames: SSE delivery of a 1920x1080 RGBA8 frame to 1 client costs <= 2x a \
                      plain base64 encode"
@@ -640,13 +622,25 @@ fn frame_targets(sse_costs: &[SseCosts], copy_budget: Duration, report: &mut Rep
                 one / simd
             ),
             verdict: Verdict::of(one / floor <= 2.0),
-            why: "The proxy's CPU per frame includes receiving the frame over gRPC (HTTP/2 \
-                  reads and copies of 8 MiB), building the event once (base64 plus JSON) and \
-                  writing it to the client's socket; on loopback the kernel's send also runs \
-                  the receiving side. The streamer encodes with SIMD, 4x faster than the \
-                  floor's plain encode; what is left is mostly that transport, which no \
-                  encoder removes."
-                .into(),
+            why: format!(
+                "Moving the bytes alone costs {one_relay:.1} ms here ({:.2}x the floor): a \
+                 thread that only reads the frame from one loopback socket and writes the \
+                 event to another (the *loopback relay* column; on loopback the sending \
+                 thread also runs the receiving side's network stack). With the SIMD encode \
+                 the streamer uses that is {transport:.2}x the floor, {} The proxy costs \
+                 {:.2}x that relay plus encode: HTTP/2 framing and tonic's copy of the frame, \
+                 the event's JSON, non-blocking writes in slices and their wake-ups.",
+                one_relay / floor,
+                if transport > 2.0 {
+                    "over the target before any HTTP, gRPC or JSON work.".to_owned()
+                } else {
+                    format!(
+                        "leaving {:.2} ms of the target for HTTP, gRPC and JSON.",
+                        2.0 * floor - one_relay - simd
+                    )
+                },
+                one / (one_relay + simd)
+            ),
         });
         report.targets.push(Target {
             target: "frames: 10 SSE clients cost < 1.5x one client (encode once, share the \
@@ -658,8 +652,12 @@ fn frame_targets(sse_costs: &[SseCosts], copy_budget: Duration, report: &mut Rep
                 "The event of a {} frame is encoded once and its `Bytes` shared (no copy per \
                  client in the proxy, see the next row); what grows with clients is the \
                  kernel's work: each client's socket gets its own copy of the event, and on \
-                 loopback the sending thread also runs the receive path.",
-                format.label
+                 loopback the sending thread also runs the receive path. Moving the bytes alone \
+                 (the *loopback relay*) costs {ten_relay:.1} ms for 10 clients, {:.2}x the \
+                 {one_relay:.1} ms for one; the proxy's 10 clients cost {:.2}x that relay.",
+                format.label,
+                ten_relay / one_relay,
+                ten / ten_relay
             ),
         });
         // A copy of the event per client would add at least one memcpy of it per client.

@@ -5,6 +5,7 @@
 //! prints the tables and writes them with the machine's facts to `docs/benchmarks.md`.
 //! Run it as `cargo xtask bench [--quick]`, which builds the release binary it spawns first.
 
+mod floors;
 mod frames;
 mod load;
 mod memory;

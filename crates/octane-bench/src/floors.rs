@@ -1,0 +1,141 @@
+//! The physical floors the proxy's frame path is judged against, each timed on this machine as
+//! CPU time of one thread: a base64 encode of the pixels, a copy of the event, and a relay that
+//! only moves a frame's bytes over loopback TCP.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+use crate::procfs::own_thread_cpu_ns;
+use crate::stats::median;
+
+/// A base64 encoder to time: the `base64` crate's scalar engine (the floor of the targets) or
+/// the SIMD one the callback streamer uses.
+#[derive(Clone, Copy)]
+pub enum Encoder {
+    /// The `base64` crate's standard engine.
+    Scalar,
+    /// `base64-simd`, as the streamer encodes.
+    Simd,
+}
+
+/// Milliseconds of CPU time a plain base64 encode of `pixels` takes on this machine, one thread
+/// (CPU time, as the proxy's cost is measured).
+pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64 {
+    let mut text = vec![0; base64_simd::STANDARD.encoded_length(pixels.len())];
+    median_cpu_ms(budget, || {
+        match encoder {
+            Encoder::Simd => {
+                std::hint::black_box(
+                    base64_simd::STANDARD.encode(pixels, base64_simd::Out::from_slice(&mut text)),
+                );
+            }
+            Encoder::Scalar => {
+                base64::engine::general_purpose::STANDARD
+                    .encode_slice(pixels, &mut text)
+                    .expect("the buffer is sized for the encoding");
+            }
+        }
+        std::hint::black_box(&text);
+    })
+}
+
+/// Milliseconds of CPU time one copy of `len` bytes into an already faulted-in buffer takes on
+/// this machine, one thread: the least a per-client copy of an event would add per frame.
+pub fn copy_floor_ms(len: usize, budget: Duration) -> f64 {
+    let from = vec![b'A'; len];
+    let mut to = vec![0; len];
+    median_cpu_ms(budget, || {
+        to.copy_from_slice(std::hint::black_box(&from));
+        std::hint::black_box(&to);
+    })
+}
+
+/// The median CPU time of this thread per run of `work`, in milliseconds, over enough runs to
+/// fill `budget` (at least 5, at most 200).
+fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < 5 || (started.elapsed() < budget && times.len() < 200) {
+        let t0 = own_thread_cpu_ns();
+        work();
+        times.push(own_thread_cpu_ns().saturating_sub(t0) as f64 / 1e6);
+    }
+    median(&times)
+}
+
+/// Milliseconds of CPU time per frame of a relay thread that does nothing but move a frame's
+/// bytes over loopback TCP, the transport under the proxy's SSE path: it reads `frame_len`
+/// bytes from one socket (fed by a thread of its own, as Octane feeds the proxy) and writes
+/// `event_len` bytes to each of `clients` sockets (each drained by a thread of its own, as
+/// browsers read the proxy). Blocking std sockets and reads of up to 1 MiB: no HTTP, no HTTP/2,
+/// no encoding, no async runtime. Only the relay thread is timed; as for the proxy, its writes
+/// include the receiving side's network stack, which loopback runs in the sending thread.
+pub fn relay_floor_ms(frame_len: usize, event_len: usize, clients: usize, budget: Duration) -> f64 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    let connection = || {
+        let near = TcpStream::connect(addr).expect("connect over loopback");
+        let (far, _) = listener.accept().expect("accept over loopback");
+        for stream in [&near, &far] {
+            stream.set_nodelay(true).expect("set TCP_NODELAY");
+        }
+        (near, far)
+    };
+    let (mut feed, mut input) = connection();
+    let (mut outputs, readers): (Vec<TcpStream>, Vec<TcpStream>) =
+        (0..clients).map(|_| connection()).unzip();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let frame = vec![0x5a; frame_len];
+            // Ends when the relay closes its side.
+            while feed.write_all(&frame).is_ok() {}
+        });
+        for mut reader in readers {
+            scope.spawn(move || {
+                let mut sink = vec![0; 1 << 20];
+                while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
+            });
+        }
+        let event = vec![b'A'; event_len];
+        let mut chunk = vec![0; 1 << 20];
+        let mut relay_one = || {
+            let mut left = frame_len;
+            while left > 0 {
+                let want = left.min(chunk.len());
+                input
+                    .read_exact(&mut chunk[..want])
+                    .expect("the feeder sends whole frames");
+                left -= want;
+            }
+            for output in &mut outputs {
+                output
+                    .write_all(&event)
+                    .expect("the readers read until the end");
+            }
+        };
+        // The first frames grow TCP's windows and fault the buffers in.
+        for _ in 0..3 {
+            relay_one();
+        }
+        let ms = median_cpu_ms(budget, relay_one);
+        // Closing the relay's sides ends the feeder and the readers, which the scope joins.
+        drop((input, outputs));
+        ms
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_moves_frames_to_every_client_and_ends() {
+        let ms = relay_floor_ms(256 << 10, 342 << 10, 3, Duration::from_millis(1));
+        assert!(ms > 0.0, "the relay thread spent no CPU: {ms}");
+    }
+}
