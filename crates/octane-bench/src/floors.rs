@@ -71,8 +71,8 @@ fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
 /// bytes from one socket (fed by a thread of its own, as Octane feeds the proxy) and writes
 /// `event_len` bytes to each of `clients` sockets (each drained by a thread of its own, as
 /// browsers read the proxy). Blocking std sockets, reads and writes of up to 1 MiB: no HTTP, no
-/// HTTP/2, no encoding, no async runtime. Only the relay thread is timed; as for the proxy, its writes
-/// include the receiving side's network stack, which loopback runs in the sending thread.
+/// HTTP/2, no encoding, no async runtime. Only the relay thread is timed; as for the proxy, its
+/// writes include the receiving side's network stack, which loopback runs in the sending thread.
 pub fn relay_floor_ms(frame_len: usize, event_len: usize, clients: usize, budget: Duration) -> f64 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     let addr = listener
