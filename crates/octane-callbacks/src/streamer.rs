@@ -166,8 +166,10 @@ impl Shared {
     }
 
     fn render_engine(&self) -> ApiRenderEngineServiceClient<Channel> {
+        let limit = self.octane.message_size_limit();
         ApiRenderEngineServiceClient::new(self.channel())
-            .max_decoding_message_size(octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit)
     }
 
     async fn finish_start(&self) {
@@ -355,8 +357,10 @@ async fn run(shared: Arc<Shared>) {
     let mut first = true;
     loop {
         shared.register().await;
+        let limit = shared.octane.message_size_limit();
         let opened = StreamCallbackServiceClient::new(shared.channel())
-            .max_decoding_message_size(octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit)
             .callback_channel(Empty {})
             .await;
         if first {

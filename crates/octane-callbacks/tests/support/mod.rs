@@ -41,6 +41,11 @@ pub async fn rig() -> Rig {
 
 pub async fn rig_for(peer: TestPeer) -> Rig {
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    rig_with(peer, octane).await
+}
+
+/// A rig whose proxy and streamer talk to `peer` through `octane`, as configured by the caller.
+pub async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
     let config = StreamerConfig {
         backoff_max: Duration::from_millis(500),
         ..StreamerConfig::default()

@@ -65,6 +65,12 @@ impl Octane {
         self
     }
 
+    /// The largest message accepted from or sent to Octane, as [`Octane::max_message_size`] set
+    /// it: for typed clients built on [`Octane::channel`], which do not inherit it.
+    pub fn message_size_limit(&self) -> usize {
+        self.max_message_size
+    }
+
     /// The same Octane on an HTTP/2 connection of its own, with the same settings: bulk
     /// transfers on it (render frames of several MiB) never queue ahead of the calls on this
     /// one. It connects on first use.
