@@ -258,7 +258,7 @@ async fn server_streaming_rpc_is_server_sent_events() {
 }
 
 #[tokio::test]
-async fn a_failing_stream_ends_with_an_error_event() {
+async fn a_failing_stream_sends_an_error_event_then_the_end() {
     let (peer, proxy) = peer_and_proxy().await;
     let path = "/octaneapi.StreamCallbackService/callbackChannel";
     let request = Request::post(format!(
@@ -281,6 +281,12 @@ async fn a_failing_stream_ends_with_an_error_event() {
         error["error"],
         "Octane answered StreamCallbackService/callbackChannel with INTERNAL: render engine crashed"
     );
+    // `end` closes every stream, a failed one too: a client can stop listening on it alone.
+    assert_eq!(
+        events.next().await,
+        Some((Some("end".to_owned()), "{}".to_owned()))
+    );
+    assert_eq!(events.next().await, None);
 }
 
 #[tokio::test]
