@@ -44,6 +44,10 @@ enum Command {
         /// Fewer, shorter rounds (under 2 minutes); writes target/benchmarks-quick.md.
         #[arg(long)]
         quick: bool,
+        /// Run only this part (repeatable): unary, throughput, memory, frames, startup,
+        /// streaming-calls.
+        #[arg(long, value_name = "PART")]
+        only: Vec<String>,
     },
 }
 
@@ -61,7 +65,7 @@ fn main() -> ExitCode {
             seed,
         })
         .map(|()| ExitCode::SUCCESS),
-        Command::Bench { quick } => bench::run(&workspace_root(), quick),
+        Command::Bench { quick, only } => bench::run(&workspace_root(), quick, &only),
     };
     match result {
         Ok(code) => code,

@@ -39,7 +39,8 @@ struct Args {
     /// The release `octane-proxy` binary, for start-up and memory [default: next to this one].
     #[arg(long, value_name = "FILE")]
     proxy_bin: Option<PathBuf>,
-    /// Run only these parts (repeatable).
+    /// Run only these parts (repeatable). Without --quick, writes target/benchmarks-partial.md
+    /// unless --out says otherwise.
     #[arg(long, value_enum, value_name = "PART")]
     only: Vec<Part>,
 }
@@ -99,9 +100,12 @@ fn main() {
     let args = Args::parse();
     let settings = Settings::new(args.quick);
     let root = workspace_root();
+    // Only a full run of every part replaces the published figures.
     let out = args.out.clone().unwrap_or_else(|| {
         if args.quick {
             root.join("target/benchmarks-quick.md")
+        } else if !args.only.is_empty() {
+            root.join("target/benchmarks-partial.md")
         } else {
             root.join("docs/benchmarks.md")
         }
