@@ -7,6 +7,9 @@ use http::HeaderMap;
 
 use crate::ProxyError;
 
+/// The longest deadline gRPC's `grpc-timeout` header can carry: 8 digits of hours.
+const LONGEST: Duration = Duration::from_secs(99_999_999 * 3600);
+
 /// The deadline a request asks for, if it asks for one.
 pub(crate) fn requested(headers: &HeaderMap) -> Result<Option<Duration>, ProxyError> {
     if let Some(value) = headers.get("grpc-timeout") {
@@ -21,12 +24,21 @@ pub(crate) fn requested(headers: &HeaderMap) -> Result<Option<Duration>, ProxyEr
             .to_str()
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok());
-        return parsed
-            .map(|ms| Some(Duration::from_millis(ms)))
-            .ok_or_else(|| ProxyError::BadHeader {
+        let ms = parsed.ok_or_else(|| ProxyError::BadHeader {
+            name: "x-timeout-ms",
+            message: format!("{value:?} is not a whole number of milliseconds"),
+        })?;
+        let timeout = Duration::from_millis(ms);
+        if timeout > LONGEST {
+            return Err(ProxyError::BadHeader {
                 name: "x-timeout-ms",
-                message: format!("{value:?} is not a whole number of milliseconds"),
+                message: format!(
+                    "{ms} ms is longer than the longest deadline gRPC can carry ({} hours)",
+                    LONGEST.as_secs() / 3600
+                ),
             });
+        }
+        return Ok(Some(timeout));
     }
     Ok(None)
 }

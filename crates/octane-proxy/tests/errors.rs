@@ -290,6 +290,40 @@ async fn an_expired_deadline_is_504_and_other_calls_go_on() {
 }
 
 #[tokio::test]
+async fn a_deadline_longer_than_grpc_can_carry_is_400() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for path in ["/ApiItem/name", "/LiveLink/StreamCamera"] {
+        let body = if path.contains("Stream") { "[]" } else { "" };
+        let reply = call(
+            proxy.addr,
+            Method::POST,
+            path,
+            &[("x-timeout-ms", "18446744073709551615")],
+            body,
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{path}: {}", reply.text());
+        assert_eq!(reply.json()["code"], "BAD_HEADER");
+        assert_eq!(
+            reply.error(),
+            "invalid x-timeout-ms header: 18446744073709551615 ms is longer than the longest \
+             deadline gRPC can carry (99999999 hours)"
+        );
+    }
+    assert!(peer.received("/octaneapi.ApiItemService/name").is_empty());
+    // The longest one gRPC can carry goes through.
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/ApiItem/name",
+        &[("x-timeout-ms", "359999996400000")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+#[tokio::test]
 async fn errors_carry_cors_and_call_id() {
     let (_peer, proxy) = peer_and_proxy().await;
     let reply = call(
