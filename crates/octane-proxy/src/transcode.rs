@@ -6,9 +6,9 @@
 
 use bytes::Bytes;
 use prost::Message;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 /// The JSON key web clients use for a call's target object.
 pub(crate) const OBJECT_PTR: &str = "objectPtr";
@@ -143,25 +143,71 @@ where
 /// Renames a top-level `objectPtr` key of `json` to `field`; answers the JSON to decode.
 ///
 /// Only requests whose target `ObjectRef` is not called `objectPtr` take this path; which field
-/// that is was decided by the generator.
+/// that is was decided by the generator. The members are copied as written, duplicates included,
+/// so the typed decoder refuses duplicate keys here as on every other route.
 fn with_object_ptr_renamed(json: &[u8], field: &'static str) -> Result<Vec<u8>, JsonError> {
-    let mut value: Value = serde_json::from_slice(json).map_err(|err| JsonError {
+    if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Not an object: the typed decoder says what is wrong with it.
+        return Ok(json.to_vec());
+    }
+    let Members(members) = serde_json::from_slice(json).map_err(|err| JsonError {
         path: String::new(),
         syntax: !matches!(err.classify(), serde_json::error::Category::Data),
         message: err.to_string(),
     })?;
-    if let Value::Object(map) = &mut value
-        && let Some(target) = map.remove(OBJECT_PTR)
-    {
-        let camel = lower_camel(field);
-        if map.contains_key(field) || map.contains_key(&camel) {
-            return Err(JsonError::top_level(format!(
-                "both `{OBJECT_PTR}` and `{field}` are set; `{OBJECT_PTR}` is another name for `{field}` in this request"
-            )));
-        }
-        map.insert(field.to_owned(), target);
+    let aliased = members.iter().filter(|(key, _)| key == OBJECT_PTR).count();
+    if aliased > 1 {
+        return Err(JsonError::top_level(format!(
+            "duplicate field `{OBJECT_PTR}`"
+        )));
     }
-    serde_json::to_vec(&value).map_err(|err| JsonError::top_level(err.to_string()))
+    let camel = lower_camel(field);
+    if aliased == 1 && members.iter().any(|(key, _)| key == field || *key == camel) {
+        return Err(JsonError::top_level(format!(
+            "both `{OBJECT_PTR}` and `{field}` are set; `{OBJECT_PTR}` is another name for `{field}` in this request"
+        )));
+    }
+    let mut out = Vec::with_capacity(json.len() + field.len());
+    out.push(b'{');
+    for (index, (key, value)) in members.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        let key = if key == OBJECT_PTR {
+            field
+        } else {
+            key.as_str()
+        };
+        serde_json::to_writer(&mut out, key)
+            .map_err(|err| JsonError::top_level(err.to_string()))?;
+        out.push(b':');
+        out.extend_from_slice(value.get().as_bytes());
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// A JSON object's members in order, duplicate keys kept, values as written.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
 }
 
 /// The proto3 JSON name of a field (`item_ref` -> `itemRef`).

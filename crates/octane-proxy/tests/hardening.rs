@@ -83,6 +83,22 @@ async fn values_that_do_not_fit_their_field_are_400() {
             r#"{"objectPtr":{"handle":"18446744073709551616"}}"#,
             "objectPtr.handle",
         ),
+        // Routes whose target is renamed from `objectPtr` refuse duplicates the same way.
+        (
+            "/ApiItem/getValueByAttrID",
+            r#"{"objectPtr":{"handle":"1","type":16},"objectPtr":{"handle":"2","type":16},"attribute_id":185}"#,
+            "duplicate field `objectPtr`",
+        ),
+        (
+            "/ApiItem/getValueByAttrID",
+            r#"{"objectPtr":{"handle":"1"},"attribute_id":185,"attribute_id":1}"#,
+            "duplicate field `attributeId`",
+        ),
+        (
+            "/ApiItem/getValueByAttrID",
+            r#"{"objectPtr":{"handle":"1","handle":"2"},"attribute_id":185}"#,
+            "duplicate field `handle`",
+        ),
         (
             "/ApiItem/name",
             r#"{"objectPtr":{"handle":18446744073709551616}}"#,
