@@ -25,6 +25,7 @@ use crate::cors::Cors;
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
+use crate::transcode::JsonError;
 use crate::{ProxyError, deadline};
 
 /// Default request body limit.
@@ -453,12 +454,26 @@ impl Inner {
                 envelope(route, reply)
             }
             RouteKind::ClientStreaming => {
-                let items: Vec<&RawValue> =
-                    serde_json::from_slice(&body).map_err(|_| ProxyError::ExpectedArray {
-                        service: service.clone(),
-                        method: route.method.to_owned(),
-                        request_type: route.request_type,
-                    })?;
+                let items: Vec<&RawValue> = serde_json::from_slice(&body).map_err(|err| {
+                    let empty = body.iter().all(u8::is_ascii_whitespace);
+                    if empty || err.classify() == serde_json::error::Category::Data {
+                        ProxyError::ExpectedArray {
+                            service: service.clone(),
+                            method: route.method.to_owned(),
+                            request_type: route.request_type,
+                        }
+                    } else {
+                        ProxyError::MalformedJson {
+                            service: service.clone(),
+                            method: route.method.to_owned(),
+                            error: JsonError {
+                                path: String::new(),
+                                message: err.to_string(),
+                                syntax: true,
+                            },
+                        }
+                    }
+                })?;
                 let messages = items
                     .iter()
                     .map(|item| decode(route, &service, item.get().as_bytes()))

@@ -326,6 +326,18 @@ async fn client_streaming_rpc_takes_a_json_array() {
     );
     let reply = post(proxy.addr, "/LiveLink/StreamCamera", r#"[{"fov":"wide"}]"#).await;
     assert_eq!(reply.status, 400);
+    for not_json in ["not json", r#"[{"fov":1}"#] {
+        let reply = post(proxy.addr, "/LiveLink/StreamCamera", not_json).await;
+        assert_eq!(reply.status, 400, "{not_json}");
+        assert_eq!(reply.json()["code"], "MALFORMED_JSON", "{not_json}");
+        assert!(
+            reply
+                .error()
+                .starts_with("malformed JSON in the request body for LiveLink/StreamCamera: "),
+            "{}",
+            reply.error()
+        );
+    }
     assert_eq!(peer.received(path).len(), 2);
 }
 
