@@ -36,6 +36,21 @@ pub enum ImageError {
         /// Bytes there.
         got: usize,
     },
+    /// The size, pitch and pixel format describe more bytes than this machine can address: no
+    /// buffer can hold them.
+    #[error(
+        "{width}x{height} at pitch {pitch} and {bytes_per_pixel} bytes a pixel is more bytes than can be addressed"
+    )]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// Row stride in pixels.
+        pitch: u32,
+        /// Bytes per pixel of the image's type.
+        bytes_per_pixel: usize,
+    },
     /// The pitch is smaller than the width.
     #[error("pitch {pitch} is smaller than the width {width}")]
     PitchTooSmall {
@@ -71,8 +86,20 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
         other => return Err(ImageError::Unsupported(other)),
     };
     let (w, h, p) = (width as usize, height as usize, pitch as usize);
+    // Octane's message sets these numbers: checked, so that a wrapped product cannot pass the
+    // length check below and size an allocation.
+    let too_large = || ImageError::TooLarge {
+        width,
+        height,
+        pitch,
+        bytes_per_pixel,
+    };
     // The last row needs only `width` pixels, not the whole pitch.
-    let needed = ((h - 1) * p + w) * bytes_per_pixel;
+    let needed = (h - 1)
+        .checked_mul(p)
+        .and_then(|n| n.checked_add(w))
+        .and_then(|n| n.checked_mul(bytes_per_pixel))
+        .ok_or_else(too_large)?;
     let data = &image.pixels[..];
     if data.len() < needed {
         return Err(ImageError::ShortBuffer {
@@ -83,7 +110,13 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
             got: data.len(),
         });
     }
-    let mut out = Vec::with_capacity(w * h * 4);
+    // With `pitch >= width` and at least one byte a pixel, the buffer holds `w * h` pixels at
+    // least: the output is at most 4 bytes per byte received.
+    let mut out = Vec::with_capacity(
+        w.checked_mul(h)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or_else(too_large)?,
+    );
     for row in 0..h {
         let start = row * p * bytes_per_pixel;
         let pixels = &data[start..start + w * bytes_per_pixel];
@@ -227,6 +260,66 @@ mod tests {
         assert_eq!(
             to_rgba8(&image(9, 1, 1, 1, vec![0; 8])),
             Err(ImageError::Unsupported(9))
+        );
+    }
+
+    #[test]
+    fn dimensions_whose_byte_count_overflows_are_an_error_not_a_panic_or_an_allocation() {
+        // 2^30 x 2^30 HDR_RGBA needs 2^64 bytes: the unchecked product wrapped to 0 in release.
+        let huge = image(HDR_RGBA, 1 << 30, 1 << 30, 1 << 30, vec![]);
+        assert_eq!(
+            to_rgba8(&huge),
+            Err(ImageError::TooLarge {
+                width: 1 << 30,
+                height: 1 << 30,
+                pitch: 1 << 30,
+                bytes_per_pixel: 16
+            })
+        );
+        assert!(matches!(encode(&huge), Err(ImageError::TooLarge { .. })));
+        let widest = image(LDR_RGBA, u32::MAX, u32::MAX, u32::MAX, vec![0; 64]);
+        assert!(matches!(
+            to_rgba8(&widest),
+            Err(ImageError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn dimensions_the_buffer_does_not_hold_are_refused_before_allocating() {
+        // 2^44 bytes claimed: no overflow, but far more than the 64 bytes received.
+        assert_eq!(
+            encode(&image(HDR_RGBA, 1 << 20, 1 << 20, 1 << 20, vec![0; 64])),
+            Err(ImageError::ShortBuffer {
+                width: 1 << 20,
+                height: 1 << 20,
+                pitch: 1 << 20,
+                needed: 1 << 44,
+                got: 64
+            })
+        );
+        // A single huge row is as short.
+        assert!(matches!(
+            to_rgba8(&image(LDR_MONO, u32::MAX, 1, u32::MAX, vec![0; 64])),
+            Err(ImageError::ShortBuffer { .. })
+        ));
+    }
+
+    #[test]
+    fn a_small_hdr_image_still_encodes() {
+        let mut pixels = Vec::new();
+        for v in [1.0f32, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0] {
+            pixels.extend_from_slice(&v.to_le_bytes());
+        }
+        let png = encode(&image(HDR_RGBA, 1, 2, 1, pixels)).expect("encodes");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .expect("decodes");
+        let mut decoded = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut decoded).expect("frame");
+        assert_eq!((info.width, info.height), (1, 2));
+        assert_eq!(
+            &decoded[..info.buffer_size()],
+            &[255, 0, 0, 255, 0, 255, 0, 255]
         );
     }
 
