@@ -8,6 +8,7 @@
 //! next frame is built in it: the pages stay mapped (no page faults per frame) and the memory a
 //! stream uses is the buffers in flight, each one event.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -26,10 +27,24 @@ pub struct EventBuffers {
 
 #[derive(Debug, Default)]
 struct Pool {
+    /// The spare buffers. Each is counted in `bytes` at its capacity, which cannot change while
+    /// it is here.
     free: Mutex<Vec<Vec<u8>>>,
     /// Capacity of the buffers this pool allocated and that are not freed yet: in flight or
-    /// spare.
+    /// spare. Every buffer adds what it is counted at and takes away that same number, so the
+    /// sum cannot drift or wrap.
     bytes: AtomicUsize,
+}
+
+/// A buffer of an [`EventBuffers`] pool to build an event in (it derefs to its `Vec<u8>`).
+/// [`share`](Self::share) it once written; dropped, it returns to the pool.
+pub struct EventBuffer {
+    buffer: Vec<u8>,
+    /// What the pool's byte count holds for this buffer: its capacity when last counted. The
+    /// buffer can grow while being written, so this is what it gives back, not its capacity.
+    counted: usize,
+    /// Weak: a pool that is gone (its streamer dropped) lets the buffer be freed.
+    pool: Weak<Pool>,
 }
 
 impl EventBuffers {
@@ -39,7 +54,7 @@ impl EventBuffers {
     }
 
     /// An empty buffer with room for at least `capacity` bytes, reused if the pool has one.
-    pub fn take(&self, capacity: usize) -> Vec<u8> {
+    pub fn take(&self, capacity: usize) -> EventBuffer {
         let mut free = self.pool.lock();
         let fitting = free
             .iter()
@@ -47,7 +62,7 @@ impl EventBuffers {
             .filter(|(_, buffer)| buffer.capacity() >= capacity)
             .min_by_key(|(_, buffer)| buffer.capacity())
             .map(|(index, _)| index);
-        match fitting {
+        let buffer = match fitting {
             Some(index) => {
                 let mut buffer = free.swap_remove(index);
                 buffer.clear();
@@ -65,16 +80,12 @@ impl EventBuffers {
                     .fetch_add(buffer.capacity(), Ordering::Relaxed);
                 buffer
             }
-        }
-    }
-
-    /// Shares `buffer`, which [`take`](Self::take) returned, as `Bytes`; it returns to this pool
-    /// when the last clone or slice of the `Bytes` is dropped.
-    pub fn share(&self, buffer: Vec<u8>) -> Bytes {
-        Bytes::from_owner(Pooled {
+        };
+        EventBuffer {
+            counted: buffer.capacity(),
             buffer,
             pool: Arc::downgrade(&self.pool),
-        })
+        }
     }
 
     /// Bytes of the buffers the pool allocated and has not freed: events being built or
@@ -87,6 +98,70 @@ impl EventBuffers {
     pub(crate) fn kept(&self) -> usize {
         self.pool.lock().len()
     }
+
+    /// Bytes of the spare buffers.
+    #[cfg(test)]
+    pub(crate) fn kept_bytes(&self) -> usize {
+        self.pool.lock().iter().map(Vec::capacity).sum()
+    }
+}
+
+impl EventBuffer {
+    /// Shares the written buffer as `Bytes`; it returns to its pool when the last clone or
+    /// slice of the `Bytes` is dropped.
+    pub fn share(mut self) -> Bytes {
+        // Counted at its final size now, not when it comes back: the event may be written for
+        // a long time, and the gauge is read meanwhile.
+        if let Some(pool) = self.pool.upgrade() {
+            self.recount(&pool);
+        }
+        Bytes::from_owner(self)
+    }
+
+    /// Brings `pool`'s count for this buffer to its capacity, which writing may have grown.
+    fn recount(&mut self, pool: &Pool) {
+        let capacity = self.buffer.capacity();
+        // Added before subtracted: the sum never goes below what is really allocated.
+        pool.bytes.fetch_add(capacity, Ordering::Relaxed);
+        pool.forget(self.counted);
+        self.counted = capacity;
+    }
+}
+
+impl Deref for EventBuffer {
+    type Target = Vec<u8>;
+
+    fn deref(&self) -> &Vec<u8> {
+        &self.buffer
+    }
+}
+
+impl DerefMut for EventBuffer {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buffer
+    }
+}
+
+impl AsRef<[u8]> for EventBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for EventBuffer {
+    fn drop(&mut self) {
+        let Some(pool) = self.pool.upgrade() else {
+            return;
+        };
+        let mut free = pool.lock();
+        if free.len() < KEEP {
+            // The free list counts each buffer at its capacity.
+            self.recount(&pool);
+            free.push(std::mem::take(&mut self.buffer));
+        } else {
+            pool.forget(self.counted);
+        }
+    }
 }
 
 impl Pool {
@@ -98,36 +173,9 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Accounts for a buffer of `capacity` bytes being freed rather than kept.
-    fn forget(&self, capacity: usize) {
-        self.bytes.fetch_sub(capacity, Ordering::Relaxed);
-    }
-}
-
-/// The owner behind a pooled event's `Bytes`.
-struct Pooled {
-    buffer: Vec<u8>,
-    /// Weak: a pool that is gone (its streamer dropped) lets the buffer be freed.
-    pool: Weak<Pool>,
-}
-
-impl AsRef<[u8]> for Pooled {
-    fn as_ref(&self) -> &[u8] {
-        &self.buffer
-    }
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        let Some(pool) = self.pool.upgrade() else {
-            return;
-        };
-        let mut free = pool.lock();
-        if free.len() < KEEP {
-            free.push(std::mem::take(&mut self.buffer));
-        } else {
-            pool.forget(self.buffer.capacity());
-        }
+    /// Accounts for a buffer counted at `counted` bytes being freed rather than kept.
+    fn forget(&self, counted: usize) {
+        self.bytes.fetch_sub(counted, Ordering::Relaxed);
     }
 }
 
@@ -141,7 +189,7 @@ mod tests {
         let mut buffer = pool.take(1000);
         buffer.extend_from_slice(b"data: x\n\n");
         let address = buffer.as_ptr();
-        let event = pool.share(buffer);
+        let event = buffer.share();
         let slice = event.slice(6..7);
         drop(event);
         assert_eq!(pool.kept(), 0, "a slice still holds it");
@@ -157,7 +205,7 @@ mod tests {
     #[test]
     fn the_pool_keeps_two_spares_frees_buffers_too_small_and_counts_what_it_holds() {
         let pool = EventBuffers::new();
-        let events: Vec<Bytes> = (0..4).map(|_| pool.share(pool.take(100))).collect();
+        let events: Vec<Bytes> = (0..4).map(|_| pool.take(100).share()).collect();
         assert_eq!(pool.allocated_bytes(), 400);
         drop(events);
         assert_eq!(pool.kept(), KEEP);
@@ -169,9 +217,36 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_that_grew_is_counted_at_its_capacity_and_gives_back_what_was_counted() {
+        let pool = EventBuffers::new();
+        let mut grown = pool.take(10);
+        grown.extend_from_slice(&[1; 5000]);
+        let grown_capacity = grown.capacity();
+        let grown = grown.share();
+        assert_eq!(pool.allocated_bytes(), grown_capacity);
+        // Two more in flight, then all three back: one is freed, two kept.
+        let others: Vec<Bytes> = (0..2).map(|_| pool.take(6000).share()).collect();
+        assert_eq!(pool.allocated_bytes(), grown_capacity + 12_000);
+        drop(others);
+        drop(grown);
+        assert_eq!(pool.kept(), KEEP);
+        assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
+        // One grown while being written, then dropped without being shared.
+        let mut unshared = pool.take(6000);
+        unshared.extend_from_slice(&[1; 7000]);
+        drop(unshared);
+        assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
+        drop(pool.take(1 << 20));
+        assert_eq!(pool.kept(), 1);
+        assert_eq!(pool.allocated_bytes(), 1 << 20);
+    }
+
+    #[test]
     fn an_event_outliving_its_pool_is_freed() {
         let pool = EventBuffers::new();
-        let event = pool.share(b"data: x\n\n".to_vec());
+        let mut buffer = pool.take(16);
+        buffer.extend_from_slice(b"data: x\n\n");
+        let event = buffer.share();
         drop(pool);
         assert_eq!(&event[..], b"data: x\n\n");
     }

@@ -53,34 +53,36 @@ impl Frame {
         timestamp: f64,
         images: &[ApiRenderImage],
     ) -> Self {
-        let mut out = buffers.take(
-            64 + images
-                .iter()
-                .map(|i| i.buffer.as_ref().map_or(0, |b| b.data.len()) * 4 / 3 + 600)
-                .sum::<usize>(),
-        );
-        out.extend_from_slice(b"data: ");
         let head = EventHead {
             r#type: "newImage",
             callback_id,
             user_data,
             timestamp,
         };
-        write_open_object(&mut out, &head);
-        out.extend_from_slice(br#","render_images":{"data":["#);
+        // Never grown while written (growing copies the event so far). Rounded up to whole
+        // pages: the numbers in the head and the images' statistics change the length by a few
+        // bytes from frame to frame, and a buffer of exactly one event would be too small for
+        // the next, so nearly every frame would allocate afresh.
+        let len = event_len(&head, images);
+        let mut buffer = buffers.take(len.next_multiple_of(PAGE));
+        let out: &mut Vec<u8> = &mut buffer;
+        out.extend_from_slice(EVENT_OPEN);
+        write_open_object(out, &head);
+        out.extend_from_slice(IMAGES_OPEN);
         for (index, image) in images.iter().enumerate() {
             if index > 0 {
                 out.push(b',');
             }
-            write_image(&mut out, index, image);
+            write_image(out, index, image);
         }
-        out.extend_from_slice(b"]}}\n\n");
+        out.extend_from_slice(EVENT_CLOSE);
+        debug_assert_eq!(out.len(), len, "event_len counts what is written");
         let tail = Bytes::copy_from_slice(&out[out.len().saturating_sub(EVENT_TAIL)..]);
         Self {
             sequence,
             timestamp,
             images: images.iter().map(Image::from_api).collect(),
-            event: buffers.share(out),
+            event: buffer.share(),
             tail,
             png: OnceLock::new(),
         }
@@ -135,11 +137,77 @@ impl Image {
 /// HTTP/1 writer asks only while less than its write buffer limit is queued, 408 KiB by default.
 pub const EVENT_TAIL: usize = 512 * 1024;
 
+// The event's pieces around its JSON objects and pixels: one copy for the code that writes them
+// and the code that counts them.
+const EVENT_OPEN: &[u8] = b"data: ";
+const IMAGES_OPEN: &[u8] = br#","render_images":{"data":["#;
+const EVENT_CLOSE: &[u8] = b"]}}\n\n";
+const BUFFER_OPEN: &[u8] = br#","buffer":{"data":""#;
+const BUFFER_SIZE: &[u8] = br#"","size":"#;
+const IMAGE_CLOSE: &[u8] = br#","encoding":"base64"}}"#;
+
+/// Event buffers are requested in multiples of this many bytes.
+const PAGE: usize = 4096;
+
+/// The length of the event [`Frame::build`] writes for `head` and `images`, byte for byte.
+fn event_len(head: &EventHead, images: &[ApiRenderImage]) -> usize {
+    let images_len: usize = images
+        .iter()
+        .enumerate()
+        .map(|(index, image)| {
+            let pixels = pixels_of(image).len();
+            open_object_len(&EventImage::new(index, image))
+                + BUFFER_OPEN.len()
+                + base64_simd::STANDARD.encoded_length(pixels)
+                + BUFFER_SIZE.len()
+                + pixels
+                    .checked_ilog10()
+                    .map_or(1, |digits| digits as usize + 1)
+                + IMAGE_CLOSE.len()
+        })
+        .sum();
+    let commas = images.len().saturating_sub(1);
+    EVENT_OPEN.len()
+        + open_object_len(head)
+        + IMAGES_OPEN.len()
+        + images_len
+        + commas
+        + EVENT_CLOSE.len()
+}
+
 /// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
 fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
     serde_json::to_writer(&mut *out, value).expect("a struct of plain fields serializes");
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
+}
+
+/// The length of what [`write_open_object`] writes for `value`, counted without storing it.
+fn open_object_len(value: &impl Serialize) -> usize {
+    /// Counts the bytes written to it.
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value).expect("a struct of plain fields serializes");
+    // Without the closing `}`.
+    counter.0 - 1
+}
+
+/// The image's raw pixels; none if it has no buffer.
+fn pixels_of(image: &ApiRenderImage) -> &[u8] {
+    image
+        .buffer
+        .as_ref()
+        .map(|b| b.data.as_ref())
+        .unwrap_or_default()
 }
 
 /// Pixels base64-encoded between two yields of the encoding thread: 192 KiB, about 25 us of work
@@ -150,13 +218,9 @@ const ENCODE_SLICE: usize = 192 * 1024;
 /// serde_json would build it as a string first and then scan every byte of it for characters
 /// to escape, which base64 never has; for a frame of several MiB that was most of the cost.
 fn write_image(out: &mut Vec<u8>, index: usize, image: &ApiRenderImage) {
-    let pixels = image
-        .buffer
-        .as_ref()
-        .map(|b| b.data.as_ref())
-        .unwrap_or_default();
+    let pixels = pixels_of(image);
     write_open_object(out, &EventImage::new(index, image));
-    out.extend_from_slice(br#","buffer":{"data":""#);
+    out.extend_from_slice(BUFFER_OPEN);
     for piece in pixels.chunks(ENCODE_SLICE) {
         // Appends into the room `Frame::build` reserved, without zeroing it first.
         base64_simd::STANDARD.encode_append(piece, out);
@@ -165,9 +229,9 @@ fn write_image(out: &mut Vec<u8>, index: usize, image: &ApiRenderImage) {
         // made during frames had 4x their idle p99. A yield with nothing waiting is ~1 us.
         std::thread::yield_now();
     }
-    out.extend_from_slice(br#"","size":"#);
+    out.extend_from_slice(BUFFER_SIZE);
     out.extend_from_slice(pixels.len().to_string().as_bytes());
-    out.extend_from_slice(br#","encoding":"base64"}}"#);
+    out.extend_from_slice(IMAGE_CLOSE);
 }
 
 /// The fields of the `newImage` event before its images, as the old Python proxy's viewers read
@@ -341,6 +405,46 @@ mod tests {
         let (head, tail) = small.event_parts();
         assert!(head.is_empty());
         assert_eq!(tail, small.event);
+    }
+
+    #[test]
+    fn the_buffer_gauge_counts_the_events_exactly_and_then_only_the_spares() {
+        let buffers = EventBuffers::new();
+        let mut large = image(b"", 3);
+        large.buffer = Some(Buffer {
+            size: 100_000,
+            data: Bytes::from(vec![5u8; 100_000]),
+        });
+        let mut no_buffer = image(b"", 1);
+        no_buffer.buffer = None;
+        // Heads and images at their longest: the widest numbers each field can hold.
+        let (id, data, time) = (u32::MAX, u64::MAX, -1.234_567_890_123_456_7e-300);
+        let frames = vec![
+            Frame::build(&buffers, 1, 7, 9, 1.5, &[image(b"\x00\xff\x10", 0)]),
+            Frame::build(&buffers, 2, id, data, time, &[]),
+            Frame::build(&buffers, 3, id, data, time, &[large.clone(), no_buffer]),
+            Frame::build(&buffers, 4, 7, 9, 1.0, &[large.clone(), large]),
+        ];
+        // All in flight at once, so each has a buffer of its own, allocated at the event's
+        // length rounded up to whole pages and not grown since.
+        assert_eq!(
+            buffers.allocated_bytes(),
+            frames
+                .iter()
+                .map(|f| f.event.len().next_multiple_of(PAGE))
+                .sum::<usize>()
+        );
+        drop(frames);
+        assert_eq!(buffers.kept(), 2);
+        assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
+
+        // Built in a spare, larger than it needs: counted at the spare's size throughout.
+        let small = Frame::build(&buffers, 5, 7, 9, 1.0, &[]);
+        assert_eq!(buffers.kept(), 1);
+        assert!(buffers.allocated_bytes() > buffers.kept_bytes() + small.event.len());
+        drop(small);
+        assert_eq!(buffers.kept(), 2);
+        assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
     }
 
     #[test]
