@@ -46,7 +46,8 @@ pub struct Status {
     pub frames_published: u64,
     /// `grabRenderResult` calls that returned images.
     pub grabs: u64,
-    /// `releaseRenderResult` calls made (one per successful grab).
+    /// `releaseRenderResult` calls made: one per grab that may have reached Octane, including
+    /// grabs that failed on the way back.
     pub releases: u64,
     /// Times the callback stream failed or ended.
     pub stream_errors: u64,

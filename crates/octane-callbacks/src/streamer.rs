@@ -6,6 +6,7 @@
 //! When the stream ends or Octane goes away it reconnects with capped exponential backoff,
 //! registers again and resumes; subscribers stay connected and get `status` events.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -43,6 +44,11 @@ pub struct StreamerConfig {
     pub callback_source: String,
     /// How long `register-callback` waits for the first registration before it answers.
     pub register_wait: Duration,
+    /// How long each unary call to Octane (registration, grab, release, statistics) may take
+    /// before it counts as failed; long enough for the largest frame's transfer. Callbacks are
+    /// read between these calls, so this also bounds how long a hung call can keep a stream end
+    /// unnoticed.
+    pub call_timeout: Duration,
 }
 
 impl Default for StreamerConfig {
@@ -53,7 +59,26 @@ impl Default for StreamerConfig {
             ping_interval: Duration::from_secs(30),
             callback_source: "octane-proxy".to_owned(),
             register_wait: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// Why a unary call to Octane failed.
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    /// No answer within [`StreamerConfig::call_timeout`].
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The call ended with a status, Octane's or this side's (transport, decoding).
+    #[error("{}", .0.message())]
+    Status(tonic::Status),
+}
+
+impl CallError {
+    /// Whether the request certainly never reached Octane: no connection could be made.
+    fn never_sent(&self) -> bool {
+        matches!(self, Self::Status(status) if octane_proxy::octane::is_connect_error(status))
     }
 }
 
@@ -172,6 +197,27 @@ impl Shared {
             .max_encoding_message_size(limit)
     }
 
+    /// `message` as a request that tells Octane the call's deadline (`grpc-timeout`).
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.config.call_timeout);
+        request
+    }
+
+    /// Awaits a unary call for at most the call deadline. Enforced here too: the channel does
+    /// not act on `grpc-timeout`, and a hung Octane would not either.
+    async fn within<T>(
+        &self,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, CallError> {
+        let deadline = self.config.call_timeout;
+        match tokio::time::timeout(deadline, call).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(CallError::Status(status)),
+            Err(_) => Err(CallError::Timeout(deadline)),
+        }
+    }
+
     async fn finish_start(&self) {
         let mut start = self.start.lock().await;
         if let Start::Starting(waiters) = std::mem::replace(&mut *start, Start::Running) {
@@ -191,24 +237,22 @@ impl Shared {
             }),
             user_data: 0,
         };
+        let mut engine = self.render_engine();
         match self
-            .render_engine()
-            .set_on_new_image_callback(request)
+            .within(engine.set_on_new_image_callback(self.request(request)))
             .await
         {
             Ok(response) => {
                 self.counters
                     .callback_id
-                    .store(response.into_inner().callback_id, Ordering::Relaxed);
+                    .store(response.callback_id, Ordering::Relaxed);
                 self.counters.registered.store(true, Ordering::Relaxed);
             }
-            Err(status) => {
+            Err(err) => {
                 self.counters.registered.store(false, Ordering::Relaxed);
-                self.counters.set_error(format!(
-                    "setOnNewImageCallback failed: {}",
-                    status.message()
-                ));
-                tracing::warn!(code = ?status.code(), message = status.message(), "registration failed; opening the callback stream anyway");
+                self.counters
+                    .set_error(format!("setOnNewImageCallback failed: {err}"));
+                tracing::warn!(error = %err, "registration failed; opening the callback stream anyway");
             }
         }
     }
@@ -247,29 +291,42 @@ impl Shared {
 
     async fn grab_and_publish(&self, user_data: u64) {
         let mut engine = self.render_engine();
-        let grabbed = match engine.grab_render_result(GrabRenderResultRequest {}).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
+        let grabbed = match self
+            .within(engine.grab_render_result(self.request(GrabRenderResultRequest {})))
+            .await
+        {
+            // Octane answered that it grabbed nothing: nothing to release.
+            Ok(grabbed) if !grabbed.result => return,
+            Ok(grabbed) => {
+                Counters::bump(&self.counters.grabs);
+                Some(grabbed)
+            }
+            Err(err) => {
                 self.counters
-                    .set_error(format!("grabRenderResult failed: {}", status.message()));
-                return;
+                    .set_error(format!("grabRenderResult failed: {err}"));
+                if err.never_sent() {
+                    return;
+                }
+                None
             }
         };
-        if !grabbed.result {
-            return;
-        }
-        Counters::bump(&self.counters.grabs);
-        // The pixels are ours now (decoded into this process); give Octane its buffers back at
-        // once, whatever happens to the frame.
-        match engine
-            .release_render_result(ReleaseRenderResultRequest {})
+        // Octane keeps a grabbed result until it is released. After a grab that worked the
+        // pixels are ours (decoded into this process): give the buffers back at once, whatever
+        // happens to the frame. After one that failed past sending (Octane's error, a frame over
+        // the size limit, a reset mid-response, no answer in time) Octane may hold a result all
+        // the same, and a release with nothing grabbed is harmless.
+        match self
+            .within(engine.release_render_result(self.request(ReleaseRenderResultRequest {})))
             .await
         {
             Ok(_) => Counters::bump(&self.counters.releases),
-            Err(status) => self
+            Err(err) => self
                 .counters
-                .set_error(format!("releaseRenderResult failed: {}", status.message())),
+                .set_error(format!("releaseRenderResult failed: {err}")),
         }
+        let Some(grabbed) = grabbed else {
+            return;
+        };
         let images = grabbed.render_images.map(|a| a.data).unwrap_or_default();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         let callback_id = self.counters.callback_id.load(Ordering::Relaxed);
@@ -302,17 +359,15 @@ impl Shared {
     }
 
     async fn publish_statistics(&self, user_data: u64) {
+        let mut engine = self.render_engine();
         let statistics = match self
-            .render_engine()
-            .get_render_statistics(GetRenderStatisticsRequest {})
+            .within(engine.get_render_statistics(self.request(GetRenderStatisticsRequest {})))
             .await
         {
-            Ok(response) => {
-                serde_json::to_value(response.into_inner().statistics).unwrap_or_default()
-            }
-            Err(status) => {
+            Ok(response) => serde_json::to_value(response.statistics).unwrap_or_default(),
+            Err(err) => {
                 self.counters
-                    .set_error(format!("getRenderStatistics failed: {}", status.message()));
+                    .set_error(format!("getRenderStatistics failed: {err}"));
                 serde_json::Value::Null
             }
         };

@@ -10,7 +10,6 @@ use octane_api::octaneapi::api_render_engine::{
 };
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::{OnStatisticsData, StreamCallbackRequest};
-use octane_proxy::Octane;
 use octane_test_peer::TestPeer;
 use tokio::io::AsyncWriteExt;
 
@@ -76,40 +75,6 @@ async fn pixels_arrive_unchanged_and_every_grab_is_released_once() {
     assert_eq!(
         (status.grabs, status.releases, status.frames_published),
         (1, 1, 1)
-    );
-}
-
-#[tokio::test]
-async fn grabs_obey_the_message_size_limit_set_on_octane() {
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port())
-        .expect("address")
-        .max_message_size(64 * 1024);
-    let rig = rig_with(peer, octane).await;
-    rig.peer
-        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
-    // 160 x 160 RGBA8 is 100 KiB of pixels: over the limit.
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(160, 160, 160, 3)]));
-    register_and_wait(&rig).await;
-    assert_eq!(rig.peer.emit(STREAM, &new_image(1)), 1);
-    eventually("the grab to fail", || {
-        rig.streamer
-            .status()
-            .last_error
-            .is_some_and(|error| error.starts_with("grabRenderResult failed"))
-    })
-    .await;
-    assert_eq!(rig.peer.received(GRAB).len(), 1);
-    let status = rig.streamer.status();
-    assert_eq!((status.grabs, status.frames_published), (0, 0));
-    assert!(
-        status
-            .last_error
-            .as_deref()
-            .is_some_and(|error| error.contains("65536")),
-        "{:?}",
-        status.last_error
     );
 }
 

@@ -189,8 +189,9 @@ pub(crate) fn is_timeout(status: &Status) -> bool {
     source_chain(status).any(|e| e.is::<tonic::TimeoutExpired>())
 }
 
-/// Whether the call failed because no connection to Octane could be made.
-pub(crate) fn is_connect_error(status: &Status) -> bool {
+/// Whether the call failed because no connection to Octane could be made: the request
+/// certainly never reached Octane.
+pub fn is_connect_error(status: &Status) -> bool {
     source_chain(status).any(|e| e.is::<tonic::ConnectError>())
 }
 

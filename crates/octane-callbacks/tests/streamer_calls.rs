@@ -1,0 +1,115 @@
+//! The streamer's unary calls to Octane: every grab that may have reached Octane is released,
+//! and a call that never returns times out instead of stalling the callback stream.
+
+use std::time::Duration;
+
+use octane_api::octaneapi::api_render_engine::SetOnNewImageCallbackResponse;
+use octane_callbacks::{CallbackStreamer, StreamerConfig};
+use octane_proxy::Octane;
+use octane_test_peer::TestPeer;
+
+mod support;
+
+use support::*;
+
+/// Far longer than any wait of these tests: a grab this slow only ends by the call deadline.
+const STUCK: Duration = Duration::from_secs(120);
+
+/// A started streamer with a short call deadline, its callback stream open at `peer`.
+async fn streamer_with_deadline(peer: &TestPeer, call_timeout: Duration) -> CallbackStreamer {
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let streamer = CallbackStreamer::new(
+        octane,
+        StreamerConfig {
+            backoff_max: Duration::from_millis(500),
+            call_timeout,
+            ..StreamerConfig::default()
+        },
+    );
+    streamer.start().await;
+    eventually("the callback stream to open", || {
+        peer.open_streams(STREAM) == 1
+    })
+    .await;
+    streamer
+}
+
+#[tokio::test]
+async fn a_grab_over_the_message_size_limit_set_on_octane_fails_and_is_released_once() {
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port())
+        .expect("address")
+        .max_message_size(64 * 1024);
+    let rig = rig_with(peer, octane).await;
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
+    // 160 x 160 RGBA8 is 100 KiB of pixels: Octane grabs and sends it, the proxy refuses it.
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(160, 160, 160, 3)]));
+    register_and_wait(&rig).await;
+    for n in 1..=3u64 {
+        assert_eq!(rig.peer.emit(STREAM, &new_image(n)), 1);
+        eventually("the release", || {
+            rig.peer.received(RELEASE).len() == n as usize
+        })
+        .await;
+        assert_eq!(rig.peer.received(GRAB).len(), n as usize);
+    }
+    let status = rig.streamer.status();
+    assert_eq!(
+        (status.grabs, status.releases, status.frames_published),
+        (0, 3, 0)
+    );
+    assert!(
+        status.last_error.as_deref().is_some_and(|error| error
+            .starts_with("grabRenderResult failed")
+            && error.contains("65536")),
+        "the limit set on Octane applies: {:?}",
+        status.last_error
+    );
+}
+
+#[tokio::test]
+async fn a_hung_grab_times_out_is_released_and_the_next_callback_is_handled() {
+    let peer = TestPeer::start().expect("peer");
+    peer.delay(GRAB, STUCK);
+    peer.reply(GRAB, &grab_reply(vec![ldr_image(4, 4, 4, 1)]));
+    let streamer = streamer_with_deadline(&peer, Duration::from_millis(300)).await;
+
+    assert_eq!(peer.emit(STREAM, &new_image(1)), 1);
+    eventually("the grab to time out", || {
+        streamer
+            .status()
+            .last_error
+            .is_some_and(|error| error.starts_with("grabRenderResult failed"))
+    })
+    .await;
+    eventually("the release after the failed grab", || {
+        peer.received(RELEASE).len() == 1
+    })
+    .await;
+    assert_eq!(streamer.status().frames_published, 0);
+
+    // Octane answers again: the next callback is read and grabbed.
+    peer.delay(GRAB, Duration::ZERO);
+    assert_eq!(peer.emit(STREAM, &new_image(2)), 1);
+    eventually("the next frame", || streamer.status().frames_published == 1).await;
+    assert_eq!(peer.received(GRAB).len(), 2);
+    eventually("its release", || peer.received(RELEASE).len() == 2).await;
+}
+
+#[tokio::test]
+async fn a_stream_ended_during_a_hung_grab_is_reopened() {
+    let peer = TestPeer::start().expect("peer");
+    peer.delay(GRAB, STUCK);
+    let streamer = streamer_with_deadline(&peer, Duration::from_millis(300)).await;
+    assert_eq!(peer.received(REGISTER).len(), 1);
+
+    assert_eq!(peer.emit(STREAM, &new_image(1)), 1);
+    eventually("the grab to start", || peer.received(GRAB).len() == 1).await;
+    peer.end_streams(STREAM, None);
+    eventually("registering again", || peer.received(REGISTER).len() == 2).await;
+    eventually("the stream to reopen", || peer.open_streams(STREAM) == 1).await;
+    let status = streamer.status();
+    assert!(status.reconnects >= 1, "{status:?}");
+}
