@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -189,6 +190,18 @@ fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, St
 }
 
 async fn latest_png(streamer: &CallbackStreamer) -> Response<Body> {
+    let status = streamer.status();
+    // Before `register-callback` nothing was asked of Octane yet: the 404 below says what to do.
+    if status.streaming && !status.connected {
+        let cause = status
+            .last_error
+            .map_or_else(String::new, |err| format!(" ({err})"));
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            format!("Octane is not connected: the render stream retries until it is{cause}"),
+        );
+    }
     let Some(frame) = streamer.hub().latest() else {
         return error(
             StatusCode::NOT_FOUND,
@@ -224,7 +237,9 @@ async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
 /// render with no JavaScript.
 fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
     let frames = streamer.hub().subscribe().frames;
-    let first = streamer.hub().latest();
+    // While Octane is not connected the latest frame is stale: the client waits for a new one.
+    let connected = streamer.shared.counters.connected.load(Ordering::Relaxed);
+    let first = streamer.hub().latest().filter(|_| connected);
     let parts = futures_util::stream::unfold((first, frames), |(pending, mut frames)| async move {
         let frame = match pending {
             Some(frame) => frame,
@@ -265,7 +280,8 @@ fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
     response
 }
 
-/// `GET /render/stream`: `connected`, the latest frame, then every frame, event and ping.
+/// `GET /render/stream`: `connected`, the latest frame (none while Octane is not connected),
+/// then every frame, event and ping.
 fn sse(streamer: &CallbackStreamer) -> Response<Body> {
     let shared = streamer.shared.clone();
     let client_id = uuid::Uuid::new_v4().to_string();
@@ -283,13 +299,16 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
         status: Status,
     }
     let mut queued = VecDeque::new();
+    let status = shared.counters.snapshot();
+    // The stale frame is not sent while Octane is not connected; `status` says why.
+    let live = latest.filter(|_| status.connected);
     queued.push_back(sse_event(&Connected {
         r#type: "connected",
         client_id: &client_id,
         timestamp: now(),
-        status: shared.counters.snapshot(),
+        status,
     }));
-    if let Some(frame) = latest {
+    if let Some(frame) = live {
         queued.extend(parts(&frame));
     }
     let mut ping = tokio::time::interval(shared.config.ping_interval);
