@@ -455,8 +455,9 @@ impl Inner {
             }
             RouteKind::ClientStreaming => {
                 let items: Vec<&RawValue> = serde_json::from_slice(&body).map_err(|err| {
+                    let error = JsonError::from_json(&err);
                     let empty = body.iter().all(u8::is_ascii_whitespace);
-                    if empty || err.classify() == serde_json::error::Category::Data {
+                    if empty || !error.syntax {
                         ProxyError::ExpectedArray {
                             service: service.clone(),
                             method: route.method.to_owned(),
@@ -466,11 +467,7 @@ impl Inner {
                         ProxyError::MalformedJson {
                             service: service.clone(),
                             method: route.method.to_owned(),
-                            error: JsonError {
-                                path: String::new(),
-                                message: err.to_string(),
-                                syntax: true,
-                            },
+                            error,
                         }
                     }
                 })?;

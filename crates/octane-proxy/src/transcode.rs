@@ -98,6 +98,16 @@ impl JsonError {
         }
     }
 
+    /// A parse error of the body as a whole, no field path: syntax unless the JSON was read
+    /// and only its shape was wrong.
+    pub(crate) fn from_json(err: &serde_json::Error) -> Self {
+        Self {
+            path: String::new(),
+            syntax: !matches!(err.classify(), serde_json::error::Category::Data),
+            message: err.to_string(),
+        }
+    }
+
     fn top_level(message: String) -> Self {
         Self {
             path: String::new(),
@@ -132,11 +142,7 @@ where
     let mut de = serde_json::Deserializer::from_slice(json);
     let request: Req = serde_path_to_error::deserialize(&mut de).map_err(JsonError::from_serde)?;
     // Trailing garbage after the object is an error, not ignored.
-    de.end().map_err(|err| JsonError {
-        path: String::new(),
-        message: err.to_string(),
-        syntax: true,
-    })?;
+    de.end().map_err(|err| JsonError::from_json(&err))?;
     Ok(request.encode_to_vec())
 }
 
@@ -150,11 +156,8 @@ fn with_object_ptr_renamed(json: &[u8], field: &'static str) -> Result<Vec<u8>, 
         // Not an object: the typed decoder says what is wrong with it.
         return Ok(json.to_vec());
     }
-    let Members(members) = serde_json::from_slice(json).map_err(|err| JsonError {
-        path: String::new(),
-        syntax: !matches!(err.classify(), serde_json::error::Category::Data),
-        message: err.to_string(),
-    })?;
+    let Members(members) =
+        serde_json::from_slice(json).map_err(|err| JsonError::from_json(&err))?;
     let aliased = members.iter().filter(|(key, _)| key == OBJECT_PTR).count();
     if aliased > 1 {
         return Err(JsonError::top_level(format!(
