@@ -100,6 +100,71 @@ async fn unknown_fields_list_the_valid_names() {
 }
 
 #[tokio::test]
+async fn errors_under_an_object_ptr_alias_point_into_the_body_as_sent() {
+    let (peer, proxy) = peer_and_proxy().await;
+    // `objectPtr` stands for `item_ref` on this route; an error inside it names the key and the
+    // place the client wrote, not the field it stands for.
+    let cases = [
+        (
+            "{\"attribute_id\": 185,\n  \"objectPtr\" : {\"handle\":\"12x\"}}",
+            "objectPtr.handle",
+            "invalid digit found in string at line 2 column 32",
+        ),
+        (
+            r#"{"objectPtr":{"handle":"1","handel":"2"}}"#,
+            "objectPtr.handel",
+            "unknown field `handel`",
+        ),
+        // A second name for the target is refused at the key that repeats it.
+        (
+            r#"{ "objectPtr":{"handle":"1"}, "item_ref":{"handle":"2"}}"#,
+            "item_ref",
+            "both `objectPtr` and `item_ref` are set; `objectPtr` is another name for `item_ref` in this request at line 1 column 40",
+        ),
+        (
+            r#"{"itemRef":{"handle":"1"}, "objectPtr":{"handle":"2"}}"#,
+            "objectPtr",
+            "both `objectPtr` and `item_ref` are set",
+        ),
+        (
+            r#"{"objectPtr":{"handle":"1"},"objectPtr":{"handle":"2"}}"#,
+            "objectPtr",
+            "duplicate field `objectPtr`",
+        ),
+        (
+            r#"{"objectPtr":{"handle":"1"} ,, }"#,
+            "",
+            "at line 1 column 30",
+        ),
+    ];
+    // Where `objectPtr` is the field's own name, the same text reports the same place.
+    let plain = post(
+        proxy.addr,
+        "/ApiItem/name",
+        "{\n  \"objectPtr\" : {\"handle\":\"12x\"}}",
+    )
+    .await;
+    assert!(
+        plain.error().ends_with("at line 2 column 32"),
+        "{}",
+        plain.error()
+    );
+    for (body, field, expected) in cases {
+        let reply = post(proxy.addr, "/ApiItem/getValueByAttrID", body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        let json = reply.json();
+        let error = reply.error();
+        assert!(error.contains(expected), "{body}: {error}");
+        if field.is_empty() {
+            assert!(json.get("field").is_none(), "{body}: {json}");
+        } else {
+            assert_eq!(json["field"], field, "{body}");
+        }
+    }
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
 async fn unknown_service_and_method_are_404_with_suggestions() {
     let (_peer, proxy) = peer_and_proxy().await;
     let reply = post(proxy.addr, "/ApiItm/name", "").await;
