@@ -3,8 +3,9 @@
 use http::header::{self, HeaderMap, HeaderValue};
 
 const ALLOW_METHODS: &str = "GET, POST, OPTIONS, PUT, DELETE";
-const ALLOW_HEADERS: &str =
-    "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, X-Requested-With";
+// The deadline headers are the ones the proxy reads; the rest are what web clients send.
+const ALLOW_HEADERS: &str = "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, \
+     X-Requested-With, X-Timeout-Ms, Grpc-Timeout";
 const EXPOSE_HEADERS: &str = "X-Call-Id";
 const MAX_AGE: &str = "86400";
 

@@ -156,7 +156,9 @@ async fn preflight_and_cors_headers() {
     );
     assert_eq!(
         reply.headers["access-control-allow-headers"],
-        "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, X-Requested-With"
+        "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, X-Requested-With, \
+         X-Timeout-Ms, Grpc-Timeout",
+        "a browser may send the deadline headers the proxy reads"
     );
     assert_eq!(reply.headers["access-control-max-age"], "86400");
 
