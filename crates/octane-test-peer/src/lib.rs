@@ -21,7 +21,7 @@
 
 mod services;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -61,6 +61,8 @@ enum Reply {
 struct Script {
     replies: HashMap<String, Reply>,
     delays: HashMap<String, Duration>,
+    /// Server-streaming paths whose response headers wait for the first message.
+    lazy_headers: HashSet<String>,
     received: Vec<(String, Bytes)>,
     streams: HashMap<String, Vec<mpsc::UnboundedSender<Result<Bytes, Status>>>>,
 }
@@ -183,6 +185,13 @@ impl TestPeer {
     /// From now on, `path` waits this long before it answers.
     pub fn delay(&self, path: &str, delay: Duration) {
         self.service.script().delays.insert(path.to_owned(), delay);
+    }
+
+    /// From now on, server streams of `path` send their response headers with their first
+    /// message (or their status), not when they open: what gRPC C++ servers do unless the
+    /// handler sends its initial metadata itself.
+    pub fn lazy_stream_headers(&self, path: &str) {
+        self.service.script().lazy_headers.insert(path.to_owned());
     }
 
     /// The encoded requests `path` received, oldest first (each message of a client stream is
@@ -341,18 +350,33 @@ impl PeerService {
             return Err(Status::new(code, message));
         }
         let (sender, receiver) = mpsc::unbounded_channel();
-        self.script()
-            .streams
-            .entry(path.to_owned())
-            .or_default()
-            .push(sender);
-        let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(receiver).map(|item| {
-            item.and_then(|bytes| {
-                Resp::decode(bytes).map_err(|err| {
-                    Status::internal(format!("emitted message does not decode: {err}"))
+        let lazy = {
+            let mut script = self.script();
+            script
+                .streams
+                .entry(path.to_owned())
+                .or_default()
+                .push(sender);
+            script.lazy_headers.contains(path)
+        };
+        let mut stream =
+            tokio_stream::wrappers::UnboundedReceiverStream::new(receiver).map(|item| {
+                item.and_then(|bytes| {
+                    Resp::decode(bytes).map_err(|err| {
+                        Status::internal(format!("emitted message does not decode: {err}"))
+                    })
                 })
-            })
-        });
-        Ok(Response::new(Box::pin(stream)))
+            });
+        if !lazy {
+            return Ok(Response::new(Box::pin(stream)));
+        }
+        // tonic sends the headers when this returns: return with the first message.
+        match stream.next().await {
+            Some(Ok(first)) => Ok(Response::new(Box::pin(
+                tokio_stream::once(Ok(first)).chain(stream),
+            ))),
+            Some(Err(status)) => Err(status),
+            None => Ok(Response::new(Box::pin(tokio_stream::empty()))),
+        }
     }
 }
