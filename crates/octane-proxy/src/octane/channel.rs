@@ -44,10 +44,21 @@ const MAX_FRAME: u32 = 128 * 1024;
 /// How long a connect may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// While calls are open, how often the connection is checked with a PING, and how long the
-/// answer may take: a vanished Octane host ends the open calls instead of leaving them hanging.
-/// An idle connection is not pinged (gRPC servers count pings without calls as abuse).
-const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// answer may take: a hung Octane ends the open calls instead of leaving them hanging.
+///
+/// Not more often: gRPC C++ servers (Octane's) by default take a PING sooner than 5 minutes
+/// after the last one, with no data sent in between, as a strike, and close the connection with
+/// GOAWAY `ENHANCE_YOUR_CALM` ("too_many_pings") after the third. A quiet callback stream would
+/// otherwise be cut every 80 s. An idle connection is not pinged at all (also abuse to them).
+/// A vanished host is found sooner by TCP keep-alive, which the server never sees.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5 * 60);
 const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TCP keep-alive on the connection: probes after this long without traffic, then at
+/// [`TCP_KEEP_ALIVE_INTERVAL`], so a vanished Octane host (powered off, cable pulled: no RST)
+/// fails the connection's calls within about a minute (Linux gives up after 9 probes).
+const TCP_KEEP_ALIVE_IDLE: Duration = Duration::from_secs(20);
+const TCP_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A lazily connecting, self-healing HTTP/2 connection to one Octane, as a `tower::Service` for
 /// tonic clients. Cheap to clone; clones share the connection.
@@ -62,7 +73,9 @@ struct Shared {
     /// The same, for the `:authority` of requests.
     authority: Authority,
     settings: h2::client::Builder,
-    keep_alive: KeepAlive,
+    /// The PING policy for new connections. Its interval doubles each time Octane closes a
+    /// connection for pinging too often, as gRPC's client keep-alive spec (A8) asks.
+    keep_alive: Mutex<KeepAlive>,
     /// The open connection, if any.
     current: Mutex<Option<Connected>>,
     /// Held while connecting, so concurrent calls share one attempt; holds the failure of the
@@ -99,7 +112,7 @@ impl Drop for OpenCall {
 
 /// While calls are open, how often the connection is checked with a PING, and how long the
 /// answer may take.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct KeepAlive {
     interval: Duration,
     timeout: Duration,
@@ -148,7 +161,7 @@ impl Channel {
             shared.address.clone(),
             shared.authority.clone(),
             shared.settings.clone(),
-            shared.keep_alive,
+            shared.keep_alive(),
         )
     }
 
@@ -163,7 +176,7 @@ impl Channel {
                 address,
                 authority,
                 settings,
-                keep_alive,
+                keep_alive: Mutex::new(keep_alive),
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(None),
                 attempts: AtomicU64::new(0),
@@ -251,6 +264,29 @@ impl Shared {
             .clone()
     }
 
+    fn keep_alive(&self) -> KeepAlive {
+        *self
+            .keep_alive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Octane closed a connection for pinging too often: new connections ping half as often.
+    fn ping_less(&self, pinged: KeepAlive) {
+        let mut keep_alive = self
+            .keep_alive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Connections made before the first slow-down may report it again; double once.
+        if keep_alive.interval == pinged.interval {
+            keep_alive.interval = pinged.interval.saturating_mul(2);
+            tracing::warn!(
+                interval = ?keep_alive.interval,
+                "Octane closed the connection for too many PINGs; pinging less often"
+            );
+        }
+    }
+
     /// Drops the connection made by `attempt` if it is still the current one.
     fn forget(&self, attempt: u64) {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
@@ -296,6 +332,11 @@ impl Shared {
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
         tcp.set_nodelay(true)?;
+        socket2::SockRef::from(&tcp).set_tcp_keepalive(
+            &socket2::TcpKeepalive::new()
+                .with_time(TCP_KEEP_ALIVE_IDLE)
+                .with_interval(TCP_KEEP_ALIVE_INTERVAL),
+        )?;
         let (send, connection) = self
             .settings
             .handshake::<_, Bytes>(tcp)
@@ -304,7 +345,7 @@ impl Shared {
         let open = Arc::new(AtomicUsize::new(0));
         tokio::spawn(drive(
             connection,
-            self.keep_alive,
+            self.keep_alive(),
             Arc::clone(&open),
             Arc::downgrade(self),
             attempt,
@@ -336,10 +377,16 @@ async fn drive(
     attempt: u64,
 ) {
     let ping_pong = connection.ping_pong();
+    let mut too_many_pings = false;
     tokio::select! {
         ended = &mut connection => match ended {
             Ok(()) => tracing::debug!("connection to Octane closed"),
-            Err(err) => tracing::debug!(%err, "connection to Octane ended"),
+            Err(err) => {
+                too_many_pings = err.is_go_away()
+                    && err.is_remote()
+                    && err.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM);
+                tracing::debug!(%err, "connection to Octane ended");
+            }
         },
         () = check(ping_pong, keep_alive, &open) => {
             tracing::warn!(
@@ -349,6 +396,9 @@ async fn drive(
         }
     }
     if let Some(shared) = shared.upgrade() {
+        if too_many_pings {
+            shared.ping_less(keep_alive);
+        }
         shared.forget(attempt);
     }
 }
@@ -515,13 +565,7 @@ mod tests {
                 held.push(tcp);
             }
         });
-        let mut channel = Channel::lazy(&addr.to_string()).expect("an address");
-        Arc::get_mut(&mut channel.shared)
-            .expect("not shared yet")
-            .keep_alive = KeepAlive {
-            interval: Duration::from_millis(100),
-            timeout: Duration::from_millis(100),
-        };
+        let channel = channel_pinging_every(addr, Duration::from_millis(100));
         let started = Instant::now();
         let mut grpc = tonic::client::Grpc::new(channel);
         let call = grpc.server_streaming(
@@ -537,5 +581,63 @@ mod tests {
         assert_eq!(status.code(), Code::Unavailable, "{status:?}");
         assert!(started.elapsed() >= Duration::from_millis(200));
         holder.abort();
+    }
+
+    /// A channel to `addr` whose connections PING every `interval` while calls are open.
+    fn channel_pinging_every(addr: std::net::SocketAddr, interval: Duration) -> Channel {
+        let mut channel = Channel::lazy(&addr.to_string()).expect("an address");
+        *Arc::get_mut(&mut channel.shared)
+            .expect("not shared yet")
+            .keep_alive
+            .get_mut()
+            .expect("not poisoned") = KeepAlive {
+            interval,
+            timeout: Duration::from_millis(100),
+        };
+        channel
+    }
+
+    #[test]
+    fn pings_no_more_often_than_grpc_servers_allow() {
+        // GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, gRPC C++'s default.
+        assert!(KEEP_ALIVE_INTERVAL >= Duration::from_secs(300));
+    }
+
+    #[tokio::test]
+    async fn a_goaway_for_too_many_pings_halves_how_often_new_connections_ping() {
+        // An HTTP/2 server that, like gRPC C++ after its third strike, answers the first stream
+        // by closing the connection with ENHANCE_YOUR_CALM.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let mut connection = h2::server::handshake(tcp).await.expect("handshake");
+            let _stream = connection.accept().await;
+            connection.abrupt_shutdown(h2::Reason::ENHANCE_YOUR_CALM);
+            while connection.accept().await.is_some() {}
+        });
+        let channel = channel_pinging_every(addr, Duration::from_millis(100));
+        let shared = Arc::clone(&channel.shared);
+        let mut grpc = tonic::client::Grpc::new(channel);
+        let call = grpc.server_streaming(
+            tonic::Request::new(Bytes::new()),
+            PathAndQuery::from_static("/octaneapi.StreamCallbackService/callbackChannel"),
+            RawCodec,
+        );
+        let status = tokio::time::timeout(Duration::from_secs(20), call)
+            .await
+            .expect("the GOAWAY ends the call")
+            .expect_err("refused");
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while shared.keep_alive().interval == Duration::from_millis(100)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(shared.keep_alive().interval, Duration::from_millis(200));
+        server.await.expect("the server ends");
     }
 }
