@@ -36,6 +36,10 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long `/health` waits for Octane to answer its probe.
 const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a server stream's response head waits for Octane's: long enough for a refused
+/// connect or call to come back as an HTTP error, short enough that a client of a quiet stream
+/// sees its stream open at once.
+const STREAM_HEAD_WAIT: Duration = Duration::from_millis(500);
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const OPENMETRICS: HeaderValue =
@@ -483,16 +487,45 @@ impl Inner {
             }
             RouteKind::ServerStreaming => {
                 let message = decode(route, &service, &body)?;
-                // A stream lives as long as the client listens, unless it asked for a deadline.
-                let stream = octane
-                    .server_streaming(route.path, message)
-                    .await
-                    .map_err(call_failed)?;
-                let stream = match requested_timeout {
-                    Some(limit) => tokio_stream_timeout(stream, limit).boxed(),
-                    None => stream.boxed(),
+                // A stream lives as long as the client listens, unless it asked for a deadline,
+                // which Octane is told too.
+                let deadline = requested_timeout.map(|limit| tokio::time::Instant::now() + limit);
+                // The call may outlive this request's handler (its response is the stream).
+                let streaming = octane.clone();
+                let mut open = Box::pin(async move {
+                    streaming
+                        .server_streaming(route.path, message, requested_timeout)
+                        .await
+                });
+                // Octane (gRPC C++) sends a stream's headers with its first message, which may
+                // be long in coming: they are waited for only briefly. A failure in that time
+                // (Octane unreachable, the call refused) is an HTTP error; after it the stream
+                // counts as open, and a failure arrives as an `error` event.
+                let head_wait =
+                    requested_timeout.map_or(STREAM_HEAD_WAIT, |limit| limit.min(STREAM_HEAD_WAIT));
+                let past_deadline = || deadline.is_some_and(|at| tokio::time::Instant::now() >= at);
+                let stream = match tokio::time::timeout(head_wait, &mut open).await {
+                    // Octane, told the deadline, may end the call at the same moment; this
+                    // side's verdict wins, as for unary calls.
+                    Ok(Err(_)) | Err(_) if past_deadline() => {
+                        return Err(call_failed(crate::octane::timeout_status()));
+                    }
+                    Ok(opened) => opened.map_err(call_failed)?.boxed(),
+                    Err(_) => futures_util::stream::once(open)
+                        .flat_map(|opened| match opened {
+                            Ok(messages) => messages.left_stream(),
+                            Err(status) => futures_util::stream::iter([Err(status)]).right_stream(),
+                        })
+                        .boxed(),
                 };
-                Ok(sse_response(route, stream))
+                let stream = match deadline {
+                    Some(at) => until(stream, at).boxed(),
+                    None => stream,
+                };
+                let address = octane.address().to_owned();
+                let stream_failed =
+                    move |status| ProxyError::from_call(route, status, timeout, &address);
+                Ok(sse_response(route, stream, stream_failed))
             }
             RouteKind::BidiStreaming => Err(ProxyError::Unsupported {
                 service: route.service,
@@ -638,15 +671,10 @@ fn bad_response(route: &'static Route, err: crate::transcode::ResponseError) -> 
 fn sse_response(
     route: &'static Route,
     stream: futures_util::stream::BoxStream<'static, Result<Bytes, tonic::Status>>,
+    stream_failed: impl Fn(tonic::Status) -> ProxyError + Send + 'static,
 ) -> Response<Body> {
-    let stream_error = move |status: tonic::Status| {
-        let err = ProxyError::Grpc {
-            service: route.service,
-            method: route.method,
-            status,
-        };
-        sse_event(Some("error"), &err.to_json())
-    };
+    let stream_error =
+        move |status: tonic::Status| sse_event(Some("error"), &stream_failed(status).to_json());
     let events = stream
         .map(move |item| {
             let event = match item {
@@ -688,12 +716,12 @@ fn sse_event(event: Option<&str>, data: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// Ends a stream with DEADLINE_EXCEEDED once `limit` has passed.
-fn tokio_stream_timeout(
-    stream: tonic::Streaming<Bytes>,
-    limit: Duration,
+/// Ends `stream` with a deadline error at `deadline`.
+fn until(
+    stream: futures_util::stream::BoxStream<'static, Result<Bytes, tonic::Status>>,
+    deadline: tokio::time::Instant,
 ) -> impl futures_util::Stream<Item = Result<Bytes, tonic::Status>> + Send {
-    let deadline = tokio::time::sleep(limit);
+    let deadline = tokio::time::sleep_until(deadline);
     futures_util::stream::unfold(
         (stream, Box::pin(deadline), false),
         |(mut stream, mut deadline, done)| async move {
@@ -701,11 +729,19 @@ fn tokio_stream_timeout(
                 return None;
             }
             tokio::select! {
-                item = stream.next() => item.map(|item| (item, (stream, deadline, false))),
+                biased;
                 () = &mut deadline => Some((
-                    Err(tonic::Status::deadline_exceeded("the stream's deadline passed")),
+                    Err(crate::octane::timeout_status()),
                     (stream, deadline, true),
                 )),
+                item = stream.next() => match item {
+                    // Octane ending the stream for the same deadline: this side's verdict.
+                    Some(Err(_)) if deadline.is_elapsed() => Some((
+                        Err(crate::octane::timeout_status()),
+                        (stream, deadline, true),
+                    )),
+                    item => item.map(|item| (item, (stream, deadline, false))),
+                },
             }
         },
     )

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use http::{Method, Request};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use octane_api::{google, livelinkapi, octaneapi};
 use octane_test_peer::TestPeer;
 use pretty_assertions::assert_eq;
@@ -289,6 +289,89 @@ async fn a_failing_stream_sends_an_error_event_then_the_end() {
         Some((Some("end".to_owned()), "{}".to_owned()))
     );
     assert_eq!(events.next().await, None);
+}
+
+#[tokio::test]
+async fn a_stream_whose_headers_come_with_its_first_message_opens_at_once() {
+    // gRPC C++ (Octane) sends a stream's headers with its first message: a quiet callback
+    // stream must still answer its response head, not hold it until something renders.
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.StreamCallbackService/callbackChannel";
+    peer.lazy_stream_headers(path);
+    let request = Request::post(format!(
+        "http://{}/StreamCallback/callbackChannel",
+        proxy.addr
+    ))
+    .body(Full::new(Bytes::new()))
+    .expect("request");
+    let response = send(proxy.addr, request).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(
+        peer.open_streams(path),
+        1,
+        "still waiting for its first message"
+    );
+    let mut events = Events::new(response.into_body());
+    use octaneapi::stream_callback_request::Payload;
+    let message = octaneapi::StreamCallbackRequest {
+        payload: Some(Payload::NewImage(octaneapi::OnNewImageData {
+            user_data: 7,
+        })),
+    };
+    assert_eq!(peer.emit(path, &message), 1);
+    assert_eq!(
+        events.next().await,
+        Some((None, r#"{"newImage":{"user_data":"7"}}"#.to_owned()))
+    );
+    // A failure after the head arrives as an event.
+    peer.end_streams(path, Some(tonic::Status::internal("render engine crashed")));
+    let (event, data) = events.next().await.expect("an error event");
+    assert_eq!(event.as_deref(), Some("error"), "{data}");
+    assert_eq!(
+        events.next().await,
+        Some((Some("end".to_owned()), "{}".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_stream_deadline_counts_while_octane_has_sent_nothing() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/octaneapi.StreamCallbackService/callbackChannel";
+    peer.lazy_stream_headers(path);
+    let stream_with_deadline = |ms: &str| {
+        Request::post(format!(
+            "http://{}/StreamCallback/callbackChannel",
+            proxy.addr
+        ))
+        .header("x-timeout-ms", ms)
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+    };
+    // Shorter than the wait for Octane's headers: the call's own 504.
+    let response = send(proxy.addr, stream_with_deadline("100")).await;
+    assert_eq!(response.status(), 504);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let error: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(error["code"], "DEADLINE_EXCEEDED");
+
+    // Longer: the stream opens, and the deadline ends it although no message ever came.
+    let response = send(proxy.addr, stream_with_deadline("1500")).await;
+    assert_eq!(response.status(), 200);
+    let mut events = Events::new(response.into_body());
+    let (event, data) = events.next().await.expect("an error event");
+    assert_eq!(event.as_deref(), Some("error"), "{data}");
+    let error: serde_json::Value = serde_json::from_str(&data).expect("JSON");
+    assert_eq!(error["code"], "DEADLINE_EXCEEDED", "{data}");
+    assert_eq!(
+        events.next().await,
+        Some((Some("end".to_owned()), "{}".to_owned()))
+    );
 }
 
 #[tokio::test]

@@ -132,14 +132,19 @@ impl Octane {
         self.observe(response).map(tonic::Response::into_inner)
     }
 
-    /// A server-streaming call; answers the stream of encoded responses.
+    /// A server-streaming call; answers the stream of encoded responses once Octane sent its
+    /// headers. `timeout`, if any, is sent to Octane; the caller enforces it.
     pub(crate) async fn server_streaming(
         &self,
         path: &'static str,
         request: Vec<u8>,
+        timeout: Option<Duration>,
     ) -> Result<tonic::Streaming<Bytes>, Status> {
         let mut grpc = self.grpc();
-        let request = tonic::Request::new(Bytes::from(request));
+        let mut request = tonic::Request::new(Bytes::from(request));
+        if let Some(timeout) = timeout {
+            request.set_timeout(timeout);
+        }
         let response = grpc
             .server_streaming(request, PathAndQuery::from_static(path), RawCodec)
             .await;
@@ -209,9 +214,15 @@ async fn within<T>(
 ) -> Result<T, Status> {
     tokio::select! {
         biased;
-        () = tokio::time::sleep(timeout) => Err(Status::from_error(Box::new(tonic::TimeoutExpired(())))),
+        () = tokio::time::sleep(timeout) => Err(timeout_status()),
         result = call => result,
     }
+}
+
+/// The status of a call whose deadline passed on this side: what tonic's own timeout reports,
+/// so [`is_timeout`] knows it.
+pub(crate) fn timeout_status() -> Status {
+    Status::from_error(Box::new(tonic::TimeoutExpired(())))
 }
 
 /// Passes already-encoded messages through tonic's framing untouched.
