@@ -30,13 +30,12 @@ struct Pattern {
     method: WildMatch,
 }
 
-/// A pattern that is not of the form `Service/method`.
+/// A pattern that is not of the form `Service/method`, or that names no RPC at all.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "invalid pattern {pattern:?}: expected Service/method with exactly one '/', e.g. 'ApiItem/*'"
-)]
+#[error("invalid pattern {pattern:?}: {reason}")]
 pub struct InvalidPattern {
     pattern: String,
+    reason: &'static str,
 }
 
 impl AccessPolicy {
@@ -160,7 +159,17 @@ impl Patterns {
         let mut parsed = Vec::new();
         for pattern in patterns {
             let pattern = pattern.as_ref();
-            parsed.push(Pattern::new(pattern)?);
+            let compiled = Pattern::new(pattern)?;
+            // A rule without wildcards names RPCs: one that names none is a typo, and a typo in
+            // a deny rule would let through what it was meant to stop.
+            let literal = !pattern.contains(['*', '?']);
+            if literal && !crate::routes::all().iter().any(|r| compiled.matches(r)) {
+                return Err(InvalidPattern {
+                    pattern: pattern.to_owned(),
+                    reason: "names no RPC (see GET /services for the names)",
+                });
+            }
+            parsed.push(compiled);
             sources.push(pattern.to_owned());
         }
         Ok((!sources.is_empty()).then_some(Self {
@@ -183,17 +192,29 @@ impl Pattern {
             }
             _ => Err(InvalidPattern {
                 pattern: pattern.to_owned(),
+                reason: "expected Service/method with exactly one '/', e.g. 'ApiItem/*'",
             }),
         }
     }
 
+    /// Whether the pattern names `route` in any spelling a request may use for it: the four
+    /// service names (`ApiItem`, `ApiItemService`, `octaneapi.ApiItem`,
+    /// `octaneapi.ApiItemService`), and the method's real name or any of its aliases.
     fn matches(&self, route: &Route) -> bool {
+        let mut methods = std::iter::once(route.method).chain(route.aliases.iter().copied());
+        if !methods.any(|m| self.method.matches(m)) {
+            return false;
+        }
         // `path` is `/package.Service/method`: the full service name without allocating.
         let full_service = route.path[1..]
             .rsplit_once('/')
             .map_or(route.service, |(service, _)| service);
-        self.method.matches(route.method)
-            && (self.service.matches(route.short_service) || self.service.matches(full_service))
+        self.service.matches(route.short_service)
+            || self.service.matches(route.service)
+            || self.service.matches(full_service)
+            || self
+                .service
+                .matches(&format!("{}.{}", route.package, route.short_service))
     }
 }
 
@@ -251,6 +272,48 @@ mod tests {
             let err = AccessPolicy::default().deny([bad]).expect_err(bad);
             assert!(err.to_string().contains("expected Service/method"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_rule_matches_every_spelling_a_request_may_use() {
+        for spelling in [
+            "ApiItem/name",
+            "ApiItemService/name",
+            "octaneapi.ApiItem/name",
+            "octaneapi.ApiItemService/name",
+            "*Service/name",
+            "octaneapi.*/name",
+        ] {
+            let policy = AccessPolicy::default().deny([spelling]).expect(spelling);
+            assert!(
+                policy.authorize(route("ApiItem", "name")).is_err(),
+                "{spelling}"
+            );
+            assert!(
+                policy.authorize(route("ApiItem", "destroy")).is_ok(),
+                "{spelling}"
+            );
+        }
+        // A rule naming an old method name covers the RPC it reaches, however it is called.
+        let policy = AccessPolicy::default()
+            .deny(["ApiItem/getByAttrID"])
+            .expect("an alias");
+        assert!(
+            policy
+                .authorize(route("ApiItem", "getValueByAttrID"))
+                .is_err()
+        );
+        assert!(policy.authorize(route("ApiItem", "getByAttrID")).is_err());
+    }
+
+    #[test]
+    fn a_rule_without_wildcards_that_names_no_rpc_is_refused() {
+        for typo in ["ApiProjectManagerServic/saveProject", "ApiItem/nam"] {
+            let err = AccessPolicy::default().deny([typo]).expect_err(typo);
+            assert!(err.to_string().contains("names no RPC"), "{err}");
+        }
+        // Wildcards may match nothing today and something after a regen.
+        assert!(AccessPolicy::default().deny(["Future*/*"]).is_ok());
     }
 
     #[test]
