@@ -477,7 +477,15 @@ impl Inner {
                 })?;
                 let messages = items
                     .iter()
-                    .map(|item| decode(route, &service, item.get().as_bytes()))
+                    .enumerate()
+                    .map(|(index, item)| {
+                        let element = item.get().as_bytes();
+                        // Each element is decoded on its own; its errors point into the body.
+                        let offset = element.as_ptr() as usize - body.as_ptr() as usize;
+                        route.decode_request(element).map_err(|error| {
+                            request_error(route, &service, error.in_array(index, &body, offset))
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 let reply = octane
                     .client_streaming(route.path, messages, timeout)
@@ -627,22 +635,27 @@ fn only_get(method: &Method, path: &str) -> Result<(), ProxyError> {
 }
 
 fn decode(route: &'static Route, service: &str, json: &[u8]) -> Result<Vec<u8>, ProxyError> {
-    route.decode_request(json).map_err(|error| {
-        if error.syntax {
-            ProxyError::MalformedJson {
-                service: service.to_owned(),
-                method: route.method.to_owned(),
-                error,
-            }
-        } else {
-            ProxyError::InvalidRequest {
-                service: service.to_owned(),
-                method: route.method.to_owned(),
-                request_type: route.request_type,
-                error,
-            }
+    route
+        .decode_request(json)
+        .map_err(|error| request_error(route, service, error))
+}
+
+/// A request body that is not JSON, or not JSON of the request's shape.
+fn request_error(route: &'static Route, service: &str, error: JsonError) -> ProxyError {
+    if error.syntax {
+        ProxyError::MalformedJson {
+            service: service.to_owned(),
+            method: route.method.to_owned(),
+            error,
         }
-    })
+    } else {
+        ProxyError::InvalidRequest {
+            service: service.to_owned(),
+            method: route.method.to_owned(),
+            request_type: route.request_type,
+            error,
+        }
+    }
 }
 
 /// `{"success":true,"data":<response as proto3 JSON>}`, written in one buffer.

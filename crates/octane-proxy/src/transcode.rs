@@ -98,6 +98,46 @@ impl JsonError {
         }
     }
 
+    /// This error of one element of a JSON array body, which was decoded on its own from
+    /// `body[offset..]`, as an error of the whole body: its path starts with the element's
+    /// index, and its line and column count from the start of the body as sent.
+    pub(crate) fn in_array(mut self, index: usize, body: &[u8], offset: usize) -> Self {
+        self.path = if self.path.is_empty() {
+            format!("[{index}]")
+        } else {
+            format!("[{index}].{}", self.path)
+        };
+        // serde_json ends a message with " at line L column C", counted in what it was given.
+        let position = self
+            .message
+            .rsplit_once(" at line ")
+            .and_then(|(text, at)| {
+                let (line, column) = at.split_once(" column ")?;
+                Some((
+                    text.len(),
+                    line.parse::<usize>().ok()?,
+                    column.parse::<usize>().ok()?,
+                ))
+            });
+        if let Some((text_len, line, column)) = position {
+            let before = &body[..offset.min(body.len())];
+            let lines_before = before.iter().filter(|&&b| b == b'\n').count();
+            let (line, column) = if line == 1 {
+                let line_start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                (lines_before + 1, offset - line_start + column)
+            } else {
+                (lines_before + line, column)
+            };
+            self.message.truncate(text_len);
+            self.message
+                .push_str(&format!(" at line {line} column {column}"));
+        }
+        self
+    }
+
     /// A parse error of the body as a whole, no field path: syntax unless the JSON was read
     /// and only its shape was wrong.
     pub(crate) fn from_json(err: &serde_json::Error) -> Self {

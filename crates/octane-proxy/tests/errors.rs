@@ -165,6 +165,33 @@ async fn errors_under_an_object_ptr_alias_point_into_the_body_as_sent() {
 }
 
 #[tokio::test]
+async fn errors_in_a_client_stream_element_point_into_the_body_as_sent() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let path = "/LiveLink/StreamCamera";
+    // The element first in a one-line body, then third on the third line, at the same column.
+    let first = post(proxy.addr, path, r#"[{"position":{"x":"left"}}]"#).await;
+    let third = post(
+        proxy.addr,
+        path,
+        "[{},\n {},\n {\"position\":{\"x\":\"left\"}}]",
+    )
+    .await;
+    assert_eq!(first.status, 400);
+    assert_eq!(first.json()["field"], "[0].position.x");
+    assert_eq!(third.json()["field"], "[2].position.x");
+    let (message, position) = first
+        .error()
+        .rsplit_once(" at line 1 column ")
+        .map(|(message, column)| (message.to_owned(), column.to_owned()))
+        .expect("a position");
+    assert_eq!(
+        third.error(),
+        format!("{message} at line 3 column {position}").replace("[0]", "[2]")
+    );
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
 async fn unknown_service_and_method_are_404_with_suggestions() {
     let (_peer, proxy) = peer_and_proxy().await;
     let reply = post(proxy.addr, "/ApiItm/name", "").await;
