@@ -332,11 +332,13 @@ impl Shared {
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
         tcp.set_nodelay(true)?;
-        socket2::SockRef::from(&tcp).set_tcp_keepalive(
-            &socket2::TcpKeepalive::new()
-                .with_time(TCP_KEEP_ALIVE_IDLE)
-                .with_interval(TCP_KEEP_ALIVE_INTERVAL),
-        )?;
+        let keep_alive = socket2::TcpKeepalive::new()
+            .with_time(TCP_KEEP_ALIVE_IDLE)
+            .with_interval(TCP_KEEP_ALIVE_INTERVAL);
+        // Best effort: without it only the PINGs find a vanished host, later.
+        if let Err(err) = socket2::SockRef::from(&tcp).set_tcp_keepalive(&keep_alive) {
+            tracing::debug!(%err, "TCP keep-alive not set on the connection to Octane");
+        }
         let (send, connection) = self
             .settings
             .handshake::<_, Bytes>(tcp)
