@@ -7,10 +7,10 @@ use std::path::Path;
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use prost::Message;
 use prost_types::field_descriptor_proto::Type;
-use prost_types::{DescriptorProto, FileDescriptorSet};
+use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 
 use super::model::{to_snake, to_upper_camel};
 
@@ -55,11 +55,19 @@ pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<Stri
         .generate(&prefixes, |_| Ok(Vec::<u8>::new()))
         .context("pbjson code generation")?;
     let floats = float_fields(fds);
+    let mut aliases = enum_aliases(fds);
     for (package, bytes) in written {
         let code = String::from_utf8(bytes).context("pbjson wrote non-UTF-8")?;
+        let package = package.to_string();
+        let code = accept_enum_aliases(&code, &aliases.remove(&package).unwrap_or_default())
+            .with_context(|| format!("enum aliases of package {package}"))?;
         let code = unknown_enums_as_numbers(&code);
         let code = non_finite_floats_as_strings(&code, &floats);
         files.insert(format!("generated/{package}.serde.rs"), code);
+    }
+
+    if let Some((package, _)) = aliases.into_iter().find(|(_, enums)| !enums.is_empty()) {
+        bail!("pbjson wrote no serde impls for package {package}, which has aliased enums");
     }
 
     files.insert("lib.rs".to_owned(), lib_rs(&packages));
@@ -104,6 +112,106 @@ fn unknown_enums_as_numbers(code: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// An enum with `option allow_alias = true` whose values share numbers.
+#[derive(Debug, PartialEq)]
+struct AliasedEnum {
+    /// The type name pbjson's impls use (the Rust path inside the package module).
+    rust_type: String,
+    /// Per shared number, in declaration order: the first name, then the others.
+    names: Vec<(String, Vec<String>)>,
+}
+
+/// The enums of every package (by package name) that give a number more than one name.
+fn enum_aliases(fds: &FileDescriptorSet) -> HashMap<String, Vec<AliasedEnum>> {
+    fn add(out: &mut Vec<AliasedEnum>, module: &str, e: &EnumDescriptorProto) {
+        let mut names: Vec<(i32, String, Vec<String>)> = Vec::new();
+        for value in &e.value {
+            match names.iter_mut().find(|(n, _, _)| *n == value.number()) {
+                Some((_, _, aliases)) => aliases.push(value.name().to_owned()),
+                None => names.push((value.number(), value.name().to_owned(), Vec::new())),
+            }
+        }
+        let names: Vec<(String, Vec<String>)> = names
+            .into_iter()
+            .filter(|(_, _, aliases)| !aliases.is_empty())
+            .map(|(_, first, aliases)| (first, aliases))
+            .collect();
+        if !names.is_empty() {
+            out.push(AliasedEnum {
+                rust_type: format!("{module}{}", to_upper_camel(e.name())),
+                names,
+            });
+        }
+    }
+    fn walk(out: &mut Vec<AliasedEnum>, module: &str, msg: &DescriptorProto) {
+        let nested_module = format!("{module}{}::", to_snake(msg.name()));
+        for e in &msg.enum_type {
+            add(out, &nested_module, e);
+        }
+        for nested in &msg.nested_type {
+            walk(out, &nested_module, nested);
+        }
+    }
+    let mut out: HashMap<String, Vec<AliasedEnum>> = HashMap::new();
+    for file in &fds.file {
+        let enums = out.entry(file.package().to_owned()).or_default();
+        for e in &file.enum_type {
+            add(enums, "", e);
+        }
+        for msg in &file.message_type {
+            walk(enums, "", msg);
+        }
+    }
+    out
+}
+
+/// proto3 JSON parsing accepts every name of an enum value, but prost keeps one variant per
+/// number and pbjson's deserializer only the first name ("unknown variant" for the others).
+/// Each alias joins the arm of the first name in the enum's `visit_str` (`"A" | "B" => ..`) and
+/// the list of names its errors cite. Serialization keeps writing the first name.
+fn accept_enum_aliases(code: &str, enums: &[AliasedEnum]) -> Result<String> {
+    let mut code = code.to_owned();
+    for e in enums {
+        let impl_line = format!("impl<'de> serde::Deserialize<'de> for {} {{\n", e.rust_type);
+        let Some(start) = code.find(&impl_line) else {
+            bail!("no Deserialize impl for the aliased enum {}", e.rust_type);
+        };
+        let end = code[start + impl_line.len()..]
+            .find("\nimpl")
+            .map_or(code.len(), |i| start + impl_line.len() + i);
+        let mut block = code[start..end].to_owned();
+        for (first, aliases) in &e.names {
+            let quoted: Vec<String> = std::iter::once(first)
+                .chain(aliases)
+                .map(|name| format!("\"{name}\""))
+                .collect();
+            for (from, to) in [
+                // The list of names: `const FIELDS: &[&str] = &["A", ..];`, one name a line.
+                (
+                    format!("\"{first}\",\n"),
+                    format!("{},\n", quoted.join(", ")),
+                ),
+                // The arm of `visit_str`.
+                (
+                    format!("\"{first}\" => Ok("),
+                    format!("{} => Ok(", quoted.join(" | ")),
+                ),
+            ] {
+                if block.matches(&from).count() != 1 {
+                    bail!(
+                        "the Deserialize impl of {} does not have `{}` exactly once",
+                        e.rust_type,
+                        from.trim_end()
+                    );
+                }
+                block = block.replacen(&from, &to, 1);
+            }
+        }
+        code.replace_range(start..end, &block);
+    }
+    Ok(code)
 }
 
 /// The JSON keys of the float and double fields of every message, by the type name pbjson's
@@ -309,5 +417,82 @@ mod tests {
             "let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ImageType>::new(self.r#type))?;\n\
              let v = self.data.iter().cloned().map(|v| {\n    Ok::<_, S::Error>(crate::EnumOrNumber::<RenderPassId>::new(v))\n    }).collect::<std::result::Result<Vec<_>, _>>()?;\n"
         );
+    }
+
+    /// pbjson's raw output for `enum E { option allow_alias = true; E_A = 0; E_B = 1; E_C = 1;
+    /// E_D = 1; }` (the Deserialize impl, shortened), then a message impl that also names `E_B`.
+    const ALIASED: &str = "impl<'de> serde::Deserialize<'de> for outer::E {
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    {
+        const FIELDS: &[&str] = &[
+            \"E_A\",
+            \"E_B\",
+        ];
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            {
+                match value {
+                    \"E_A\" => Ok(outer::E::A),
+                    \"E_B\" => Ok(outer::E::B),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+    }
+}
+impl<'de> serde::Deserialize<'de> for Other {
+        const FIELDS: &[&str] = &[
+            \"E_B\",
+        ];
+                    \"E_B\" => Ok(GeneratedField::EB),
+}
+";
+
+    #[test]
+    fn aliases_join_the_first_names_arm_and_list() {
+        let fds = FileDescriptorSet {
+            file: vec![prost_types::FileDescriptorProto {
+                package: Some("pkg".into()),
+                message_type: vec![DescriptorProto {
+                    name: Some("Outer".into()),
+                    enum_type: vec![EnumDescriptorProto {
+                        name: Some("E".into()),
+                        value: ["E_A", "E_B", "E_C", "E_D"]
+                            .iter()
+                            .zip([0, 1, 1, 1])
+                            .map(|(name, number)| prost_types::EnumValueDescriptorProto {
+                                name: Some((*name).into()),
+                                number: Some(number),
+                                options: None,
+                            })
+                            .collect(),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let aliases = enum_aliases(&fds);
+        assert_eq!(
+            aliases["pkg"],
+            vec![AliasedEnum {
+                rust_type: "outer::E".into(),
+                names: vec![("E_B".into(), vec!["E_C".into(), "E_D".into()])],
+            }]
+        );
+        let out = accept_enum_aliases(ALIASED, &aliases["pkg"]).expect("the impl is found");
+        let expected = ALIASED
+            .replacen("\"E_B\",\n", "\"E_B\", \"E_C\", \"E_D\",\n", 1)
+            .replacen(
+                "\"E_B\" => Ok(outer",
+                "\"E_B\" | \"E_C\" | \"E_D\" => Ok(outer",
+                1,
+            );
+        assert_eq!(out, expected);
+
+        let missing = AliasedEnum {
+            rust_type: "Missing".into(),
+            names: vec![("M_A".into(), vec!["M_B".into()])],
+        };
+        assert!(accept_enum_aliases(ALIASED, &[missing]).is_err());
     }
 }

@@ -41311,6 +41311,7 @@ impl<'de> serde::Deserialize<'de> for PrimitiveType {
             "PRIMITIVE_GS_CLOUD",
             "PRIMITIVE_VECTRON",
             "PRIMITIVE_TYPE_COUNT",
+            "PRIMITIVE_INVALID",
         ];
 
         struct GeneratedVisitor;
@@ -41368,7 +41369,7 @@ impl<'de> serde::Deserialize<'de> for PrimitiveType {
                     "PRIMITIVE_VOLUME" => Ok(PrimitiveType::PrimitiveVolume),
                     "PRIMITIVE_GS_CLOUD" => Ok(PrimitiveType::PrimitiveGsCloud),
                     "PRIMITIVE_VECTRON" => Ok(PrimitiveType::PrimitiveVectron),
-                    "PRIMITIVE_TYPE_COUNT" => Ok(PrimitiveType::Count),
+                    "PRIMITIVE_TYPE_COUNT" | "PRIMITIVE_INVALID" => Ok(PrimitiveType::Count),
                     _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
                 }
             }
@@ -42145,7 +42146,9 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
             "RENDER_PASS_CUSTOM_18",
             "RENDER_PASS_CUSTOM_19",
             "RENDER_PASS_CUSTOM_LAST",
+            "RENDER_PASS_CUSTOM_20",
             "RENDER_PASS_INFO_OFFSET",
+            "RENDER_PASS_GEOMETRIC_NORMAL",
             "RENDER_PASS_SHADING_NORMAL",
             "RENDER_PASS_POSITION",
             "RENDER_PASS_Z_DEPTH",
@@ -42154,6 +42157,7 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
             "RENDER_PASS_TANGENT_U",
             "RENDER_PASS_WIREFRAME",
             "RENDER_PASS_SMOOTH_NORMAL",
+            "RENDER_PASS_VERTEX_NORMAL",
             "RENDER_PASS_OBJECT_ID",
             "RENDER_PASS_AMBIENT_OCCLUSION",
             "RENDER_PASS_MOTION_VECTOR",
@@ -42194,6 +42198,7 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
             "RENDER_PASS_GLOBAL_TEX_18",
             "RENDER_PASS_GLOBAL_TEX_19",
             "RENDER_PASS_GLOBAL_TEX_20",
+            "RENDER_PASS_GLOBAL_TEX_LAST",
             "RENDER_PASS_CRYPTOMATTE_OFFSET",
             "RENDER_PASS_CRYPTOMATTE_MATERIAL_NODE_NAME",
             "RENDER_PASS_CRYPTOMATTE_MATERIAL_PIN_NAME",
@@ -42440,8 +42445,12 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
                     "RENDER_PASS_CUSTOM_17" => Ok(RenderPassId::RenderPassCustom17),
                     "RENDER_PASS_CUSTOM_18" => Ok(RenderPassId::RenderPassCustom18),
                     "RENDER_PASS_CUSTOM_19" => Ok(RenderPassId::RenderPassCustom19),
-                    "RENDER_PASS_CUSTOM_LAST" => Ok(RenderPassId::RenderPassCustomLast),
-                    "RENDER_PASS_INFO_OFFSET" => Ok(RenderPassId::RenderPassInfoOffset),
+                    "RENDER_PASS_CUSTOM_LAST" | "RENDER_PASS_CUSTOM_20" => {
+                        Ok(RenderPassId::RenderPassCustomLast)
+                    }
+                    "RENDER_PASS_INFO_OFFSET" | "RENDER_PASS_GEOMETRIC_NORMAL" => {
+                        Ok(RenderPassId::RenderPassInfoOffset)
+                    }
                     "RENDER_PASS_SHADING_NORMAL" => Ok(RenderPassId::RenderPassShadingNormal),
                     "RENDER_PASS_POSITION" => Ok(RenderPassId::RenderPassPosition),
                     "RENDER_PASS_Z_DEPTH" => Ok(RenderPassId::RenderPassZDepth),
@@ -42449,7 +42458,9 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
                     "RENDER_PASS_UV_COORD" => Ok(RenderPassId::RenderPassUvCoord),
                     "RENDER_PASS_TANGENT_U" => Ok(RenderPassId::RenderPassTangentU),
                     "RENDER_PASS_WIREFRAME" => Ok(RenderPassId::RenderPassWireframe),
-                    "RENDER_PASS_SMOOTH_NORMAL" => Ok(RenderPassId::RenderPassSmoothNormal),
+                    "RENDER_PASS_SMOOTH_NORMAL" | "RENDER_PASS_VERTEX_NORMAL" => {
+                        Ok(RenderPassId::RenderPassSmoothNormal)
+                    }
                     "RENDER_PASS_OBJECT_ID" => Ok(RenderPassId::RenderPassObjectId),
                     "RENDER_PASS_AMBIENT_OCCLUSION" => Ok(RenderPassId::RenderPassAmbientOcclusion),
                     "RENDER_PASS_MOTION_VECTOR" => Ok(RenderPassId::RenderPassMotionVector),
@@ -42501,7 +42512,9 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
                     "RENDER_PASS_GLOBAL_TEX_17" => Ok(RenderPassId::RenderPassGlobalTex17),
                     "RENDER_PASS_GLOBAL_TEX_18" => Ok(RenderPassId::RenderPassGlobalTex18),
                     "RENDER_PASS_GLOBAL_TEX_19" => Ok(RenderPassId::RenderPassGlobalTex19),
-                    "RENDER_PASS_GLOBAL_TEX_20" => Ok(RenderPassId::RenderPassGlobalTex20),
+                    "RENDER_PASS_GLOBAL_TEX_20" | "RENDER_PASS_GLOBAL_TEX_LAST" => {
+                        Ok(RenderPassId::RenderPassGlobalTex20)
+                    }
                     "RENDER_PASS_CRYPTOMATTE_OFFSET" => {
                         Ok(RenderPassId::RenderPassCryptomatteOffset)
                     }
