@@ -76,6 +76,72 @@ async fn enums_as_name_and_as_number() {
     );
 }
 
+/// `RenderPassId` has `allow_alias` names: every name of a number is accepted, and replies use
+/// the first one (as prost and `MessageToDict` do).
+#[tokio::test]
+async fn enum_alias_names_decode_to_their_number_and_replies_use_the_first_name() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let names = [
+        ("RENDER_PASS_CUSTOM_LAST", 520),
+        ("RENDER_PASS_CUSTOM_20", 520),
+        ("RENDER_PASS_INFO_OFFSET", 1000),
+        ("RENDER_PASS_GEOMETRIC_NORMAL", 1000),
+        ("RENDER_PASS_SMOOTH_NORMAL", 1008),
+        ("RENDER_PASS_VERTEX_NORMAL", 1008),
+        ("RENDER_PASS_GLOBAL_TEX_20", 1120),
+        ("RENDER_PASS_GLOBAL_TEX_LAST", 1120),
+    ];
+    for (name, _) in names {
+        let body = format!(r#"{{"renderPassId":"{name}"}}"#);
+        let reply = post(proxy.addr, "/ApiRenderEngine/saveImage1", &body).await;
+        assert_eq!(reply.status, 200, "{name}: {}", reply.text());
+    }
+    let received = peer.received_as::<octaneapi::api_render_engine::SaveImage1Request>(
+        "/octaneapi.ApiRenderEngineService/saveImage1",
+    );
+    assert_eq!(
+        received
+            .iter()
+            .map(|r| r.render_pass_id)
+            .collect::<Vec<_>>(),
+        names.iter().map(|(_, number)| *number).collect::<Vec<_>>()
+    );
+
+    // An unknown name is refused with every accepted name, aliases included.
+    let reply = post(
+        proxy.addr,
+        "/ApiRenderEngine/saveImage1",
+        r#"{"renderPassId":"RENDER_PASS_NORMAL"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.error().contains("`RENDER_PASS_GEOMETRIC_NORMAL`"),
+        "{}",
+        reply.error()
+    );
+
+    let image = |render_pass_id| octaneapi::ApiRenderImage {
+        render_pass_id,
+        ..Default::default()
+    };
+    peer.reply(
+        "/octaneapi.ApiRenderEngineService/grabRenderResult",
+        &octaneapi::api_render_engine::GrabRenderResultResponse {
+            result: true,
+            render_images: Some(octaneapi::ApiArrayApiRenderImage {
+                data: [520, 1000, 1008, 1120].map(image).to_vec(),
+            }),
+        },
+    );
+    assert_eq!(
+        post(proxy.addr, "/ApiRenderEngine/grabRenderResult", "")
+            .await
+            .text(),
+        r#"{"success":true,"data":{"result":true,"renderImages":{"data":[{"renderPassId":"RENDER_PASS_CUSTOM_LAST"},{"renderPassId":"RENDER_PASS_INFO_OFFSET"},{"renderPassId":"RENDER_PASS_SMOOTH_NORMAL"},{"renderPassId":"RENDER_PASS_GLOBAL_TEX_20"}]}}}"#
+    );
+}
+
 #[tokio::test]
 async fn object_ptr_stands_for_the_target_field_of_requests_that_name_it_otherwise() {
     let (peer, proxy) = peer_and_proxy().await;
