@@ -146,11 +146,17 @@ pub fn generate(api: &Api, types: &Types) -> String {
     }
     for (name, e) in &types.enums {
         let names: Vec<&str> = e.values.iter().map(|(n, _)| n.as_str()).collect();
+        let numbers: std::collections::BTreeSet<i32> = e.values.iter().map(|(_, n)| *n).collect();
+        let aliases = if numbers.len() < names.len() {
+            "; some values have several names (allow_alias): requests may send any of them, responses use the first one listed"
+        } else {
+            ""
+        };
         schemas.insert(
             name.clone(),
             json!({
                 "title": name,
-                "description": "Enum value name; requests may send the number instead, and a value this API does not name arrives as its number",
+                "description": format!("Enum value name; requests may send the number instead, and a value this API does not name arrives as its number{aliases}"),
                 "type": "string",
                 "enum": names,
             }),
