@@ -83,16 +83,10 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
             | "/render/latest.png"
             | "/render/stream.mjpeg",
             ..,
-        ) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            format!("{method} is not allowed here; use GET"),
-        ),
-        ("/render/register-callback" | "/render/ping-client", ..) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            format!("{method} is not allowed here; use POST"),
-        ),
+        ) => method_not_allowed(&method, "GET", "GET, HEAD, OPTIONS"),
+        ("/render/register-callback" | "/render/ping-client", ..) => {
+            method_not_allowed(&method, "POST", "POST, OPTIONS")
+        }
         (path, ..) => error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -139,7 +133,16 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
 async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
     let body = match read_small(request.into_body()).await {
         Ok(body) => body,
-        Err(err) => return error(StatusCode::BAD_REQUEST, "BODY_READ_FAILED", err),
+        Err(err @ BodyError::TooLarge) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                err.to_string(),
+            );
+        }
+        Err(err @ BodyError::Read(_)) => {
+            return error(StatusCode::BAD_REQUEST, "BODY_READ_FAILED", err.to_string());
+        }
     };
     #[derive(serde::Deserialize)]
     struct Ping {
@@ -174,17 +177,32 @@ async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>)
     )
 }
 
+/// Why a small request body could not be read.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    /// More than [`SMALL_BODY`] bytes were sent.
+    #[error("the body is over its limit of {SMALL_BODY} bytes")]
+    TooLarge,
+    /// The connection failed while the body was read.
+    #[error("reading the body failed: {0}")]
+    Read(String),
+}
+
 /// Reads a small request body; a plain function with a spelled-out future type, because the
 /// boxed body's error type trips the compiler's inference inside an `async fn`.
-fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, String>> + Send>> {
+fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, BodyError>> + Send>> {
     use futures_util::FutureExt;
     Box::pin(
         http_body_util::Limited::new(body, SMALL_BODY)
             .collect()
             .map(|collected| {
-                collected
-                    .map(|c| c.to_bytes())
-                    .map_err(|err| err.to_string())
+                collected.map(|c| c.to_bytes()).map_err(|err| {
+                    if err.is::<http_body_util::LengthLimitError>() {
+                        BodyError::TooLarge
+                    } else {
+                        BodyError::Read(err.to_string())
+                    }
+                })
             }),
     )
 }
@@ -419,6 +437,20 @@ fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    response
+}
+
+/// 405 with the `Allow` header RFC 9110 requires; OPTIONS is listed because the router answers
+/// it (CORS preflight) on every path.
+fn method_not_allowed(method: &Method, use_instead: &str, allow: &'static str) -> Response<Body> {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{method} is not allowed here; use {use_instead}"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
 

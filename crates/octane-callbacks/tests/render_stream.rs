@@ -404,3 +404,38 @@ async fn metrics_count_callbacks_frames_and_clients() {
         );
     }
 }
+
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    let rig = rig().await;
+    for (method, path, allow) in [
+        ("POST", "/render/stream", "GET, HEAD, OPTIONS"),
+        ("PUT", "/render/latest.png", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/", "GET, HEAD, OPTIONS"),
+        ("GET", "/render/register-callback", "POST, OPTIONS"),
+        ("GET", "/render/ping-client", "POST, OPTIONS"),
+    ] {
+        let response = request(rig.addr, method, path, "").await;
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["code"], "METHOD_NOT_ALLOWED", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn a_ping_body_over_its_limit_is_413() {
+    let rig = rig().await;
+    let body = format!(r#"{{"client_id":"{}"}}"#, "x".repeat(100_000));
+    let (status, reply) = json(rig.addr, "POST", "/render/ping-client", &body).await;
+    assert_eq!(status, 413, "{reply}");
+    assert_eq!(reply["success"], false);
+    assert_eq!(reply["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(reply["error"], "the body is over its limit of 65536 bytes");
+}
