@@ -18,7 +18,7 @@ pub struct Image {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Row stride in pixels.
+    /// Row stride in pixels; 0 means tightly packed rows (a stride of `width`).
     pub pitch: u32,
     /// The raw rows as Octane sent them.
     pub pixels: Bytes,

@@ -1,5 +1,7 @@
 //! Render images as PNG: LDR RGBA8 as is, HDR float32 clamped and converted to 8-bit sRGB,
-//! rows read at `pitch` (in pixels), buffer lengths checked before any pixel is read.
+//! rows read at `pitch` (in pixels; 0 means tightly packed), buffer lengths checked before any
+//! pixel is read. Alpha is taken as straight (not premultiplied) and `isLinear` is not read;
+//! other image types (half floats, mono with alpha, block-compressed) are refused.
 
 use crate::frame::Image;
 
@@ -29,7 +31,7 @@ pub enum ImageError {
         width: u32,
         /// Height in pixels.
         height: u32,
-        /// Row stride in pixels.
+        /// Row stride in pixels (the width for an image of pitch 0).
         pitch: u32,
         /// Bytes needed.
         needed: usize,
@@ -46,7 +48,7 @@ pub enum ImageError {
         width: u32,
         /// Height in pixels.
         height: u32,
-        /// Row stride in pixels.
+        /// Row stride in pixels (the width for an image of pitch 0).
         pitch: u32,
         /// Bytes per pixel of the image's type.
         bytes_per_pixel: usize,
@@ -71,10 +73,12 @@ pub enum ImageError {
 
 /// The image as tightly packed 8-bit RGBA rows.
 pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
-    let (width, height, pitch) = (image.width, image.height, image.pitch);
+    let (width, height) = (image.width, image.height);
     if width == 0 || height == 0 {
         return Err(ImageError::Empty { width, height });
     }
+    // Pitch 0 is tightly packed rows, as the built-in page reads it (`image.pitch || w`).
+    let pitch = if image.pitch == 0 { width } else { image.pitch };
     if pitch < width {
         return Err(ImageError::PitchTooSmall { pitch, width });
     }
@@ -222,6 +226,26 @@ mod tests {
         assert_eq!(
             rgba,
             vec![0, 0, 9, 255, 0, 1, 9, 255, 1, 0, 9, 255, 1, 1, 9, 255]
+        );
+    }
+
+    #[test]
+    fn pitch_0_is_read_as_tightly_packed_rows() {
+        let pixels: Vec<u8> = (0..2 * 2 * 4).collect();
+        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 0, pixels.clone())).expect("converts");
+        assert_eq!(rgba, pixels);
+        let mono = to_rgba8(&image(LDR_MONO, 3, 1, 0, vec![1, 2, 3])).expect("converts");
+        assert_eq!(mono, vec![1, 1, 1, 255, 2, 2, 2, 255, 3, 3, 3, 255]);
+        // A short buffer is measured at the width, and the error says which pitch was used.
+        assert_eq!(
+            to_rgba8(&image(LDR_RGBA, 2, 2, 0, vec![0; 12])),
+            Err(ImageError::ShortBuffer {
+                width: 2,
+                height: 2,
+                pitch: 2,
+                needed: 16,
+                got: 12
+            })
         );
     }
 
