@@ -1,6 +1,7 @@
 //! The streamer's counters as Prometheus metrics, read from its status at each scrape.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use octane_proxy::prometheus_client::collector::Collector;
 use octane_proxy::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -42,8 +43,8 @@ impl Collector for StreamerMetrics {
             ),
             (
                 "render_frames_skipped",
-                "Frames open subscribers skipped (latest-frame-wins)",
-                status.frames_skipped.values().sum(),
+                "Frames subscribers skipped (latest-frame-wins), counted when the subscriber gets a newer frame or leaves",
+                self.0.counters.frames_skipped_total.load(Ordering::Relaxed),
             ),
             (
                 "render_grabs",

@@ -22,10 +22,30 @@ pub(crate) struct Counters {
     pub(crate) last_error: Mutex<Option<String>>,
     /// The sequence number of the newest published frame.
     pub(crate) published_sequence: AtomicU64,
-    /// The sequence number of the last frame each open subscriber got (or of the newest frame
-    /// when it subscribed), by client id. Frames are latest-wins, so every frame published
-    /// between that one and the newest is one it skipped.
-    pub(crate) delivered: Mutex<BTreeMap<String, u64>>,
+    /// What each open subscriber got and skipped, by client id.
+    pub(crate) delivered: Mutex<BTreeMap<String, Delivery>>,
+    /// Frames subscribers skipped, counted once a subscriber got a newer frame or left: a
+    /// Prometheus counter must never go down, and a sum over open subscribers does when one
+    /// leaves.
+    pub(crate) frames_skipped_total: AtomicU64,
+}
+
+/// One subscriber's frames.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Delivery {
+    /// The sequence number of the last frame it got (or of the newest frame when it
+    /// subscribed). Frames are latest-wins, so every frame published between that one and the
+    /// newest is one it skipped.
+    delivered: u64,
+    /// Frames it skipped before `delivered`.
+    skipped: u64,
+}
+
+impl Delivery {
+    /// Frames skipped since `delivered`: those published after it and replaced by `newest`.
+    fn outstanding(&self, newest: u64) -> u64 {
+        newest.saturating_sub(self.delivered).saturating_sub(1)
+    }
 }
 
 /// A snapshot of the streamer's state, as `/render/callback-status` and every `connected` event
@@ -55,7 +75,8 @@ pub struct Status {
     pub reconnects: u64,
     /// Open SSE subscribers.
     pub subscribers: usize,
-    /// Frames each open subscriber skipped because a newer frame replaced them.
+    /// Frames each open subscriber skipped because a newer frame replaced them, since it
+    /// subscribed.
     pub frames_skipped: BTreeMap<String, u64>,
     /// The last error, if any.
     pub last_error: Option<String>,
@@ -69,10 +90,10 @@ impl Counters {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(client, &delivered)| {
+            .map(|(client, delivery)| {
                 (
                     client.clone(),
-                    newest.saturating_sub(delivered).saturating_sub(1),
+                    delivery.skipped + delivery.outstanding(newest),
                 )
             })
             .collect();
@@ -110,16 +131,30 @@ impl Counters {
         self.delivered
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(client_id.to_owned(), delivered);
+            .insert(
+                client_id.to_owned(),
+                Delivery {
+                    delivered,
+                    skipped: 0,
+                },
+            );
     }
 
+    /// Removes a subscriber; the frames it skipped since its last one stay counted.
     pub(crate) fn remove_subscriber(&self, client_id: &str) {
-        self.delivered
+        let removed = self
+            .delivered
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(client_id);
+        if let Some(delivery) = removed {
+            let newest = self.published_sequence.load(Ordering::Relaxed);
+            self.frames_skipped_total
+                .fetch_add(delivery.outstanding(newest), Ordering::Relaxed);
+        }
     }
 
+    /// Notes that a subscriber got frame `sequence`, and counts the frames it skipped before.
     pub(crate) fn set_delivered(&self, client_id: &str, sequence: u64) {
         if let Some(d) = self
             .delivered
@@ -127,7 +162,11 @@ impl Counters {
             .unwrap_or_else(|p| p.into_inner())
             .get_mut(client_id)
         {
-            *d = sequence;
+            let skipped = sequence.saturating_sub(d.delivered).saturating_sub(1);
+            d.skipped += skipped;
+            d.delivered = sequence;
+            self.frames_skipped_total
+                .fetch_add(skipped, Ordering::Relaxed);
         }
     }
 
@@ -136,5 +175,52 @@ impl Counters {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(client_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish(counters: &Counters, sequence: u64) {
+        counters
+            .published_sequence
+            .store(sequence, Ordering::Relaxed);
+    }
+
+    fn total(counters: &Counters) -> u64 {
+        counters.frames_skipped_total.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn skips_are_counted_when_a_newer_frame_is_delivered_and_when_the_subscriber_leaves() {
+        let counters = Counters::default();
+        publish(&counters, 2);
+        counters.add_subscriber("a", 2);
+        counters.add_subscriber("b", 2);
+        publish(&counters, 6);
+        // "a" got frame 6: it skipped 3, 4 and 5.
+        counters.set_delivered("a", 6);
+        assert_eq!(total(&counters), 3);
+        // "b" got nothing since 2: 3, 4 and 5 are replaced already, 6 may still reach it.
+        assert_eq!(
+            counters.snapshot().frames_skipped,
+            BTreeMap::from([("a".to_owned(), 3), ("b".to_owned(), 3)])
+        );
+        publish(&counters, 7);
+        counters.set_delivered("a", 7);
+        assert_eq!(
+            counters.snapshot().frames_skipped["a"],
+            3,
+            "per client, since it subscribed"
+        );
+        counters.remove_subscriber("a");
+        assert_eq!(total(&counters), 3);
+        // "b" leaves: 3 to 6 were replaced before it got them.
+        counters.remove_subscriber("b");
+        assert_eq!(total(&counters), 7);
+        assert!(counters.snapshot().frames_skipped.is_empty());
+        counters.remove_subscriber("b");
+        assert_eq!(total(&counters), 7, "a subscriber is counted out once");
     }
 }

@@ -124,15 +124,9 @@ async fn a_second_register_opens_no_second_stream_and_registration_failure_is_no
     assert_eq!(rig.peer.received(STREAM).len(), 1);
 }
 
-#[tokio::test]
-async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
-    let rig = rig().await;
-    // 2 MiB frames.
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
-    register_and_wait(&rig).await;
-
-    // A client that asks for the stream and then never reads a byte.
+/// A client that asks for the stream and then never reads a byte; subscribed when this returns.
+async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
+    let before = rig.streamer.status().subscribers;
     let mut stalled = tokio::net::TcpStream::connect(rig.addr)
         .await
         .expect("connect");
@@ -141,9 +135,21 @@ async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
         .await
         .expect("write");
     eventually("the stalled subscriber", || {
-        rig.streamer.status().subscribers == 1
+        rig.streamer.status().subscribers == before + 1
     })
     .await;
+    stalled
+}
+
+#[tokio::test]
+async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
+    let rig = rig().await;
+    // 2 MiB frames.
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
+    register_and_wait(&rig).await;
+
+    let stalled = stalled_client(&rig).await;
 
     let mut reader = Events::open(rig.addr).await;
     reader.next().await;
@@ -188,6 +194,39 @@ async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
         rig.streamer.status().subscribers == 1
     })
     .await;
+}
+
+#[tokio::test]
+async fn frames_skipped_total_keeps_the_skips_of_a_client_that_left() {
+    const SKIPPED: &str = "octane_proxy_render_frames_skipped_total";
+    let rig = rig().await;
+    // 2 MiB frames: a few fill the stalled client's socket.
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
+    register_and_wait(&rig).await;
+    let stalled = stalled_client(&rig).await;
+    let mut reader = Events::open(rig.addr).await;
+    let reader_id = reader.next().await["client_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for n in 1..=12u64 {
+        rig.peer.emit(STREAM, &new_image(n));
+        assert_eq!(reader.next_of("newImage").await["user_data"], n);
+    }
+    let status = rig.streamer.status();
+    assert_eq!(status.frames_skipped[&reader_id], 0);
+    let stalled_skipped: u64 = status.frames_skipped.values().sum();
+    assert!(stalled_skipped > 0, "{status:?}");
+    // Counted so far: what the stalled client skipped before its socket filled, if anything.
+    assert!(metric(rig.addr, SKIPPED).await <= stalled_skipped);
+
+    drop(stalled);
+    eventually("the stalled client to be removed", || {
+        rig.streamer.status().subscribers == 1
+    })
+    .await;
+    assert_eq!(metric(rig.addr, SKIPPED).await, stalled_skipped);
 }
 
 #[tokio::test]

@@ -115,6 +115,24 @@ pub async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u1
     (status, serde_json::from_slice(&bytes).expect("JSON"))
 }
 
+/// The value of the metric `name` (a sample without labels) at `/metrics`.
+pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let response = request(addr, "GET", "/metrics", "").await;
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    let prefix = format!("{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .parse()
+        .expect("an integer")
+}
+
 /// Reads `data:` events from an SSE body.
 pub struct Events {
     body: Incoming,
