@@ -221,12 +221,12 @@ async fn latest_png(streamer: &CallbackStreamer) -> Response<Body> {
         );
     }
     let Some(frame) = streamer.hub().latest() else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NO_FRAME",
+        let message = if status.streaming {
+            "no frame yet: Octane has sent none since the render stream (re)connected"
+        } else {
             "no frame yet: POST /render/register-callback, then wait for Octane to render"
-                .to_owned(),
-        );
+        };
+        return error(StatusCode::NOT_FOUND, "NO_FRAME", message.to_owned());
     };
     match png_of(frame).await {
         Ok(png) => {
@@ -255,9 +255,8 @@ async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
 /// render with no JavaScript.
 fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
     let frames = streamer.hub().subscribe().frames;
-    // While Octane is not connected the latest frame is stale: the client waits for a new one.
-    let connected = streamer.shared.counters.connected.load(Ordering::Relaxed);
-    let first = streamer.hub().latest().filter(|_| connected);
+    // None since Octane disconnected: the client waits for a new frame.
+    let first = streamer.hub().latest();
     let parts = futures_util::stream::unfold((first, frames), |(pending, mut frames)| async move {
         let frame = match pending {
             Some(frame) => frame,
@@ -298,16 +297,19 @@ fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
     response
 }
 
-/// `GET /render/stream`: `connected`, the latest frame (none while Octane is not connected),
-/// then every frame, event and ping.
+/// `GET /render/stream`: `connected`, the latest frame (none since Octane disconnected, until it
+/// sends a new one), then every frame, event and ping.
 fn sse(streamer: &CallbackStreamer) -> Response<Body> {
     let shared = streamer.shared.clone();
     let client_id = uuid::Uuid::new_v4().to_string();
     let subscription = shared.hub.subscribe();
     let latest = shared.hub.latest();
-    shared
-        .counters
-        .add_subscriber(&client_id, latest.as_ref().map_or(0, |f| f.sequence));
+    // Frames published before it subscribed are not skipped ones, also when the slot is empty.
+    let seen = latest.as_ref().map_or_else(
+        || shared.counters.published_sequence.load(Ordering::Relaxed),
+        |frame| frame.sequence,
+    );
+    shared.counters.add_subscriber(&client_id, seen);
 
     #[derive(Serialize)]
     struct Connected<'a> {
@@ -317,16 +319,13 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
         status: Status,
     }
     let mut queued = VecDeque::new();
-    let status = shared.counters.snapshot();
-    // The stale frame is not sent while Octane is not connected; `status` says why.
-    let live = latest.filter(|_| status.connected);
     queued.push_back(sse_event(&Connected {
         r#type: "connected",
         client_id: &client_id,
         timestamp: now(),
-        status,
+        status: shared.counters.snapshot(),
     }));
-    if let Some(frame) = live {
+    if let Some(frame) = latest {
         queued.extend(parts(&frame));
     }
     let mut ping = tokio::time::interval(shared.config.ping_interval);

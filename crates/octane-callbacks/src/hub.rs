@@ -52,13 +52,19 @@ impl FrameHub {
         self.frames.send_replace(Some(Arc::new(frame)));
     }
 
+    /// Empties the latest-frame slot: the frame there is no longer live (Octane went away), so
+    /// neither `latest` nor a new subscriber gets it. Subscribers wake and find no frame.
+    pub fn clear_frame(&self) {
+        self.frames.send_replace(None);
+    }
+
     /// Sends an encoded SSE event to every subscriber.
     pub fn publish_event(&self, event: Bytes) {
         // No subscribers is fine: events are not kept for later ones.
         let _ = self.events.send(event);
     }
 
-    /// The newest frame, if any was published.
+    /// The newest frame, if one was published since the hub was made or last cleared.
     pub fn latest(&self) -> Option<Arc<Frame>> {
         self.frames.borrow().clone()
     }

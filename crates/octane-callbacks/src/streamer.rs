@@ -457,7 +457,12 @@ async fn run(shared: Arc<Shared>) {
             }
         }
         Counters::bump(&shared.counters.stream_errors);
-        if shared.counters.connected.swap(false, Ordering::Relaxed) {
+        if shared.counters.connected.load(Ordering::Relaxed) {
+            // The last frame is of an Octane that may have restarted with another scene: it is
+            // not served as live again, before or after the reconnect. Emptied before
+            // `connected` turns false, so a frame in the hub always comes from the open stream.
+            shared.hub.clear_frame();
+            shared.counters.connected.store(false, Ordering::Relaxed);
             shared.publish_state();
         }
         tracing::info!(retry_in = ?backoff, "render callback stream closed");

@@ -122,3 +122,82 @@ async fn no_stale_frame_while_octane_is_gone_and_frames_resume_when_it_is_back()
     assert_png(addr).await;
     drop(_stop);
 }
+
+#[tokio::test]
+async fn after_a_reconnect_the_frame_from_before_the_outage_is_not_served() {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 7)]));
+    register_and_wait(&rig).await;
+    rig.peer.emit(STREAM, &new_image(1));
+    eventually("a frame", || rig.streamer.status().frames_published == 1).await;
+    assert_png(rig.addr).await;
+
+    let Rig {
+        peer,
+        addr,
+        streamer,
+        _stop,
+    } = rig;
+    let port = peer.addr();
+    peer.stop();
+    eventually("the streamer to see Octane gone", || {
+        !streamer.status().connected
+    })
+    .await;
+    assert_unavailable(addr).await;
+    // Octane is back (restarted, maybe with another scene) and has rendered nothing yet.
+    let peer = TestPeer::start_on(port).expect("restart on the same port");
+    peer.reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 8)]));
+    eventually("the stream to reopen", || peer.open_streams(STREAM) == 1).await;
+    eventually("the streamer to see Octane back", || {
+        streamer.status().connected
+    })
+    .await;
+
+    let response = request(addr, "GET", "/render/latest.png", "").await;
+    assert_eq!(response.status(), 404, "the old frame is not the latest");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(body["code"], "NO_FRAME");
+    assert_eq!(
+        body["error"],
+        "no frame yet: Octane has sent none since the render stream (re)connected"
+    );
+    let mut events = Events::open(addr).await;
+    let connected = events.next().await;
+    assert_eq!(connected["type"], "connected");
+    assert_eq!(connected["status"]["connected"], true);
+    let mjpeg = request(addr, "GET", "/render/stream.mjpeg", "").await;
+    let mut mjpeg = mjpeg.into_body();
+    let early = events_within_quiet(&mut events).await;
+    assert!(
+        early.iter().all(|event| event["type"] != "newImage"),
+        "the old frame was sent: {early:?}"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), mjpeg.frame())
+            .await
+            .is_err(),
+        "the MJPEG stream sent the old frame"
+    );
+
+    peer.emit(STREAM, &new_image(2));
+    assert_eq!(events.next_of("newImage").await["user_data"], 2);
+    let part = tokio::time::timeout(HANG, mjpeg.frame())
+        .await
+        .expect("an MJPEG part in time")
+        .expect("open")
+        .expect("frame");
+    assert!(
+        part.into_data()
+            .is_ok_and(|data| data.starts_with(b"--octane-frame\r\n"))
+    );
+    assert_png(addr).await;
+    drop(_stop);
+}
