@@ -109,15 +109,24 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
         callback_id: u32,
         status: Status,
     }
-    let already = streamer.status().streaming;
+    let before = streamer.status();
     let status = streamer.start().await;
-    let message = match (already, status.registered) {
-        (true, _) => "callback streaming already running".to_owned(),
-        (false, true) => "callback registered; streaming started".to_owned(),
-        (false, false) => format!(
-            "streaming started; registration with Octane did not succeed ({}), retrying with the stream",
+    let message = if !status.registered {
+        format!(
+            "{}; registration with Octane did not succeed ({}); it is retried until it does",
+            if before.streaming {
+                "callback streaming already running"
+            } else {
+                "streaming started"
+            },
             status.last_error.as_deref().unwrap_or("no answer yet")
-        ),
+        )
+    } else if !before.streaming {
+        "callback registered; streaming started".to_owned()
+    } else if before.registered {
+        "callback streaming already running".to_owned()
+    } else {
+        "callback registered; streaming was already running".to_owned()
     };
     json(
         StatusCode::OK,

@@ -4,7 +4,9 @@
 //! `StreamCallbackService/callbackChannel`, and for every `newImage` grabs the render result once
 //! (not once per client), releases it, builds one frame and publishes it to the [`FrameHub`].
 //! When the stream ends or Octane goes away it reconnects with capped exponential backoff,
-//! registers again and resumes; subscribers stay connected and get `status` events.
+//! registers again and resumes; subscribers stay connected and get `status` events. A
+//! registration Octane refused is retried on the same backoff while the stream is open, and at
+//! once when `register-callback` asks again.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +26,8 @@ use octane_api::octaneapi::{OnNewImageCallbackT, StreamCallbackRequest};
 use octane_proxy::Octane;
 use octane_proxy::octane::Channel;
 use serde::Serialize;
-use tokio::sync::{Mutex, oneshot};
+use tokio::sync::{Mutex, Notify, oneshot, watch};
+use tokio::time::Instant;
 
 use crate::event_buffers::EventBuffers;
 use crate::frame::Frame;
@@ -42,7 +45,8 @@ pub struct StreamerConfig {
     pub ping_interval: Duration,
     /// `callbackSource` sent with the registration.
     pub callback_source: String,
-    /// How long `register-callback` waits for the first registration before it answers.
+    /// How long `register-callback` waits for the first registration (once streaming, for a
+    /// registration it asked to retry) before it answers.
     pub register_wait: Duration,
     /// How long each unary call to Octane (registration, grab, release, statistics) may take
     /// before it counts as failed; long enough for the largest frame's transfer. Callbacks are
@@ -100,6 +104,11 @@ pub(crate) struct Shared {
     pub(crate) buffers: EventBuffers,
     /// Set once the upstream task runs; holds the waiters of the first registration.
     start: Mutex<Start>,
+    /// Asks the upstream task for a registration attempt now (`register-callback` while Octane
+    /// has not accepted one).
+    register_now: Notify,
+    /// Registration attempts finished, for `register-callback` to wait for the one it asked for.
+    registrations: watch::Sender<u64>,
 }
 
 enum Start {
@@ -141,6 +150,8 @@ impl CallbackStreamer {
                 sequence: AtomicU64::new(0),
                 buffers: EventBuffers::new(),
                 start: Mutex::new(Start::Idle),
+                register_now: Notify::new(),
+                registrations: watch::Sender::new(0),
             }),
             _task: Arc::new(TaskGuard(std::sync::Mutex::new(None))),
         }
@@ -148,6 +159,8 @@ impl CallbackStreamer {
 
     /// Starts streaming if it has not started (a second call never opens a second upstream
     /// stream), and waits for the first registration to finish, or for the configured time.
+    /// Once streaming, if Octane has not accepted the registration, asks for an attempt now and
+    /// waits for it the same way.
     pub async fn start(&self) -> Status {
         let waiter = {
             let mut start = self.shared.start.lock().await;
@@ -168,8 +181,18 @@ impl CallbackStreamer {
                 }
             }
         };
-        if let Some(waiter) = waiter {
-            let _ = tokio::time::timeout(self.shared.config.register_wait, waiter).await;
+        let wait = self.shared.config.register_wait;
+        match waiter {
+            Some(waiter) => {
+                let _ = tokio::time::timeout(wait, waiter).await;
+            }
+            None if !self.shared.counters.registered.load(Ordering::Relaxed) => {
+                // Subscribed before asking, so the attempt cannot finish unseen.
+                let mut attempts = self.shared.registrations.subscribe();
+                self.shared.register_now.notify_one();
+                let _ = tokio::time::timeout(wait, attempts.changed()).await;
+            }
+            None => {}
         }
         self.status()
     }
@@ -228,7 +251,7 @@ impl Shared {
     }
 
     /// Registers for new-image callbacks. A failure is logged and reported, not fatal: the
-    /// stream is opened anyway, as the existing clients do.
+    /// stream is opened anyway, as the existing clients do, and the registration retried.
     async fn register(&self) {
         let request = SetOnNewImageCallbackRequest {
             callback: Some(OnNewImageCallbackT {
@@ -252,9 +275,10 @@ impl Shared {
                 self.counters.registered.store(false, Ordering::Relaxed);
                 self.counters
                     .set_error(format!("setOnNewImageCallback failed: {err}"));
-                tracing::warn!(error = %err, "registration failed; opening the callback stream anyway");
+                tracing::warn!(error = %err, "registration failed; retried while the callback stream is open");
             }
         }
+        self.registrations.send_modify(|attempts| *attempts += 1);
     }
 
     fn publish_state(&self) {
@@ -428,8 +452,29 @@ async fn run(shared: Arc<Shared>) {
                 shared.publish_state();
                 tracing::info!("render callback stream open");
                 let mut stream = response.into_inner();
+                // Without a registration Octane sends no newImage: retried with a backoff of
+                // its own, since other callbacks arriving meanwhile reset the stream's.
+                let mut retry_in = config.backoff_min;
+                let mut retry_at = Instant::now() + retry_in;
                 loop {
-                    match stream.message().await {
+                    let registered = shared.counters.registered.load(Ordering::Relaxed);
+                    let message = tokio::select! {
+                        message = stream.message() => Some(message),
+                        () = tokio::time::sleep_until(retry_at), if !registered => None,
+                        () = shared.register_now.notified(), if !registered => None,
+                    };
+                    let Some(message) = message else {
+                        shared.register().await;
+                        if shared.counters.registered.load(Ordering::Relaxed) {
+                            // Octane took a call: a reconnect need not wait long.
+                            backoff = config.backoff_min;
+                        } else {
+                            retry_in = (retry_in * 2).min(config.backoff_max);
+                            retry_at = Instant::now() + retry_in;
+                        }
+                        continue;
+                    };
+                    match message {
                         Ok(Some(message)) => {
                             backoff = config.backoff_min;
                             shared.handle(message).await;
@@ -466,7 +511,11 @@ async fn run(shared: Arc<Shared>) {
             shared.publish_state();
         }
         tracing::info!(retry_in = ?backoff, "render callback stream closed");
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            // `register-callback` asked for a registration: reconnecting registers first.
+            () = shared.register_now.notified() => {}
+        }
         backoff = (backoff * 2).min(config.backoff_max);
         Counters::bump(&shared.counters.reconnects);
     }

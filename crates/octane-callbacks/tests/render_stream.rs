@@ -10,6 +10,8 @@ use octane_api::octaneapi::api_render_engine::{
 };
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::{OnStatisticsData, StreamCallbackRequest};
+use octane_callbacks::StreamerConfig;
+use octane_proxy::Octane;
 use octane_test_peer::TestPeer;
 use tokio::io::AsyncWriteExt;
 
@@ -118,7 +120,7 @@ async fn a_second_register_opens_no_second_stream_and_registration_failure_is_no
     })
     .await;
     let (_, again) = json(rig.addr, "POST", "/render/register-callback", "").await;
-    assert_eq!(again["message"], "callback streaming already running");
+    assert_eq!(again["status"]["registered"], false);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(rig.peer.open_streams(STREAM), 1);
     assert_eq!(rig.peer.received(STREAM).len(), 1);
@@ -139,6 +141,93 @@ async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
     })
     .await;
     stalled
+}
+
+#[tokio::test]
+async fn a_registration_octane_refused_is_retried_while_the_stream_is_open() {
+    let rig = rig().await;
+    rig.peer
+        .reply_status(REGISTER, tonic::Code::Unavailable, "render engine busy");
+    let reply = register_and_wait(&rig).await;
+    assert_eq!(reply["status"]["registered"], false);
+    assert_eq!(
+        reply["message"],
+        "streaming started; registration with Octane did not succeed \
+         (setOnNewImageCallback failed: render engine busy); it is retried until it does"
+    );
+    // Retried on the backoff (100 ms, doubling), not only on a reconnect.
+    eventually("a retry", || rig.peer.received(REGISTER).len() >= 3).await;
+
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 7 });
+    eventually("the registration", || rig.streamer.status().registered).await;
+    let status = rig.streamer.status();
+    assert_eq!(status.callback_id, 7);
+    let attempts = rig.peer.received(REGISTER).len();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        rig.peer.received(REGISTER).len(),
+        attempts,
+        "no retries once registered"
+    );
+    assert_eq!(rig.peer.received(STREAM).len(), 1, "the same stream");
+    assert_eq!(status.stream_errors, 0);
+
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 1)]));
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    rig.peer.emit(STREAM, &new_image(3));
+    let event = events.next_of("newImage").await;
+    assert_eq!(event["callback_id"], 7);
+    assert_eq!(event["user_data"], 3);
+}
+
+#[tokio::test]
+async fn register_callback_retries_a_refused_registration_at_once() {
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    // Retries on the backoff would come after the test.
+    let slow = StreamerConfig {
+        backoff_min: Duration::from_secs(600),
+        backoff_max: Duration::from_secs(600),
+        ..StreamerConfig::default()
+    };
+    let rig = rig_configured(peer, octane, slow).await;
+    rig.peer
+        .reply_status(REGISTER, tonic::Code::Unavailable, "render engine busy");
+    register_and_wait(&rig).await;
+    assert_eq!(rig.peer.received(REGISTER).len(), 1);
+
+    let (status, again) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(rig.peer.received(REGISTER).len(), 2, "asked again");
+    assert_eq!(again["status"]["registered"], false);
+    assert_eq!(
+        again["message"],
+        "callback streaming already running; registration with Octane did not succeed \
+         (setOnNewImageCallback failed: render engine busy); it is retried until it does"
+    );
+
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 7 });
+    let (_, registered) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(rig.peer.received(REGISTER).len(), 3);
+    assert_eq!(registered["status"]["registered"], true);
+    assert_eq!(registered["callback_id"], 7);
+    assert_eq!(
+        registered["message"],
+        "callback registered; streaming was already running"
+    );
+
+    let (_, running) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(running["message"], "callback streaming already running");
+    assert_eq!(
+        rig.peer.received(REGISTER).len(),
+        3,
+        "not asked once registered"
+    );
+    assert_eq!(rig.peer.received(STREAM).len(), 1);
 }
 
 #[tokio::test]

@@ -50,6 +50,11 @@ pub async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
         backoff_max: Duration::from_millis(500),
         ..StreamerConfig::default()
     };
+    rig_configured(peer, octane, config).await
+}
+
+/// A rig whose streamer has `config`.
+pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConfig) -> Rig {
     let streamer = CallbackStreamer::new(octane.clone(), config);
     let metrics = streamer.clone();
     let router = Router::builder(octane)
