@@ -5,8 +5,9 @@
 //! (not once per client), releases it, builds one frame and publishes it to the [`FrameHub`].
 //! When the stream ends or Octane goes away it reconnects with capped exponential backoff,
 //! registers again and resumes; subscribers stay connected and get `status` events. A
-//! registration Octane refused is retried on the same backoff while the stream is open, and at
-//! once when `register-callback` asks again.
+//! registration Octane refused is retried with backoff while the stream is open, and at once
+//! when `register-callback` asks again. Octane sends the stream's headers with its first
+//! callback, so a stream that stays silent a short while after it was sent counts as open.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -83,6 +84,13 @@ impl CallError {
     /// Whether the request certainly never reached Octane: no connection could be made.
     fn never_sent(&self) -> bool {
         matches!(self, Self::Status(status) if octane_proxy::octane::is_connect_error(status))
+    }
+
+    /// Whether Octane itself answered with the status. A status made on this side (no
+    /// connection, a broken one) carries the error behind it as its source; one Octane sent has
+    /// none.
+    fn answered_by_octane(&self) -> bool {
+        matches!(self, Self::Status(status) if std::error::Error::source(status).is_none())
     }
 }
 
@@ -252,7 +260,8 @@ impl Shared {
 
     /// Registers for new-image callbacks. A failure is logged and reported, not fatal: the
     /// stream is opened anyway, as the existing clients do, and the registration retried.
-    async fn register(&self) {
+    /// Answers whether Octane answered, accepting or refusing: the connection works.
+    async fn register(&self) -> bool {
         let request = SetOnNewImageCallbackRequest {
             callback: Some(OnNewImageCallbackT {
                 callback_source: self.config.callback_source.clone(),
@@ -261,7 +270,7 @@ impl Shared {
             user_data: 0,
         };
         let mut engine = self.render_engine();
-        match self
+        let answered = match self
             .within(engine.set_on_new_image_callback(self.request(request)))
             .await
         {
@@ -270,15 +279,26 @@ impl Shared {
                     .callback_id
                     .store(response.callback_id, Ordering::Relaxed);
                 self.counters.registered.store(true, Ordering::Relaxed);
+                true
             }
             Err(err) => {
                 self.counters.registered.store(false, Ordering::Relaxed);
                 self.counters
                     .set_error(format!("setOnNewImageCallback failed: {err}"));
                 tracing::warn!(error = %err, "registration failed; retried while the callback stream is open");
+                err.answered_by_octane()
             }
-        }
+        };
         self.registrations.send_modify(|attempts| *attempts += 1);
+        answered
+    }
+
+    /// The callback stream is open (or taken as open): tell the subscribers, end `start`.
+    async fn opened(&self) {
+        self.counters.connected.store(true, Ordering::Relaxed);
+        self.publish_state();
+        tracing::info!("render callback stream open");
+        self.finish_start().await;
     }
 
     fn publish_state(&self) {
@@ -429,78 +449,98 @@ impl Shared {
     }
 }
 
+/// How long a callback stream that has neither failed nor answered counts as still opening. gRPC
+/// C++ servers (Octane) send a server stream's response headers with its first message, so the
+/// stream of an idle Octane answers nothing until it renders; a refused or failed one answers at
+/// once. Some round trips on a LAN, and short enough that `register-callback` answers promptly.
+const OPEN_GRACE: Duration = Duration::from_millis(300);
+
+/// One step of an attempt's stream.
+enum Step {
+    /// Octane answered the stream's request: its headers, or a status. Boxed: a stream's state
+    /// is large, and every step would be as large as the largest.
+    Opened(Result<Box<tonic::Streaming<StreamCallbackRequest>>, tonic::Status>),
+    /// [`OPEN_GRACE`] passed without an answer.
+    Grace,
+    /// Time to retry the registration, or `register-callback` asked for it.
+    Register,
+    /// The stream's next message, or its end.
+    Message(Result<Option<StreamCallbackRequest>, tonic::Status>),
+}
+
 /// The upstream loop: register, stream, handle every callback; on failure back off and resume.
 async fn run(shared: Arc<Shared>) {
     let config = shared.config.clone();
     let mut backoff = config.backoff_min;
-    let mut first = true;
     loop {
-        shared.register().await;
+        let mut answered = shared.register().await;
         let limit = shared.octane.message_size_limit();
-        let opened = StreamCallbackServiceClient::new(shared.channel())
+        let mut client = StreamCallbackServiceClient::new(shared.channel())
             .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit)
-            .callback_channel(Empty {})
-            .await;
-        if first {
-            first = false;
-            shared.finish_start().await;
-        }
-        match opened {
-            Ok(response) => {
-                shared.counters.connected.store(true, Ordering::Relaxed);
-                shared.publish_state();
-                tracing::info!("render callback stream open");
-                let mut stream = response.into_inner();
-                // Without a registration Octane sends no newImage: retried with a backoff of
-                // its own, since other callbacks arriving meanwhile reset the stream's.
-                let mut retry_in = config.backoff_min;
-                let mut retry_at = Instant::now() + retry_in;
-                loop {
-                    let registered = shared.counters.registered.load(Ordering::Relaxed);
-                    let message = tokio::select! {
-                        message = stream.message() => Some(message),
-                        () = tokio::time::sleep_until(retry_at), if !registered => None,
-                        () = shared.register_now.notified(), if !registered => None,
-                    };
-                    let Some(message) = message else {
-                        shared.register().await;
-                        if shared.counters.registered.load(Ordering::Relaxed) {
-                            // Octane took a call: a reconnect need not wait long.
-                            backoff = config.backoff_min;
-                        } else {
-                            retry_in = (retry_in * 2).min(config.backoff_max);
-                            retry_at = Instant::now() + retry_in;
-                        }
-                        continue;
-                    };
-                    match message {
-                        Ok(Some(message)) => {
-                            backoff = config.backoff_min;
-                            shared.handle(message).await;
-                        }
-                        Ok(None) => {
-                            shared
-                                .counters
-                                .set_error("Octane ended the callback stream".to_owned());
-                            break;
-                        }
-                        Err(status) => {
-                            shared
-                                .counters
-                                .set_error(format!("callback stream failed: {}", status.message()));
-                            break;
-                        }
+            .max_encoding_message_size(limit);
+        let mut opening = std::pin::pin!(client.callback_channel(Empty {}));
+        let grace_over = Instant::now() + OPEN_GRACE;
+        let mut stream = None;
+        let mut open = false;
+        // Without a registration Octane sends no newImage: retried with a backoff of its own,
+        // since other callbacks arriving meanwhile reset the stream's.
+        let mut retry_in = config.backoff_min;
+        let mut retry_at = Instant::now() + retry_in;
+        let ended = loop {
+            let registered = shared.counters.registered.load(Ordering::Relaxed);
+            let step = tokio::select! {
+                opened = &mut opening, if stream.is_none() => {
+                    Step::Opened(opened.map(|response| Box::new(response.into_inner())))
+                }
+                message = next_message(&mut stream) => Step::Message(message),
+                // Only once Octane answered the registration: a connect still under way is
+                // not an open stream.
+                () = tokio::time::sleep_until(grace_over), if !open && answered => Step::Grace,
+                () = tokio::time::sleep_until(retry_at), if !registered => Step::Register,
+                () = shared.register_now.notified(), if !registered => Step::Register,
+            };
+            match step {
+                Step::Opened(Ok(opened)) => {
+                    stream = Some(*opened);
+                    if !open {
+                        open = true;
+                        shared.opened().await;
                     }
                 }
+                Step::Opened(Err(status)) => {
+                    break format!("opening the callback stream failed: {}", status.message());
+                }
+                Step::Grace => {
+                    tracing::debug!(
+                        "no answer to the callback stream yet: taken as open (Octane sends \
+                         the headers with the first callback)"
+                    );
+                    open = true;
+                    shared.opened().await;
+                }
+                Step::Register => {
+                    answered |= shared.register().await;
+                    if shared.counters.registered.load(Ordering::Relaxed) {
+                        // Octane took a call: a reconnect need not wait long.
+                        backoff = config.backoff_min;
+                    } else {
+                        retry_in = (retry_in * 2).min(config.backoff_max);
+                        retry_at = Instant::now() + retry_in;
+                    }
+                }
+                Step::Message(Ok(Some(message))) => {
+                    backoff = config.backoff_min;
+                    shared.handle(message).await;
+                }
+                Step::Message(Ok(None)) => break "Octane ended the callback stream".to_owned(),
+                Step::Message(Err(status)) => {
+                    break format!("callback stream failed: {}", status.message());
+                }
             }
-            Err(status) => {
-                shared.counters.set_error(format!(
-                    "opening the callback stream failed: {}",
-                    status.message()
-                ));
-            }
-        }
+        };
+        shared.counters.set_error(ended);
+        // If the first attempt failed before it was open, `start` has waited long enough.
+        shared.finish_start().await;
         Counters::bump(&shared.counters.stream_errors);
         if shared.counters.connected.load(Ordering::Relaxed) {
             // The last frame is of an Octane that may have restarted with another scene: it is
@@ -518,6 +558,16 @@ async fn run(shared: Arc<Shared>) {
         }
         backoff = (backoff * 2).min(config.backoff_max);
         Counters::bump(&shared.counters.reconnects);
+    }
+}
+
+/// The stream's next message once it is open; never ready before.
+async fn next_message(
+    stream: &mut Option<tonic::Streaming<StreamCallbackRequest>>,
+) -> Result<Option<StreamCallbackRequest>, tonic::Status> {
+    match stream {
+        Some(stream) => stream.message().await,
+        None => std::future::pending().await,
     }
 }
 

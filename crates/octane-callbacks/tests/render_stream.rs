@@ -1,7 +1,7 @@
 //! The render stream against the test peer over real loopback gRPC: frames, grabs and releases,
 //! fan-out, stalls, reconnects, PNG.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use http_body_util::BodyExt;
@@ -228,6 +228,71 @@ async fn register_callback_retries_a_refused_registration_at_once() {
         "not asked once registered"
     );
     assert_eq!(rig.peer.received(STREAM).len(), 1);
+}
+
+/// A rig whose peer sends the callback stream's headers with its first message, as Octane does.
+async fn lazy_headers_rig() -> Rig {
+    let peer = TestPeer::start().expect("peer");
+    peer.lazy_stream_headers(STREAM);
+    rig_for(peer).await
+}
+
+#[tokio::test]
+async fn a_stream_whose_headers_wait_for_the_first_callback_is_open_and_delivers() {
+    let rig = lazy_headers_rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 1)]));
+    let asked = Instant::now();
+    let reply = register_and_wait(&rig).await;
+    let waited = asked.elapsed();
+    assert_eq!(reply["status"]["connected"], true, "{reply}");
+    assert_eq!(reply["status"]["registered"], true);
+    assert_eq!(reply["message"], "callback registered; streaming started");
+    // Not the 5 s of `register_wait`: the stream counts as open after a short grace.
+    assert!(waited < Duration::from_secs(2), "answered after {waited:?}");
+
+    let mut events = Events::open(rig.addr).await;
+    assert_eq!(events.next().await["status"]["connected"], true);
+    let (status, body) = json(rig.addr, "GET", "/render/latest.png", "").await;
+    assert_eq!(status, 404, "connected, no frame yet: {body}");
+    for n in 1..=2u64 {
+        rig.peer.emit(STREAM, &new_image(n));
+        assert_eq!(events.next_of("newImage").await["user_data"], n);
+    }
+    let status = rig.streamer.status();
+    assert_eq!((status.frames_published, status.stream_errors), (2, 0));
+    assert_eq!(rig.peer.received(STREAM).len(), 1);
+}
+
+#[tokio::test]
+async fn a_stream_taken_as_open_that_fails_before_its_first_callback_is_reopened() {
+    let rig = lazy_headers_rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 1)]));
+    let reply = register_and_wait(&rig).await;
+    assert_eq!(reply["status"]["connected"], true, "{reply}");
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+
+    rig.peer
+        .end_streams(STREAM, Some(tonic::Status::unavailable("shutting down")));
+    let down = events.next_of("status").await;
+    assert_eq!(down["connected"], false);
+    assert_eq!(
+        down["status"]["last_error"],
+        "opening the callback stream failed: shutting down"
+    );
+    assert_eq!(down["status"]["stream_errors"], 1);
+    let up = events.next_of("status").await;
+    assert_eq!(up["connected"], true);
+    assert_eq!(rig.peer.received(STREAM).len(), 2);
+    assert_eq!(rig.peer.received(REGISTER).len(), 2, "registered again");
+    eventually("the stream to reopen", || {
+        rig.peer.open_streams(STREAM) == 1
+    })
+    .await;
+    rig.peer.emit(STREAM, &new_image(5));
+    assert_eq!(events.next_of("newImage").await["user_data"], 5);
 }
 
 #[tokio::test]

@@ -113,3 +113,40 @@ async fn a_stream_ended_during_a_hung_grab_is_reopened() {
     let status = streamer.status();
     assert!(status.reconnects >= 1, "{status:?}");
 }
+
+#[tokio::test]
+async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
+    // A host that takes connections and never answers: a hung Octane, or the wrong server.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let octane = Octane::lazy("127.0.0.1", port).expect("address");
+    let streamer = CallbackStreamer::new(
+        octane,
+        StreamerConfig {
+            call_timeout: Duration::from_millis(300),
+            register_wait: Duration::from_secs(1),
+            ..StreamerConfig::default()
+        },
+    );
+    // The registration gets no answer, so the stream's silence proves nothing.
+    let status = streamer.start().await;
+    assert!(!status.connected, "{status:?}");
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.starts_with("setOnNewImageCallback failed: no answer")),
+        "{status:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let status = streamer.status();
+    assert!(!status.connected, "{status:?}");
+}
