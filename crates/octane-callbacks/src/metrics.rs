@@ -58,12 +58,12 @@ impl Collector for StreamerMetrics {
             ),
             (
                 "render_stream_errors",
-                "Times the callback stream failed or ended",
+                "Times the callback stream failed or ended, failed attempts to open it included",
                 status.stream_errors,
             ),
             (
                 "render_reconnects",
-                "Times the callback stream was opened again",
+                "Times the callback stream was opened again after an open one failed or ended",
                 status.reconnects,
             ),
         ];

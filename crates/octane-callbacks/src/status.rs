@@ -69,9 +69,10 @@ pub struct Status {
     /// `releaseRenderResult` calls made: one per grab that may have reached Octane, including
     /// grabs that failed on the way back.
     pub releases: u64,
-    /// Times the callback stream failed or ended.
+    /// Times the callback stream failed or ended, failed attempts to open it included.
     pub stream_errors: u64,
-    /// Times the stream was opened again after it failed or ended.
+    /// Times the callback stream was opened again after an open one failed or ended; the failed
+    /// attempts in between are not counted here (they are in `stream_errors`).
     pub reconnects: u64,
     /// Open SSE subscribers.
     pub subscribers: usize,

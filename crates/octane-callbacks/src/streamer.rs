@@ -294,7 +294,11 @@ impl Shared {
     }
 
     /// The callback stream is open (or taken as open): tell the subscribers, end `start`.
-    async fn opened(&self) {
+    /// `again` when a stream was open before.
+    async fn opened(&self, again: bool) {
+        if again {
+            Counters::bump(&self.counters.reconnects);
+        }
         self.counters.connected.store(true, Ordering::Relaxed);
         self.publish_state();
         tracing::info!("render callback stream open");
@@ -472,6 +476,8 @@ enum Step {
 async fn run(shared: Arc<Shared>) {
     let config = shared.config.clone();
     let mut backoff = config.backoff_min;
+    // Whether a stream was open before: only opening one again is a reconnect.
+    let mut was_open = false;
     loop {
         let mut answered = shared.register().await;
         let limit = shared.octane.message_size_limit();
@@ -504,7 +510,7 @@ async fn run(shared: Arc<Shared>) {
                     stream = Some(*opened);
                     if !open {
                         open = true;
-                        shared.opened().await;
+                        shared.opened(was_open).await;
                     }
                 }
                 Step::Opened(Err(status)) => {
@@ -516,7 +522,7 @@ async fn run(shared: Arc<Shared>) {
                          the headers with the first callback)"
                     );
                     open = true;
-                    shared.opened().await;
+                    shared.opened(was_open).await;
                 }
                 Step::Register => {
                     answered |= shared.register().await;
@@ -539,6 +545,7 @@ async fn run(shared: Arc<Shared>) {
             }
         };
         shared.counters.set_error(ended);
+        was_open |= open;
         // If the first attempt failed before it was open, `start` has waited long enough.
         shared.finish_start().await;
         Counters::bump(&shared.counters.stream_errors);
@@ -557,7 +564,6 @@ async fn run(shared: Arc<Shared>) {
             () = shared.register_now.notified() => {}
         }
         backoff = (backoff * 2).min(config.backoff_max);
-        Counters::bump(&shared.counters.reconnects);
     }
 }
 

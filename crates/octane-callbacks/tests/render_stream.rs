@@ -285,6 +285,7 @@ async fn a_stream_taken_as_open_that_fails_before_its_first_callback_is_reopened
     assert_eq!(down["status"]["stream_errors"], 1);
     let up = events.next_of("status").await;
     assert_eq!(up["connected"], true);
+    assert_eq!(up["status"]["reconnects"], 1);
     assert_eq!(rig.peer.received(STREAM).len(), 2);
     assert_eq!(rig.peer.received(REGISTER).len(), 2, "registered again");
     eventually("the stream to reopen", || {
@@ -449,8 +450,41 @@ async fn clients_keep_their_stream_while_octane_restarts_and_frames_resume() {
     assert_eq!(peer.received(REGISTER).len(), 1, "registered again");
     peer.emit(STREAM, &new_image(2));
     assert_eq!(events.next_of("newImage").await["user_data"], 2);
-    assert!(streamer.status().reconnects >= 1);
+    assert_eq!(streamer.status().reconnects, 1);
     drop((addr, _stop));
+}
+
+#[tokio::test]
+async fn reconnects_count_streams_opened_again_not_failed_attempts() {
+    let rig = rig().await;
+    register_and_wait(&rig).await;
+    let Rig {
+        peer,
+        addr,
+        streamer,
+        _stop,
+    } = rig;
+    eventually("the stream to open", || streamer.status().connected).await;
+    assert_eq!(streamer.status().reconnects, 0);
+    let port = peer.addr();
+    peer.stop();
+    // The stream's end, then attempts that fail while Octane is down.
+    eventually("failed attempts", || streamer.status().stream_errors >= 3).await;
+    assert_eq!(streamer.status().reconnects, 0);
+
+    let peer = TestPeer::start_on(port).expect("restart on the same port");
+    eventually("the stream to reopen", || streamer.status().connected).await;
+    let status = streamer.status();
+    assert_eq!(status.reconnects, 1, "{status:?}");
+    assert_eq!(
+        metric(addr, "octane_proxy_render_reconnects_total").await,
+        1
+    );
+    assert_eq!(
+        metric(addr, "octane_proxy_render_stream_errors_total").await,
+        status.stream_errors
+    );
+    drop((peer, _stop));
 }
 
 #[tokio::test]
