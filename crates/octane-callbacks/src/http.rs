@@ -109,6 +109,15 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
         callback_id: u32,
         status: Status,
     }
+    if let Err(refused) = streamer.authorize() {
+        let mut response = Response::new(Body::full(refused.to_json()));
+        *response.status_mut() = refused.status();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return response;
+    }
     let before = streamer.status();
     let status = streamer.start().await;
     let message = if !status.registered {

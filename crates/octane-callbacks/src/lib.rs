@@ -43,4 +43,4 @@ pub use frame::{EVENT_TAIL, Frame, Image};
 pub use http::RenderRoutes;
 pub use hub::{FrameHub, Subscription};
 pub use status::Status;
-pub use streamer::{CallbackStreamer, StreamerConfig};
+pub use streamer::{CALLS, CallbackStreamer, StreamerConfig};

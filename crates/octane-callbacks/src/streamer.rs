@@ -24,8 +24,8 @@ use octane_api::octaneapi::api_render_engine_service_client::ApiRenderEngineServ
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::stream_callback_service_client::StreamCallbackServiceClient;
 use octane_api::octaneapi::{OnNewImageCallbackT, StreamCallbackRequest};
-use octane_proxy::Octane;
 use octane_proxy::octane::Channel;
+use octane_proxy::{AccessPolicy, Octane, ProxyError};
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
@@ -54,7 +54,21 @@ pub struct StreamerConfig {
     /// read between these calls, so this also bounds how long a hung call can keep a stream end
     /// unnoticed.
     pub call_timeout: Duration,
+    /// The proxy's allow and deny rules, applied to the calls the streamer makes ([`CALLS`]):
+    /// if they refuse any, `register-callback` answers their 403 and starts nothing, so a
+    /// refused RPC never reaches Octane through the render routes either. The default lets
+    /// everything through.
+    pub access: AccessPolicy,
 }
+
+/// The RPCs the streamer calls on Octane, as `Service/method`.
+pub const CALLS: [(&str, &str); 5] = [
+    ("ApiRenderEngine", "setOnNewImageCallback"),
+    ("StreamCallback", "callbackChannel"),
+    ("ApiRenderEngine", "grabRenderResult"),
+    ("ApiRenderEngine", "releaseRenderResult"),
+    ("ApiRenderEngine", "getRenderStatistics"),
+];
 
 impl Default for StreamerConfig {
     fn default() -> Self {
@@ -65,6 +79,7 @@ impl Default for StreamerConfig {
             callback_source: "octane-proxy".to_owned(),
             register_wait: Duration::from_secs(5),
             call_timeout: Duration::from_secs(10),
+            access: AccessPolicy::default(),
         }
     }
 }
@@ -203,6 +218,16 @@ impl CallbackStreamer {
             None => {}
         }
         self.status()
+    }
+
+    /// Whether [`StreamerConfig::access`] lets through every call the streamer makes; the
+    /// refusal of the first it does not.
+    pub fn authorize(&self) -> Result<(), ProxyError> {
+        let access = &self.shared.config.access;
+        CALLS
+            .iter()
+            .filter_map(|&(service, method)| octane_proxy::routes::lookup(service, method).ok())
+            .try_for_each(|route| access.authorize(route))
     }
 
     /// The streamer's state and counters.

@@ -11,7 +11,7 @@ use octane_api::octaneapi::api_render_engine::{
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::{OnStatisticsData, StreamCallbackRequest};
 use octane_callbacks::StreamerConfig;
-use octane_proxy::Octane;
+use octane_proxy::{AccessPolicy, Octane};
 use octane_test_peer::TestPeer;
 use tokio::io::AsyncWriteExt;
 
@@ -124,6 +124,53 @@ async fn a_second_register_opens_no_second_stream_and_registration_failure_is_no
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(rig.peer.open_streams(STREAM), 1);
     assert_eq!(rig.peer.received(STREAM).len(), 1);
+}
+
+#[tokio::test]
+async fn access_rules_that_refuse_a_call_of_the_streamer_refuse_register_callback() {
+    // The read-only dashboard of docs/security.md: setOnNewImageCallback is not allowed, so the
+    // render routes must not make it either.
+    for (access, rule) in [
+        (
+            AccessPolicy::default().deny(["ApiRenderEngine/*"]),
+            "denied by --deny",
+        ),
+        (
+            AccessPolicy::default().allow(["*/get*", "ApiRenderEngine/grabRenderResult"]),
+            "not in --allow",
+        ),
+    ] {
+        let peer = TestPeer::start().expect("peer");
+        let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+        let config = StreamerConfig {
+            access: access.expect("valid rules"),
+            ..StreamerConfig::default()
+        };
+        let rig = rig_configured(peer, octane, config).await;
+        let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
+        assert_eq!(status, 403, "{reply}");
+        assert_eq!(reply["code"], "PERMISSION_DENIED");
+        assert_eq!(
+            reply["error"],
+            format!("ApiRenderEngine/setOnNewImageCallback is {rule}")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(rig.peer.call_count(), 0, "nothing reached Octane");
+        assert!(!rig.streamer.status().streaming);
+    }
+    // Rules that let the streamer's calls through change nothing.
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        access: AccessPolicy::default()
+            .deny(["ApiProjectManager/*"])
+            .expect("valid rules"),
+        ..StreamerConfig::default()
+    };
+    let rig = rig_configured(peer, octane, config).await;
+    let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["status"]["registered"], true);
 }
 
 /// A client that asks for the stream and then never reads a byte; subscribed when this returns.

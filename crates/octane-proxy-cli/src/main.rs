@@ -122,7 +122,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!(access = %access.describe(), "serving on http://{local}");
 
-    let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+    // The render routes make calls of their own: the same rules apply to them.
+    let streamer = CallbackStreamer::new(
+        octane.clone(),
+        StreamerConfig {
+            access: access.clone(),
+            ..StreamerConfig::default()
+        },
+    );
     let metrics = streamer.clone();
     let router = Router::builder(octane)
         .register_metrics(move |registry| metrics.register_metrics(registry))

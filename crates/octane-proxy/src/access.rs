@@ -10,11 +10,22 @@ use wildmatch::WildMatch;
 use crate::{ProxyError, Route};
 
 /// The access policy of a [`Router`](crate::Router). The default lets everything through.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AccessPolicy {
     token: Option<String>,
     allow: Option<Patterns>,
     deny: Option<Patterns>,
+}
+
+/// Never prints the token: policies end up in the configs of whatever embeds them.
+impl std::fmt::Debug for AccessPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessPolicy")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("allow", &self.allow.as_ref().map(|p| &p.sources))
+            .field("deny", &self.deny.as_ref().map(|p| &p.sources))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -102,8 +113,10 @@ impl AccessPolicy {
         }
     }
 
-    /// Checks the allow and deny lists for a call of `route`.
-    pub(crate) fn authorize(&self, route: &Route) -> Result<(), ProxyError> {
+    /// Checks the allow and deny lists for a call of `route`: the router does for every RPC
+    /// route, and a mounted service that makes calls of its own (the callback streamer) must
+    /// for those, so that a refused RPC never reaches Octane by another way.
+    pub fn authorize(&self, route: &Route) -> Result<(), ProxyError> {
         // The default policy: no names to format on every call.
         if self.allow.is_none() && self.deny.is_none() {
             return Ok(());
@@ -314,6 +327,20 @@ mod tests {
         }
         // Wildcards may match nothing today and something after a regen.
         assert!(AccessPolicy::default().deny(["Future*/*"]).is_ok());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let policy = AccessPolicy::default()
+            .token("s3cret")
+            .deny(["ApiItem/*"])
+            .expect("valid");
+        let printed = format!("{policy:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(
+            printed.contains("<redacted>") && printed.contains("ApiItem/*"),
+            "{printed}"
+        );
     }
 
     #[test]
