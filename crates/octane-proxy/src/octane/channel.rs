@@ -56,9 +56,15 @@ const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// TCP keep-alive on the connection: probes after this long without traffic, then at
 /// [`TCP_KEEP_ALIVE_INTERVAL`], so a vanished Octane host (powered off, cable pulled: no RST)
-/// fails the connection's calls within about a minute (Linux gives up after 9 probes).
+/// fails the connection within about a minute (Linux gives up after 9 probes).
 const TCP_KEEP_ALIVE_IDLE: Duration = Duration::from_secs(20);
 const TCP_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
+/// Keep-alive probes stop while sent data waits for its acknowledgement, which is the case as
+/// soon as anything (a request, a reset) went to a vanished host: then data unacknowledged for
+/// this long fails the connection (`TCP_USER_TIMEOUT`, Linux), instead of about 15 minutes of
+/// retransmissions. gRPC sets the same when it keeps connections alive.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A lazily connecting, self-healing HTTP/2 connection to one Octane, as a `tower::Service` for
 /// tonic clients. Cheap to clone; clones share the connection.
@@ -335,9 +341,14 @@ impl Shared {
         let keep_alive = socket2::TcpKeepalive::new()
             .with_time(TCP_KEEP_ALIVE_IDLE)
             .with_interval(TCP_KEEP_ALIVE_INTERVAL);
-        // Best effort: without it only the PINGs find a vanished host, later.
-        if let Err(err) = socket2::SockRef::from(&tcp).set_tcp_keepalive(&keep_alive) {
+        // Best effort: without them only the PINGs find a vanished host, later.
+        let socket = socket2::SockRef::from(&tcp);
+        if let Err(err) = socket.set_tcp_keepalive(&keep_alive) {
             tracing::debug!(%err, "TCP keep-alive not set on the connection to Octane");
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Err(err) = socket.set_tcp_user_timeout(Some(TCP_USER_TIMEOUT)) {
+            tracing::debug!(%err, "TCP_USER_TIMEOUT not set on the connection to Octane");
         }
         let (send, connection) = self
             .settings
