@@ -209,13 +209,15 @@ impl CallbackStreamer {
             Some(waiter) => {
                 let _ = tokio::time::timeout(wait, waiter).await;
             }
-            None if !self.shared.counters.registered.load(Ordering::Relaxed) => {
-                // Subscribed before asking, so the attempt cannot finish unseen.
+            None => {
+                // Subscribed before `registered` is read: an attempt that succeeds in between
+                // either shows in `registered` or wakes `changed`, never neither.
                 let mut attempts = self.shared.registrations.subscribe();
-                self.shared.register_now.notify_one();
-                let _ = tokio::time::timeout(wait, attempts.changed()).await;
+                if !self.shared.counters.registered.load(Ordering::Relaxed) {
+                    self.shared.register_now.notify_one();
+                    let _ = tokio::time::timeout(wait, attempts.changed()).await;
+                }
             }
-            None => {}
         }
         self.status()
     }
@@ -491,6 +493,8 @@ enum Step {
     Opened(Result<Box<tonic::Streaming<StreamCallbackRequest>>, tonic::Status>),
     /// [`OPEN_GRACE`] passed without an answer.
     Grace,
+    /// The call deadline passed with no answer from Octane to anything: a hung Octane.
+    Silent,
     /// Time to retry the registration, or `register-callback` asked for it.
     Register,
     /// The stream's next message, or its end.
@@ -511,6 +515,9 @@ async fn run(shared: Arc<Shared>) {
             .max_encoding_message_size(limit);
         let mut opening = std::pin::pin!(client.callback_channel(Empty {}));
         let grace_over = Instant::now() + OPEN_GRACE;
+        // Without it the stream of a hung Octane would wait for the channel's PING (minutes),
+        // and the first `register-callback` with it.
+        let silent_by = Instant::now() + config.call_timeout;
         let mut stream = None;
         let mut open = false;
         // Without a registration Octane sends no newImage: retried with a backoff of its own,
@@ -527,6 +534,7 @@ async fn run(shared: Arc<Shared>) {
                 // Only once Octane answered the registration: a connect still under way is
                 // not an open stream.
                 () = tokio::time::sleep_until(grace_over), if !open && answered => Step::Grace,
+                () = tokio::time::sleep_until(silent_by), if !open && !answered => Step::Silent,
                 () = tokio::time::sleep_until(retry_at), if !registered => Step::Register,
                 () = shared.register_now.notified(), if !registered => Step::Register,
             };
@@ -540,6 +548,13 @@ async fn run(shared: Arc<Shared>) {
                 }
                 Step::Opened(Err(status)) => {
                     break format!("opening the callback stream failed: {}", status.message());
+                }
+                Step::Silent => {
+                    break format!(
+                        "Octane answered neither the registration nor the callback stream \
+                         within {:?}",
+                        config.call_timeout
+                    );
                 }
                 Step::Grace => {
                     tracing::debug!(
