@@ -110,13 +110,7 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
         status: Status,
     }
     if let Err(refused) = streamer.authorize() {
-        let mut response = Response::new(Body::full(refused.to_json()));
-        *response.status_mut() = refused.status();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return response;
+        return json_bytes(refused.status(), refused.to_json());
     }
     let before = streamer.status();
     let status = streamer.start().await;
@@ -446,9 +440,15 @@ impl Drop for Subscriber {
 }
 
 fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
-    let mut response = Response::new(Body::full(
+    json_bytes(
+        status,
         serde_json::to_vec(body).expect("a reply of plain fields serializes"),
-    ));
+    )
+}
+
+/// A response of JSON already encoded.
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::full(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
