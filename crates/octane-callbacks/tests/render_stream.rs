@@ -692,13 +692,7 @@ async fn other_methods_are_405_with_allow() {
         let response = request(rig.addr, method, path, "").await;
         assert_eq!(response.status(), 405, "{method} {path}");
         assert_eq!(response.headers()["allow"], allow, "{method} {path}");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let body = body_json(response).await;
         assert_eq!(body["code"], "METHOD_NOT_ALLOWED", "{method} {path}");
     }
 }

@@ -62,8 +62,17 @@ async fn latest_png_is_503_when_octane_was_never_reachable() {
     assert_unavailable(addr).await;
 }
 
-#[tokio::test]
-async fn no_stale_frame_while_octane_is_gone_and_frames_resume_when_it_is_back() {
+/// What is left of a rig whose Octane sent a frame and then stopped, once the streamer saw it
+/// gone and `latest.png` answers 503.
+struct Outage {
+    /// Where Octane listened, to start it again there.
+    port: std::net::SocketAddr,
+    addr: std::net::SocketAddr,
+    streamer: octane_callbacks::CallbackStreamer,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn a_frame_then_an_outage() -> Outage {
     let rig = rig().await;
     rig.peer
         .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 7)]));
@@ -85,6 +94,22 @@ async fn no_stale_frame_while_octane_is_gone_and_frames_resume_when_it_is_back()
     })
     .await;
     assert_unavailable(addr).await;
+    Outage {
+        port,
+        addr,
+        streamer,
+        _stop,
+    }
+}
+
+#[tokio::test]
+async fn no_stale_frame_while_octane_is_gone_and_frames_resume_when_it_is_back() {
+    let Outage {
+        port,
+        addr,
+        streamer: _streamer,
+        _stop,
+    } = a_frame_then_an_outage().await;
 
     let mut events = Events::open(addr).await;
     let connected = events.next().await;
@@ -125,27 +150,12 @@ async fn no_stale_frame_while_octane_is_gone_and_frames_resume_when_it_is_back()
 
 #[tokio::test]
 async fn after_a_reconnect_the_frame_from_before_the_outage_is_not_served() {
-    let rig = rig().await;
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 7)]));
-    register_and_wait(&rig).await;
-    rig.peer.emit(STREAM, &new_image(1));
-    eventually("a frame", || rig.streamer.status().frames_published == 1).await;
-    assert_png(rig.addr).await;
-
-    let Rig {
-        peer,
+    let Outage {
+        port,
         addr,
         streamer,
         _stop,
-    } = rig;
-    let port = peer.addr();
-    peer.stop();
-    eventually("the streamer to see Octane gone", || {
-        !streamer.status().connected
-    })
-    .await;
-    assert_unavailable(addr).await;
+    } = a_frame_then_an_outage().await;
     // Octane is back (restarted, maybe with another scene) and has rendered nothing yet.
     let peer = TestPeer::start_on(port).expect("restart on the same port");
     peer.reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 8)]));
@@ -155,15 +165,8 @@ async fn after_a_reconnect_the_frame_from_before_the_outage_is_not_served() {
     })
     .await;
 
-    let response = request(addr, "GET", "/render/latest.png", "").await;
-    assert_eq!(response.status(), 404, "the old frame is not the latest");
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    let (status, body) = json(addr, "GET", "/render/latest.png", "").await;
+    assert_eq!(status, 404, "the old frame is not the latest");
     assert_eq!(body["code"], "NO_FRAME");
     assert_eq!(
         body["error"],

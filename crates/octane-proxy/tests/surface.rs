@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use octane_api::{google, livelinkapi, octaneapi};
 use octane_test_peer::TestPeer;
 use pretty_assertions::assert_eq;
@@ -339,29 +339,27 @@ async fn a_stream_deadline_counts_while_octane_has_sent_nothing() {
     let (peer, proxy) = peer_and_proxy().await;
     let path = "/octaneapi.StreamCallbackService/callbackChannel";
     peer.lazy_stream_headers(path);
-    let stream_with_deadline = |ms: &str| {
-        Request::post(format!(
-            "http://{}/StreamCallback/callbackChannel",
-            proxy.addr
-        ))
-        .header("x-timeout-ms", ms)
-        .body(Full::new(Bytes::new()))
-        .expect("request")
-    };
     // Shorter than the wait for Octane's headers: the call's own 504.
-    let response = send(proxy.addr, stream_with_deadline("100")).await;
-    assert_eq!(response.status(), 504);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let error: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    assert_eq!(error["code"], "DEADLINE_EXCEEDED");
+    let reply = call(
+        proxy.addr,
+        Method::POST,
+        "/StreamCallback/callbackChannel",
+        &[("x-timeout-ms", "100")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 504);
+    assert_eq!(reply.json()["code"], "DEADLINE_EXCEEDED");
 
     // Longer: the stream opens, and the deadline ends it although no message ever came.
-    let response = send(proxy.addr, stream_with_deadline("1500")).await;
+    let request = Request::post(format!(
+        "http://{}/StreamCallback/callbackChannel",
+        proxy.addr
+    ))
+    .header("x-timeout-ms", "1500")
+    .body(Full::new(Bytes::new()))
+    .expect("request");
+    let response = send(proxy.addr, request).await;
     assert_eq!(response.status(), 200);
     let mut events = Events::new(response.into_body());
     let (event, data) = events.next().await.expect("an error event");

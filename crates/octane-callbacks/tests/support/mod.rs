@@ -111,13 +111,18 @@ pub async fn request(
 pub async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
     let response = request(addr, method, path, body).await;
     let status = response.status().as_u16();
+    (status, body_json(response).await)
+}
+
+/// The whole body of `response`, parsed as JSON.
+pub async fn body_json(response: http::Response<Incoming>) -> Value {
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes();
-    (status, serde_json::from_slice(&bytes).expect("JSON"))
+    serde_json::from_slice(&bytes).expect("JSON")
 }
 
 /// The value of the metric `name` (a sample without labels) at `/metrics`.

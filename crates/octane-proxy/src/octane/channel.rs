@@ -580,20 +580,25 @@ mod tests {
         });
         let channel = channel_pinging_every(addr, Duration::from_millis(100));
         let started = Instant::now();
+        let status = failed_callback_stream(channel).await;
+        assert!(is_local(&status), "{status:?}");
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        holder.abort();
+    }
+
+    /// Opens the callback stream on `channel` and answers how it failed, within 20 s.
+    async fn failed_callback_stream(channel: Channel) -> Status {
         let mut grpc = tonic::client::Grpc::new(channel);
         let call = grpc.server_streaming(
             tonic::Request::new(Bytes::new()),
             PathAndQuery::from_static("/octaneapi.StreamCallbackService/callbackChannel"),
             RawCodec,
         );
-        let status = tokio::time::timeout(Duration::from_secs(20), call)
+        tokio::time::timeout(Duration::from_secs(20), call)
             .await
-            .expect("the keep-alive ends the call")
-            .expect_err("nothing answered");
-        assert!(is_local(&status), "{status:?}");
-        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-        assert!(started.elapsed() >= Duration::from_millis(200));
-        holder.abort();
+            .expect("the call ends in time")
+            .expect_err("the call fails")
     }
 
     /// A channel to `addr` whose connections PING every `interval` while calls are open.
@@ -633,16 +638,7 @@ mod tests {
         });
         let channel = channel_pinging_every(addr, Duration::from_millis(100));
         let shared = Arc::clone(&channel.shared);
-        let mut grpc = tonic::client::Grpc::new(channel);
-        let call = grpc.server_streaming(
-            tonic::Request::new(Bytes::new()),
-            PathAndQuery::from_static("/octaneapi.StreamCallbackService/callbackChannel"),
-            RawCodec,
-        );
-        let status = tokio::time::timeout(Duration::from_secs(20), call)
-            .await
-            .expect("the GOAWAY ends the call")
-            .expect_err("refused");
+        let status = failed_callback_stream(channel).await;
         assert_eq!(status.code(), Code::Unavailable, "{status:?}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while shared.keep_alive().interval == Duration::from_millis(100)
