@@ -163,7 +163,7 @@ impl Counters {
             .unwrap_or_else(|p| p.into_inner())
             .get_mut(client_id)
         {
-            let skipped = sequence.saturating_sub(d.delivered).saturating_sub(1);
+            let skipped = d.outstanding(sequence);
             d.skipped += skipped;
             d.delivered = sequence;
             self.frames_skipped_total
