@@ -1,6 +1,8 @@
 //! Serving a `tower::Service` such as [`Router`](crate::Router) on a TCP listener with hyper:
 //! HTTP/1.1 and HTTP/2, graceful shutdown.
 
+mod self_wake;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use self::self_wake::RepollOnSelfWake;
 use crate::body::{Body, BoxError};
 
 /// Serves `service` on `listener` with the default [`Server`] settings until `shutdown`
@@ -100,11 +103,11 @@ impl Server {
                 )
                 .into_owned();
             let connection = graceful.watch(connection);
-            tokio::spawn(async move {
+            tokio::spawn(RepollOnSelfWake::new(async move {
                 if let Err(err) = connection.await {
                     tracing::debug!(error = %err, "connection closed with an error");
                 }
-            });
+            }));
         }
         drop(listener);
         if tokio::time::timeout(self.shutdown_grace, graceful.shutdown())

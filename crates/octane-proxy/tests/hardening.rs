@@ -545,6 +545,64 @@ async fn ten_thousand_requests_on_256_connections_each_get_their_own_answer() {
     );
 }
 
+/// 40 requests written at once on one connection are answered in order, each with its own
+/// answer: the connection's task, which polls again in place when it wakes itself
+/// (`server/self_wake.rs`), loses no wake-up between them.
+#[tokio::test]
+async fn pipelined_requests_are_each_answered_in_order() {
+    let (peer, proxy) = peer_and_proxy().await;
+    peer.respond_with(
+        "/livelinkapi.LiveLinkService/GetMesh",
+        |request: livelinkapi::MeshRequest| livelinkapi::MeshData {
+            name: format!("mesh-{}", request.objecthandle),
+            ..Default::default()
+        },
+    );
+    let mut requests = Vec::new();
+    let mut expected = String::new();
+    for id in 0..40 {
+        let body = format!(r#"{{"objecthandle":{id}}}"#);
+        requests.extend_from_slice(
+            format!(
+                "POST /LiveLink/GetMesh HTTP/1.1\r\nhost: proxy\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        expected.push_str(&format!(
+            r#"{{"success":true,"data":{{"name":"mesh-{id}"}}}}"#
+        ));
+    }
+    let mut stream = tokio::net::TcpStream::connect(proxy.addr)
+        .await
+        .expect("connect");
+    stream.write_all(&requests).await.expect("write");
+    let mut out = Vec::new();
+    let mut answered = String::new();
+    while answered.len() < expected.len() {
+        let mut chunk = [0; 4096];
+        let n = tokio::time::timeout(HANG, stream.read(&mut chunk))
+            .await
+            .expect("answers within the deadline")
+            .expect("read");
+        assert!(n > 0, "connection closed after {answered:?}");
+        out.extend_from_slice(&chunk[..n]);
+        answered = String::from_utf8_lossy(&out)
+            .split("\r\n\r\n")
+            .skip(1)
+            .map(|part| part.split("HTTP/1.1").next().unwrap_or_default())
+            .collect();
+    }
+    assert_eq!(answered, expected);
+    assert_eq!(
+        String::from_utf8_lossy(&out)
+            .matches("HTTP/1.1 200 OK")
+            .count(),
+        40
+    );
+}
+
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_cut_off() {
     let peer = TestPeer::start().expect("peer");
