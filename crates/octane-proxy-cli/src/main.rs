@@ -101,7 +101,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut access = AccessPolicy::default()
         .allow(&args.allow)?
         .deny(&args.deny)?;
-    if let Some(token) = args.token.filter(|t| !t.is_empty()) {
+    if let Some(token) = args.token {
+        // An empty value is a mistake (an unset variable, an empty secret file), not a wish to
+        // serve without a token: that is what leaving the flag out is for.
+        if token.is_empty() {
+            return Err(
+                "--token (or OCTANE_PROXY_TOKEN) is empty; leave it out to serve without \
+                        a token"
+                    .into(),
+            );
+        }
         access = access.token(token);
     }
     let cors = if args.cors_origin.is_empty() {

@@ -3,7 +3,10 @@
 //! Octane can save, load and delete a user's work, so the policy is checked in the router before
 //! a request is decoded: a refused call never reaches Octane.
 
+use std::borrow::Cow;
+
 use http::HeaderMap;
+use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 use wildmatch::WildMatch;
 
@@ -99,16 +102,20 @@ impl AccessPolicy {
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
+        // Browsers percent-encode the query value (`encodeURIComponent`), so a token with
+        // `+`, `/` or `=` in it arrives as `%2B`, `%2F`, `%3D`.
         let from_query = is_get
             .then(|| {
                 query
                     .into_iter()
                     .flat_map(|q| q.split('&'))
                     .find_map(|kv| kv.strip_prefix("token="))
+                    .map(|value| Cow::from(percent_decode_str(value)))
             })
             .flatten();
-        match from_header.or(from_query) {
-            Some(given) if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
+        let given = from_header.map(str::as_bytes).or(from_query.as_deref());
+        match given {
+            Some(given) if bool::from(given.ct_eq(expected.as_bytes())) => Ok(()),
             _ => Err(ProxyError::Unauthorized),
         }
     }
@@ -340,6 +347,27 @@ mod tests {
         assert!(
             printed.contains("<redacted>") && printed.contains("ApiItem/*"),
             "{printed}"
+        );
+    }
+
+    #[test]
+    fn a_query_token_is_percent_decoded() {
+        let policy = AccessPolicy::default().token("s3c+r/t=");
+        let headers = HeaderMap::new();
+        for query in [
+            "token=s3c%2Br%2Ft%3D",
+            "token=s3c+r/t=",
+            "x=1&token=s3c%2br%2ft%3d",
+        ] {
+            assert!(
+                policy.authenticate(&headers, Some(query), true).is_ok(),
+                "{query}"
+            );
+        }
+        assert!(
+            policy
+                .authenticate(&headers, Some("token=s3c%20r%2Ft%3D"), true)
+                .is_err()
         );
     }
 
