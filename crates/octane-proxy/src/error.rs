@@ -162,6 +162,16 @@ pub enum ProxyError {
         /// What the transport said.
         detail: String,
     },
+    /// The request for Octane, or Octane's answer, is over the limit for one gRPC message.
+    #[error("{service}/{method}: {error}")]
+    MessageTooLarge {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// Which way, how large, and the limit.
+        error: octane::MessageTooLarge,
+    },
     /// A request header has a value the proxy cannot use.
     #[error("invalid {name} header: {message}")]
     BadHeader {
@@ -199,6 +209,10 @@ impl ProxyError {
             Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MessageTooLarge { error, .. } => match error.direction {
+                octane::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
+                octane::Direction::Answer => StatusCode::BAD_GATEWAY,
+            },
         }
     }
 
@@ -224,6 +238,7 @@ impl ProxyError {
             Self::Denied { .. } => "PERMISSION_DENIED",
             Self::BodyTimeout(_) => "BODY_TIMEOUT",
             Self::ConnectionLost { .. } => "UNAVAILABLE",
+            Self::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
         }
     }
 
@@ -239,6 +254,12 @@ impl ProxyError {
                 service: route.service,
                 method: route.method,
                 timeout,
+            }
+        } else if let Some(error) = octane::message_too_large(&status) {
+            Self::MessageTooLarge {
+                service: route.service,
+                method: route.method,
+                error: *error,
             }
         } else if octane::is_connect_error(&status) {
             Self::Unreachable {

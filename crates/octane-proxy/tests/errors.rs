@@ -9,7 +9,7 @@ use http::Method;
 use octane_api::octaneapi;
 use octane_test_peer::TestPeer;
 use pretty_assertions::assert_eq;
-use support::{call, peer_and_proxy, post, proxy_with};
+use support::{call, get, peer_and_proxy, post, proxy_of, proxy_with};
 use tonic::Code;
 
 #[tokio::test]
@@ -257,6 +257,64 @@ async fn bodies_over_the_limit_are_413() {
         200
     );
     assert_eq!(peer.call_count(), 1);
+}
+
+/// Messages over `--max-message-size` fail with an error of their own, not as if Octane had
+/// answered OUT_OF_RANGE or the connection had broken: a request is not sent (413), an answer is
+/// refused as its prefix arrives (502), and Octane counts as reachable.
+#[tokio::test]
+async fn messages_over_the_message_size_limit_are_413_or_502_and_say_why() {
+    let peer = TestPeer::start().expect("peer");
+    let octane = octane_proxy::Octane::lazy("127.0.0.1", peer.addr().port())
+        .expect("address")
+        .max_message_size(1000);
+    let proxy = proxy_of(octane, |b| b).await;
+
+    let big_path = format!(r#"{{"path":"{}"}}"#, "x".repeat(1200));
+    let reply = post(proxy.addr, "/ApiProjectManager/saveProjectAs", &big_path).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["code"], "MESSAGE_TOO_LARGE");
+    assert_eq!(
+        reply.error(),
+        "ApiProjectManagerService/saveProjectAs: the request is 1203 bytes, over the limit of \
+         1000 bytes for one gRPC message (--max-message-size)"
+    );
+    assert_eq!(peer.call_count(), 0);
+
+    peer.reply(
+        "/octaneapi.ApiItemService/name",
+        &octaneapi::api_item::NameResponse {
+            result: "n".repeat(1200),
+        },
+    );
+    let reply = post(
+        proxy.addr,
+        "/ApiItem/name",
+        r#"{"objectPtr":{"handle":"1","type":16}}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 502);
+    assert_eq!(reply.json()["code"], "MESSAGE_TOO_LARGE");
+    assert_eq!(
+        reply.error(),
+        "ApiItemService/name: Octane's answer is 1203 bytes, over the limit of 1000 bytes for \
+         one gRPC message (--max-message-size)"
+    );
+    assert_eq!(get(proxy.addr, "/health").await.json()["connected"], true);
+
+    peer.reply(
+        "/octaneapi.ApiItemService/name",
+        &octaneapi::api_item::NameResponse {
+            result: "n".repeat(990),
+        },
+    );
+    let reply = post(
+        proxy.addr,
+        "/ApiItem/name",
+        r#"{"objectPtr":{"handle":"1","type":16}}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
 #[tokio::test]

@@ -29,6 +29,9 @@ use http_body_util::BodyExt;
 use tokio::net::TcpStream;
 use tonic::{Code, Status};
 
+use super::DEFAULT_MAX_MESSAGE_SIZE;
+use super::message_size::MessagePrefixes;
+
 /// HTTP/2 receive windows towards Octane. h2's default of 64 KiB makes Octane stop and wait for a
 /// window update every 64 KiB of a render frame; a frame of several MiB then costs dozens of
 /// round trips and wake-ups on both sides.
@@ -71,6 +74,9 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
+    /// The largest message accepted in an answer; larger ones fail the call as their prefix
+    /// arrives.
+    max_message_size: usize,
 }
 
 struct Shared {
@@ -163,12 +169,24 @@ impl Channel {
     /// A channel to the same address that makes a connection of its own.
     pub fn own_connection(&self) -> Self {
         let shared = &self.shared;
-        Self::new(
-            shared.address.clone(),
-            shared.authority.clone(),
-            shared.settings.clone(),
-            shared.keep_alive(),
-        )
+        Self {
+            max_message_size: self.max_message_size,
+            ..Self::new(
+                shared.address.clone(),
+                shared.authority.clone(),
+                shared.settings.clone(),
+                shared.keep_alive(),
+            )
+        }
+    }
+
+    /// Sets the largest message accepted in an answer (default
+    /// [`DEFAULT_MAX_MESSAGE_SIZE`](super::DEFAULT_MAX_MESSAGE_SIZE)). A larger one fails the
+    /// call with a status whose source is a [`MessageTooLarge`](super::MessageTooLarge), before
+    /// any of it is buffered.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
     }
 
     fn new(
@@ -187,6 +205,7 @@ impl Channel {
                 connecting: tokio::sync::Mutex::new(None),
                 attempts: AtomicU64::new(0),
             }),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }
 }
@@ -211,7 +230,8 @@ impl tower::Service<Request<tonic::body::Body>> for Channel {
 
     fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move { shared.send(request).await })
+        let limit = self.max_message_size;
+        Box::pin(async move { shared.send(request, limit).await })
     }
 }
 
@@ -219,6 +239,7 @@ impl Shared {
     async fn send(
         self: Arc<Self>,
         request: Request<tonic::body::Body>,
+        max_message_size: usize,
     ) -> Result<Response<ResponseBody>, Status> {
         let (mut head, body) = request.into_parts();
         if head.uri.authority().is_none() {
@@ -236,6 +257,7 @@ impl Shared {
         let response = response.await.map_err(transport_status)?;
         Ok(response.map(|recv| ResponseBody {
             recv,
+            messages: MessagePrefixes::new(max_message_size),
             data_done: false,
             done: false,
             _open: open,
@@ -491,6 +513,7 @@ fn forward(
 /// A response body read straight from h2, handing its flow-control window back as it goes.
 pub struct ResponseBody {
     recv: h2::RecvStream,
+    messages: MessagePrefixes,
     data_done: bool,
     done: bool,
     _open: OpenCall,
@@ -512,6 +535,11 @@ impl http_body::Body for ResponseBody {
                 Some(Ok(data)) => {
                     // Only fails when the stream is gone, which the next poll reports.
                     let _ = self.recv.flow_control().release_capacity(data.len());
+                    if let Err(too_large) = self.messages.read(&data) {
+                        // Dropping the body then resets the stream: Octane stops sending.
+                        self.done = true;
+                        return Poll::Ready(Some(Err(too_large.into_status())));
+                    }
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
                 Some(Err(err)) => {

@@ -5,6 +5,7 @@
 //! at once with a connect error instead of waiting for a connection.
 
 mod channel;
+mod message_size;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
+pub use message_size::{Direction, MessageTooLarge};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -59,14 +61,17 @@ impl Octane {
         })
     }
 
-    /// Sets the largest message accepted from or sent to Octane.
+    /// Sets the largest message accepted from or sent to Octane. A call over it fails with a
+    /// status whose source is a [`MessageTooLarge`].
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
+        self.channel = self.channel.max_message_size(bytes);
         self
     }
 
     /// The largest message accepted from or sent to Octane, as [`Octane::max_message_size`] set
-    /// it: for typed clients built on [`Octane::channel`], which do not inherit it.
+    /// it: for typed clients built on [`Octane::channel`]. The channel refuses larger answers
+    /// itself, but tonic's own limits (4 MiB for answers by default) must be raised to this.
     pub fn message_size_limit(&self) -> usize {
         self.max_message_size
     }
@@ -101,7 +106,9 @@ impl Octane {
     fn observe<T>(&self, result: Result<T, Status>) -> Result<T, Status> {
         match &result {
             Ok(_) => self.reachable.store(true, Ordering::Relaxed),
-            Err(status) if !is_local(status) => self.reachable.store(true, Ordering::Relaxed),
+            Err(status) if !is_local(status) || message_too_large(status).is_some() => {
+                self.reachable.store(true, Ordering::Relaxed);
+            }
             Err(status) if !is_timeout(status) => self.reachable.store(false, Ordering::Relaxed),
             Err(_) => {}
         }
@@ -121,6 +128,7 @@ impl Octane {
         request: Vec<u8>,
         timeout: Duration,
     ) -> Result<Bytes, Status> {
+        MessageTooLarge::check_request(request.len(), self.max_message_size)?;
         let mut grpc = self.grpc();
         let mut request = tonic::Request::new(Bytes::from(request));
         request.set_timeout(timeout);
@@ -140,6 +148,7 @@ impl Octane {
         request: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<tonic::Streaming<Bytes>, Status> {
+        MessageTooLarge::check_request(request.len(), self.max_message_size)?;
         let mut grpc = self.grpc();
         let mut request = tonic::Request::new(Bytes::from(request));
         if let Some(timeout) = timeout {
@@ -158,6 +167,9 @@ impl Octane {
         requests: Vec<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Bytes, Status> {
+        for request in &requests {
+            MessageTooLarge::check_request(request.len(), self.max_message_size)?;
+        }
         let mut grpc = self.grpc();
         let stream = futures_util::stream::iter(requests.into_iter().map(Bytes::from));
         let mut request = tonic::Request::new(stream);
@@ -198,6 +210,11 @@ pub(crate) fn is_timeout(status: &Status) -> bool {
 /// certainly never reached Octane.
 pub fn is_connect_error(status: &Status) -> bool {
     source_chain(status).any(|e| e.is::<tonic::ConnectError>())
+}
+
+/// The message over the limit that failed the call, if that is why it failed.
+pub fn message_too_large(status: &Status) -> Option<&MessageTooLarge> {
+    source_chain(status).find_map(|e| e.downcast_ref::<MessageTooLarge>())
 }
 
 fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {

@@ -37,8 +37,16 @@ pub async fn proxy_with(
     octane: SocketAddr,
     configure: impl FnOnce(RouterBuilder) -> RouterBuilder,
 ) -> Proxy {
-    let channel = Octane::lazy(&octane.ip().to_string(), octane.port()).expect("loopback address");
-    let router = configure(Router::builder(channel)).build();
+    let octane = Octane::lazy(&octane.ip().to_string(), octane.port()).expect("loopback address");
+    proxy_of(octane, configure).await
+}
+
+/// Starts a proxy for `octane`, configured by `configure`.
+pub async fn proxy_of(
+    octane: Octane,
+    configure: impl FnOnce(RouterBuilder) -> RouterBuilder,
+) -> Proxy {
+    let router = configure(Router::builder(octane)).build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
