@@ -98,6 +98,7 @@ export type RenderEvent =
   | { type: "renderFailure"; timestamp: number; [key: string]: unknown }
   | { type: "newStatistics"; timestamp: number; statistics: unknown; [key: string]: unknown }
   | { type: "projectManagerChanged"; timestamp: number; [key: string]: unknown }
+  | { type: "status"; connected: boolean; timestamp: number; status: unknown }
   | { type: "ping"; timestamp: number };
 
 /**

@@ -8,6 +8,8 @@ export type Int64 = string;
 export type Base64 = string;
 /** A float or double (requests may also send "NaN", "Infinity", "-Infinity"). */
 export type Float = number;
+/** A request that may name its target `objectPtr`, as the web clients do, instead of `K`. */
+export type WithObjectPtr<T, K extends keyof T> = T | (Omit<T, K> & { objectPtr?: T[K] });
 
 export namespace google {
 export namespace protobuf {
@@ -1739,15 +1741,15 @@ export interface Services {
     "collapse": { request: octaneapi.ApiItem.collapseRequest; response: octaneapi.ApiItem.collapseResponse; streaming: "unary" };
     "destroy": { request: octaneapi.ApiItem.destroyRequest; response: google.protobuf.Empty; streaming: "unary" };
     "expand": { request: octaneapi.ApiItem.expandRequest; response: google.protobuf.Empty; streaming: "unary" };
-    "getValueByAttrID": { request: octaneapi.ApiItem.getValueByIDRequest; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
-    "getByAttrID": { request: octaneapi.ApiItem.getValueByIDRequest; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
+    "getValueByAttrID": { request: WithObjectPtr<octaneapi.ApiItem.getValueByIDRequest, "item_ref">; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
+    "getByAttrID": { request: WithObjectPtr<octaneapi.ApiItem.getValueByIDRequest, "item_ref">; response: octaneapi.ApiItem.getValueResponse; streaming: "unary" };
     "isGraph": { request: octaneapi.ApiItem.isGraphRequest; response: octaneapi.ApiItem.isGraphResponse; streaming: "unary" };
     "name": { request: octaneapi.ApiItem.nameRequest; response: octaneapi.ApiItem.nameResponse; streaming: "unary" };
     "outType": { request: octaneapi.ApiItem.outTypeRequest; response: octaneapi.ApiItem.outTypeResponse; streaming: "unary" };
     "position": { request: octaneapi.ApiItem.positionRequest; response: octaneapi.ApiItem.positionResponse; streaming: "unary" };
     "setPosition": { request: octaneapi.ApiItem.setPositionRequest; response: google.protobuf.Empty; streaming: "unary" };
-    "setValueByAttrID": { request: octaneapi.ApiItem.setValueByIDRequest; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
-    "setByAttrID": { request: octaneapi.ApiItem.setValueByIDRequest; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
+    "setValueByAttrID": { request: WithObjectPtr<octaneapi.ApiItem.setValueByIDRequest, "item_ref">; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
+    "setByAttrID": { request: WithObjectPtr<octaneapi.ApiItem.setValueByIDRequest, "item_ref">; response: octaneapi.ApiItem.setValueResponse; streaming: "unary" };
   };
   "ApiLocalDB": {
     "root": { request: octaneapi.ApiLocalDB.rootRequest; response: octaneapi.ApiLocalDB.rootResponse; streaming: "unary" };
@@ -1777,7 +1779,7 @@ export interface Services {
     "ungroup": { request: octaneapi.ApiNodeGraph.ungroupRequest; response: octaneapi.ApiNodeGraph.ungroupResponse; streaming: "unary" };
   };
   "ApiNodePinInfoEx": {
-    "getApiNodePinInfo": { request: octaneapi.ApiNodePinInfoEx.GetNodePinInfoRequest; response: octaneapi.ApiNodePinInfoEx.GetNodePinInfoResponse; streaming: "unary" };
+    "getApiNodePinInfo": { request: WithObjectPtr<octaneapi.ApiNodePinInfoEx.GetNodePinInfoRequest, "nodePinInfoRef">; response: octaneapi.ApiNodePinInfoEx.GetNodePinInfoResponse; streaming: "unary" };
   };
   "ApiNode": {
     "connectToIx": { request: octaneapi.ApiNode.connectToIxRequest; response: google.protobuf.Empty; streaming: "unary" };
@@ -1785,13 +1787,13 @@ export interface Services {
     "connectedNodeIx": { request: octaneapi.ApiNode.connectedNodeIxRequest; response: octaneapi.ApiNode.connectedNodeIxResponse; streaming: "unary" };
     "create": { request: octaneapi.ApiNode.createRequest; response: octaneapi.ApiNode.createResponse; streaming: "unary" };
     "destinationNodes": { request: octaneapi.ApiNode.destinationNodesRequest; response: octaneapi.ApiNode.destinationNodesResponse; streaming: "unary" };
-    "getPinValueByPinID": { request: octaneapi.ApiNode.getPinValueByIDRequest; response: octaneapi.ApiNode.getPinValueByXResponse; streaming: "unary" };
+    "getPinValueByPinID": { request: WithObjectPtr<octaneapi.ApiNode.getPinValueByIDRequest, "item_ref">; response: octaneapi.ApiNode.getPinValueByXResponse; streaming: "unary" };
     "info": { request: octaneapi.ApiNode.infoRequest; response: octaneapi.ApiNode.infoResponse; streaming: "unary" };
     "pinCount": { request: octaneapi.ApiNode.pinCountRequest; response: octaneapi.ApiNode.pinCountResponse; streaming: "unary" };
     "pinInfoIx": { request: octaneapi.ApiNode.pinInfoIxRequest; response: octaneapi.ApiNode.pinInfoIxResponse; streaming: "unary" };
     "pinLabelIx": { request: octaneapi.ApiNode.pinLabelIxRequest; response: octaneapi.ApiNode.pinLabelIxResponse; streaming: "unary" };
     "pinTypeIx": { request: octaneapi.ApiNode.pinTypeIxRequest; response: octaneapi.ApiNode.pinTypeIxResponse; streaming: "unary" };
-    "setPinValueByPinID": { request: octaneapi.ApiNode.setPinValueByIDRequest; response: octaneapi.ApiNode.setPinValueResponse; streaming: "unary" };
+    "setPinValueByPinID": { request: WithObjectPtr<octaneapi.ApiNode.setPinValueByIDRequest, "item_ref">; response: octaneapi.ApiNode.setPinValueResponse; streaming: "unary" };
   };
   "ApiProjectManager": {
     "getCurrentProject": { request: octaneapi.ApiProjectManager.getCurrentProjectRequest; response: octaneapi.ApiProjectManager.getCurrentProjectResponse; streaming: "unary" };

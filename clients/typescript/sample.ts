@@ -15,7 +15,7 @@ export async function orbit(baseUrl: string): Promise<void> {
     console.log(`root graph: ${name.result ?? ""}`);
   }
   try {
-    await call("ApiItem", "getValueByAttrID", { item_ref: { handle: "1" }, attribute_id: "A_VALUE" }, { baseUrl, timeoutMs: 500 });
+    await call("ApiItem", "getValueByAttrID", { objectPtr: { handle: "1" }, attribute_id: "A_VALUE" }, { baseUrl, timeoutMs: 500 });
   } catch (error) {
     if (error instanceof OctaneError) console.log(error.status, error.code, error.field);
   }

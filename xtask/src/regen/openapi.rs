@@ -48,9 +48,21 @@ const ERRORS: &[(&str, &str)] = &[
 /// Renders the OpenAPI document as pretty JSON with sorted keys.
 pub fn generate(api: &Api, types: &Types) -> String {
     let mut paths = Map::new();
+    // Request message -> the field `objectPtr` stands for in it.
+    let mut object_ptr_variants = std::collections::BTreeMap::new();
     for svc in &api.services {
         for m in &svc.methods {
-            let request_ref = schema_ref(&m.request.full_name);
+            let request_ref = match &m.object_ptr_alias {
+                // The body may name the target `objectPtr` instead, as the web clients do.
+                Some(field) => {
+                    object_ptr_variants.insert(m.request.full_name.clone(), field.clone());
+                    json!({ "anyOf": [
+                        schema_ref(&m.request.full_name),
+                        schema_ref(&object_ptr_variant(&m.request.full_name)),
+                    ]})
+                }
+                None => schema_ref(&m.request.full_name),
+            };
             let request_schema = if m.client_streaming {
                 json!({ "type": "array", "items": request_ref })
             } else {
@@ -144,6 +156,22 @@ pub fn generate(api: &Api, types: &Types) -> String {
     for (name, message) in &types.messages {
         schemas.insert(name.clone(), message_schema(name, &message.fields));
     }
+    for (request, field) in &object_ptr_variants {
+        let mut schema = schemas[request].clone();
+        if let Some(value) = schema["properties"]
+            .as_object_mut()
+            .and_then(|properties| properties.remove(field))
+        {
+            schema["properties"]["objectPtr"] = value;
+            schema["properties"]["objectPtr"]["description"] =
+                json!(format!("the target object: stands for `{field}`"));
+        }
+        schema["title"] = json!(format!("{request} (objectPtr)"));
+        schema["description"] = json!(format!(
+            "{request} with `{field}` sent as `objectPtr`, as the web clients do"
+        ));
+        schemas.insert(object_ptr_variant(request), schema);
+    }
     for (name, e) in &types.enums {
         let names: Vec<&str> = e.values.iter().map(|(n, _)| n.as_str()).collect();
         let numbers: std::collections::BTreeSet<i32> = e.values.iter().map(|(_, n)| *n).collect();
@@ -157,8 +185,10 @@ pub fn generate(api: &Api, types: &Types) -> String {
             json!({
                 "title": name,
                 "description": format!("Enum value name; requests may send the number instead, and a value this API does not name arrives as its number{aliases}"),
-                "type": "string",
-                "enum": names,
+                "anyOf": [
+                    { "type": "string", "enum": names },
+                    { "type": "integer" },
+                ],
             }),
         );
     }
@@ -178,6 +208,11 @@ pub fn generate(api: &Api, types: &Types) -> String {
     let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
     out.push('\n');
     out
+}
+
+/// The schema name of a request whose target is sent as `objectPtr`.
+fn object_ptr_variant(request: &str) -> String {
+    format!("{request}.objectPtr")
 }
 
 fn schema_ref(full_name: &str) -> Value {

@@ -165,6 +165,37 @@ fn object_ptr_alias_goes_to_field_one_object_refs_only() {
 }
 
 #[test]
+fn openapi_and_typescript_accept_the_object_ptr_form_of_aliased_requests() {
+    let (fds, _) = quirky_descriptors();
+    let types = super::schema::Types::from_descriptors(&fds);
+    let openapi: serde_json::Value =
+        serde_json::from_str(&super::openapi::generate(&quirky_api(), &types)).expect("JSON");
+    let body = &openapi["paths"]["/ApiThing/getValueByAttrID"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["anyOf"];
+    assert_eq!(
+        body[1]["$ref"],
+        "#/components/schemas/octaneapi.ApiThing.getValueByIDRequest.objectPtr"
+    );
+    let variant = &openapi["components"]["schemas"]["octaneapi.ApiThing.getValueByIDRequest.objectPtr"]
+        ["properties"];
+    assert!(variant.get("objectPtr").is_some() && variant.get("item_ref").is_none());
+    assert!(
+        openapi["paths"]["/ApiThing/name"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]
+            .get("anyOf")
+            .is_none(),
+        "no variant where the field is already objectPtr"
+    );
+    let ts = super::typescript::generate(&quirky_api(), &types);
+    assert!(
+        ts.contains(
+            r#""getValueByAttrID": { request: WithObjectPtr<octaneapi.ApiThing.getValueByIDRequest, "item_ref">;"#
+        ),
+        "{ts}"
+    );
+}
+
+#[test]
 fn peer_impls_use_tonics_method_names_for_keywords_and_camel_case() {
     let code = peer::generate(&quirky_api());
     assert!(code.contains("async fn r#type("), "{code}");

@@ -17,7 +17,9 @@ pub fn generate(api: &Api, types: &Types) -> String {
          /** Bytes as base64 text. */\n\
          export type Base64 = string;\n\
          /** A float or double (requests may also send \"NaN\", \"Infinity\", \"-Infinity\"). */\n\
-         export type Float = number;\n\n",
+         export type Float = number;\n\
+         /** A request that may name its target `objectPtr`, as the web clients do, instead of `K`. */\n\
+         export type WithObjectPtr<T, K extends keyof T> = T | (Omit<T, K> & { objectPtr?: T[K] });\n\n",
     );
 
     // Nest every type under namespaces named by its full name's prefix.
@@ -87,10 +89,14 @@ pub fn generate(api: &Api, types: &Types) -> String {
                 (true, false) => "client_streaming",
                 (true, true) => "bidi_streaming",
             };
+            let message = match &m.object_ptr_alias {
+                Some(field) => format!("WithObjectPtr<{}, {field:?}>", m.request.full_name),
+                None => m.request.full_name.clone(),
+            };
             let request = if m.client_streaming {
-                format!("{}[]", m.request.full_name)
+                format!("{message}[]")
             } else {
-                m.request.full_name.clone()
+                message
             };
             for name in std::iter::once(&m.name).chain(&m.aliases) {
                 writeln!(
