@@ -74,7 +74,9 @@ impl<F: Future> Future for RepollOnSelfWake<F> {
         this.signal.task.register(cx.waker());
         let mut inner_cx = Context::from_waker(this.waker);
         for _ in 0..=INLINE_REPOLLS {
-            this.signal.state.store(POLLING, Ordering::Release);
+            // A read-modify-write, as every change of the state: it reads the last wake-up's
+            // write, so this poll sees what that waker published before it woke.
+            this.signal.state.swap(POLLING, Ordering::AcqRel);
             if let Poll::Ready(output) = this.inner.as_mut().poll(&mut inner_cx) {
                 this.signal.state.store(IDLE, Ordering::Release);
                 return Poll::Ready(output);
@@ -89,7 +91,7 @@ impl<F: Future> Future for RepollOnSelfWake<F> {
             }
         }
         // Woken during every poll: yield the way tokio would have.
-        this.signal.state.store(IDLE, Ordering::Release);
+        this.signal.state.swap(IDLE, Ordering::AcqRel);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -101,12 +103,16 @@ impl Wake for Signal {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        match self
+        // Being polled: note it by writing WOKEN even when it is WOKEN already. A wake-up that
+        // only read WOKEN would not be ordered before the next poll, which could then miss
+        // what this waker published (store buffering; found with loom).
+        let noted = self
             .state
-            .compare_exchange(POLLING, WOKEN, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) | Err(WOKEN) => {}
-            Err(_) => self.task.wake(),
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (state != IDLE).then_some(WOKEN)
+            });
+        if noted.is_err() {
+            self.task.wake();
         }
     }
 }
