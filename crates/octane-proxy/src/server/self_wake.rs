@@ -74,7 +74,7 @@ impl<F: Future> Future for RepollOnSelfWake<F> {
         this.signal.task.register(cx.waker());
         let mut inner_cx = Context::from_waker(this.waker);
         for _ in 0..=INLINE_REPOLLS {
-            // A read-modify-write, as every change of the state: it reads the last wake-up's
+            // A read-modify-write, as are the wakers' changes: it reads the last wake-up's
             // write, so this poll sees what that waker published before it woke.
             this.signal.state.swap(POLLING, Ordering::AcqRel);
             if let Poll::Ready(output) = this.inner.as_mut().poll(&mut inner_cx) {
