@@ -189,6 +189,11 @@ impl Channel {
         self
     }
 
+    /// The largest message accepted in an answer, as [`Channel::max_message_size`] set it.
+    pub fn message_size_limit(&self) -> usize {
+        self.max_message_size
+    }
+
     fn new(
         address: String,
         authority: Authority,

@@ -28,7 +28,6 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 pub struct Octane {
     channel: Channel,
     address: String,
-    max_message_size: usize,
     reachable: Arc<AtomicBool>,
 }
 
@@ -56,7 +55,6 @@ impl Octane {
         Ok(Self {
             channel,
             address,
-            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             reachable: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -64,7 +62,6 @@ impl Octane {
     /// Sets the largest message accepted from or sent to Octane. A call over it fails with a
     /// status whose source is a [`MessageTooLarge`].
     pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.max_message_size = bytes;
         self.channel = self.channel.max_message_size(bytes);
         self
     }
@@ -73,7 +70,7 @@ impl Octane {
     /// it: for typed clients built on [`Octane::channel`]. The channel refuses larger answers
     /// itself, but tonic's own limits (4 MiB for answers by default) must be raised to this.
     pub fn message_size_limit(&self) -> usize {
-        self.max_message_size
+        self.channel.message_size_limit()
     }
 
     /// The same Octane on an HTTP/2 connection of its own, with the same settings: bulk
@@ -117,8 +114,8 @@ impl Octane {
 
     fn grpc(&self) -> tonic::client::Grpc<Channel> {
         tonic::client::Grpc::new(self.channel.clone())
-            .max_decoding_message_size(self.max_message_size)
-            .max_encoding_message_size(self.max_message_size)
+            .max_decoding_message_size(self.message_size_limit())
+            .max_encoding_message_size(self.message_size_limit())
     }
 
     /// A unary call with an encoded request; answers the encoded response.
@@ -128,7 +125,7 @@ impl Octane {
         request: Vec<u8>,
         timeout: Duration,
     ) -> Result<Bytes, Status> {
-        MessageTooLarge::check_request(request.len(), self.max_message_size)?;
+        MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
         let mut grpc = self.grpc();
         let mut request = tonic::Request::new(Bytes::from(request));
         request.set_timeout(timeout);
@@ -148,7 +145,7 @@ impl Octane {
         request: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<tonic::Streaming<Bytes>, Status> {
-        MessageTooLarge::check_request(request.len(), self.max_message_size)?;
+        MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
         let mut grpc = self.grpc();
         let mut request = tonic::Request::new(Bytes::from(request));
         if let Some(timeout) = timeout {
@@ -168,7 +165,7 @@ impl Octane {
         timeout: Duration,
     ) -> Result<Bytes, Status> {
         for request in &requests {
-            MessageTooLarge::check_request(request.len(), self.max_message_size)?;
+            MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
         }
         let mut grpc = self.grpc();
         let stream = futures_util::stream::iter(requests.into_iter().map(Bytes::from));
