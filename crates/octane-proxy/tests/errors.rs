@@ -281,18 +281,21 @@ async fn messages_over_the_message_size_limit_are_413_or_502_and_say_why() {
     );
     assert_eq!(peer.call_count(), 0);
 
-    peer.reply(
-        "/octaneapi.ApiItemService/name",
-        &octaneapi::api_item::NameResponse {
-            result: "n".repeat(1200),
-        },
-    );
-    let reply = post(
-        proxy.addr,
-        "/ApiItem/name",
-        r#"{"objectPtr":{"handle":"1","type":16}}"#,
-    )
-    .await;
+    // Octane's answer to ApiItem/name, a name of `len` bytes: the message is `len` + 3 bytes.
+    let name_of = |len: usize| {
+        peer.reply(
+            "/octaneapi.ApiItemService/name",
+            &octaneapi::api_item::NameResponse {
+                result: "n".repeat(len),
+            },
+        );
+        post(
+            proxy.addr,
+            "/ApiItem/name",
+            r#"{"objectPtr":{"handle":"1","type":16}}"#,
+        )
+    };
+    let reply = name_of(1200).await;
     assert_eq!(reply.status, 502);
     assert_eq!(reply.json()["code"], "MESSAGE_TOO_LARGE");
     assert_eq!(
@@ -302,18 +305,7 @@ async fn messages_over_the_message_size_limit_are_413_or_502_and_say_why() {
     );
     assert_eq!(get(proxy.addr, "/health").await.json()["connected"], true);
 
-    peer.reply(
-        "/octaneapi.ApiItemService/name",
-        &octaneapi::api_item::NameResponse {
-            result: "n".repeat(990),
-        },
-    );
-    let reply = post(
-        proxy.addr,
-        "/ApiItem/name",
-        r#"{"objectPtr":{"handle":"1","type":16}}"#,
-    )
-    .await;
+    let reply = name_of(990).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 

@@ -513,9 +513,9 @@ async fn load(proxy: SocketAddr, connections: usize, total: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_requests_on_256_connections_each_get_their_own_answer() {
-    let (peer, proxy) = peer_and_proxy().await;
+/// The peer answers `LiveLink/GetMesh` with the name `mesh-<objecthandle>`, so every answer
+/// says which request it is for.
+fn answer_mesh_names(peer: &TestPeer) {
     peer.respond_with(
         "/livelinkapi.LiveLinkService/GetMesh",
         |request: livelinkapi::MeshRequest| livelinkapi::MeshData {
@@ -523,6 +523,12 @@ async fn ten_thousand_requests_on_256_connections_each_get_their_own_answer() {
             ..Default::default()
         },
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_requests_on_256_connections_each_get_their_own_answer() {
+    let (peer, proxy) = peer_and_proxy().await;
+    answer_mesh_names(&peer);
     // Warm up: the channel to the peer and the runtime's threads exist from here on.
     load(proxy.addr, 16, 256).await;
     let fds_before = open_fds();
@@ -551,13 +557,7 @@ async fn ten_thousand_requests_on_256_connections_each_get_their_own_answer() {
 #[tokio::test]
 async fn pipelined_requests_are_each_answered_in_order() {
     let (peer, proxy) = peer_and_proxy().await;
-    peer.respond_with(
-        "/livelinkapi.LiveLinkService/GetMesh",
-        |request: livelinkapi::MeshRequest| livelinkapi::MeshData {
-            name: format!("mesh-{}", request.objecthandle),
-            ..Default::default()
-        },
-    );
+    answer_mesh_names(&peer);
     let mut requests = Vec::new();
     let mut expected = String::new();
     for id in 0..40 {

@@ -127,6 +127,15 @@ mod tests {
     #[derive(Default)]
     struct TaskWakes(AtomicUsize);
 
+    impl TaskWakes {
+        /// A counter and the waker that counts into it.
+        fn waker() -> (Arc<Self>, Waker) {
+            let task = Arc::new(Self::default());
+            let waker = Waker::from(Arc::clone(&task));
+            (task, waker)
+        }
+    }
+
     impl Wake for TaskWakes {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, Ordering::SeqCst);
@@ -170,8 +179,7 @@ mod tests {
 
     #[test]
     fn a_self_wake_polls_again_in_place_without_waking_the_task() {
-        let task = Arc::new(TaskWakes::default());
-        let waker = Waker::from(Arc::clone(&task));
+        let (task, waker) = TaskWakes::waker();
         let mut future = script(5, 1);
         let mut cx = Context::from_waker(&waker);
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
@@ -181,8 +189,7 @@ mod tests {
 
     #[test]
     fn a_wake_between_polls_reaches_the_task_once() {
-        let task = Arc::new(TaskWakes::default());
-        let waker = Waker::from(Arc::clone(&task));
+        let (task, waker) = TaskWakes::waker();
         let mut future = script(5, 0);
         let mut cx = Context::from_waker(&waker);
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
@@ -205,8 +212,7 @@ mod tests {
 
     #[test]
     fn a_future_that_keeps_waking_itself_yields_through_the_task() {
-        let task = Arc::new(TaskWakes::default());
-        let waker = Waker::from(Arc::clone(&task));
+        let (task, waker) = TaskWakes::waker();
         let mut future = script(10, 10);
         let mut cx = Context::from_waker(&waker);
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
@@ -238,8 +244,7 @@ mod tests {
 
     #[test]
     fn the_output_comes_through() {
-        let task = Arc::new(TaskWakes::default());
-        let waker = Waker::from(Arc::clone(&task));
+        let (task, waker) = TaskWakes::waker();
         let mut future = script(1, 1);
         let mut cx = Context::from_waker(&waker);
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(2));
