@@ -291,7 +291,7 @@ fn stalled_client(settings: &Settings, binary: &Path, section: &mut Section, rep
               of reused buffers (`octane_proxy_render_event_buffer_bytes`), and the stalled \
               client pins the one its socket stopped on, so the pool allocates one buffer more. \
               The RSS around it varies by about a frame either way from run to run of the same \
-              code: glibc's reuse of the 8 MiB pixel buffers tonic decodes each grab into. Its \
+              code: glibc's reuse of the memory each grab's HTTP/2 frames are read into. Its \
               socket buffers are kernel memory, not RSS."
             .into(),
     });

@@ -167,11 +167,12 @@ pub fn run(settings: &Settings, report: &mut Report) {
              {frames_per_s:.1} frames/s delivered"
         ),
         verdict: Verdict::of(ratio <= 2.0 && frames_per_s >= 0.9 * f64::from(FPS)),
-        why: "Frames are built (base64 and JSON) on the blocking pool, off the runtime's worker \
-              threads, and written to the SSE client as slices of shared `Bytes`; the encoder \
-              and the writer yield their thread between pieces, so a call's thread woken on \
-              their core does not wait out their time slice. What is left is the kernel's \
-              long copies (the proxy's writes, the client's reads) on the same two cores."
+        why: "A frame's pixels are encoded as they arrive, an HTTP/2 frame (at most 128 KiB) \
+              at a time, and the streamer's task gives way to other tasks after each MiB; the \
+              event is written to the SSE client as slices of shared `Bytes`, the writer \
+              yielding its thread between two, so a call's thread woken on its core does not \
+              wait out its time slice. What is left is the kernel's long copies (the proxy's \
+              writes, the client's reads) on the same two cores."
             .into(),
     });
 }

@@ -1,4 +1,14 @@
 //! A frame: the images of one grabbed render result, and its SSE event, encoded once.
+//!
+//! The event is built while the grab's answer arrives: [`FrameBuilder`] receives each piece of
+//! pixels from the answer's decoder and base64-encodes it at once, while the piece is still in
+//! the cache from the socket read, into a buffer of the streamer's [`EventBuffers`]. Encoding
+//! the whole frame once it had arrived read it back from memory, and tonic first copied it out
+//! of the HTTP/2 frames into one buffer: together about a quarter of the CPU time per frame.
+//! The event stays in the pieces it was made of (JSON text, each image's base64), which clients
+//! write one after the other. The frame keeps the pixels only as that base64, not the pieces of
+//! the answer as well (8 MiB more for each 1920x1080 frame in flight); the PNG and MJPEG
+//! endpoints decode it back.
 
 use std::sync::OnceLock;
 
@@ -6,7 +16,8 @@ use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
 use serde::Serialize;
 
-use crate::event_buffers::EventBuffers;
+use crate::event_buffers::{EventBuffer, EventBuffers};
+use crate::grab_decoder::PixelSink;
 use crate::png::ImageError;
 
 /// One rendered image of a frame: what the PNG and MJPEG endpoints need.
@@ -20,8 +31,40 @@ pub struct Image {
     pub height: u32,
     /// Row stride in pixels; 0 means tightly packed rows (a stride of `width`).
     pub pitch: u32,
-    /// The raw rows as Octane sent them.
-    pub pixels: Bytes,
+    /// The raw rows as Octane sent them, base64-encoded: the text of the frame's event.
+    base64: Bytes,
+}
+
+impl Image {
+    /// An image of `pixels`, the raw rows.
+    pub fn new(image_type: i32, width: u32, height: u32, pitch: u32, pixels: &[u8]) -> Self {
+        Self {
+            image_type,
+            width,
+            height,
+            pitch,
+            base64: Bytes::from(base64_simd::STANDARD.encode_type::<Vec<u8>>(pixels)),
+        }
+    }
+
+    /// The raw rows as Octane sent them, decoded from the event's base64 (about a millisecond
+    /// for 8 MiB).
+    pub fn pixels(&self) -> Vec<u8> {
+        base64_simd::STANDARD
+            .decode_to_vec(&self.base64)
+            .expect("the frame's own base64 decodes")
+    }
+
+    fn of(image: &ApiRenderImage, base64: Bytes) -> Self {
+        let size = image.size.unwrap_or_default();
+        Self {
+            image_type: image.r#type,
+            width: size.x,
+            height: size.y,
+            pitch: image.pitch,
+            base64,
+        }
+    }
 }
 
 /// A published frame. Cheap to clone: the pixels and the encoded event are shared.
@@ -33,72 +76,27 @@ pub struct Frame {
     pub timestamp: f64,
     /// The images Octane returned, in order.
     pub images: Vec<Image>,
-    /// The complete SSE event (`data: {"type":"newImage",...}\n\n`), shared by every subscriber.
-    pub event: Bytes,
-    /// The last [`EVENT_TAIL`] bytes of `event`, copied once into a buffer of their own; see
-    /// [`Frame::event_parts`].
-    tail: Bytes,
+    /// The SSE event in the pieces a client writes: see [`Frame::event_parts`].
+    event: Vec<Bytes>,
     /// The first image as PNG, encoded by whichever client asks first, then shared.
     png: OnceLock<Result<Bytes, ImageError>>,
 }
 
 impl Frame {
-    /// Builds the frame and its event from a grab's images. Encoding (base64, JSON) happens here,
-    /// once, whatever the number of subscribers, into a buffer of `buffers`.
-    pub fn build(
-        buffers: &EventBuffers,
-        sequence: u64,
-        callback_id: u32,
-        user_data: u64,
-        timestamp: f64,
-        images: &[ApiRenderImage],
-    ) -> Self {
-        let head = EventHead {
-            r#type: "newImage",
-            callback_id,
-            user_data,
-            timestamp,
-        };
-        // Never grown while written (growing copies the event so far). Rounded up to whole
-        // pages: the numbers in the head and the images' statistics change the length by a few
-        // bytes from frame to frame, and a buffer of exactly one event would be too small for
-        // the next, so nearly every frame would allocate afresh.
-        let len = event_len(&head, images);
-        let mut buffer = buffers.take(len.next_multiple_of(PAGE));
-        let out: &mut Vec<u8> = &mut buffer;
-        out.extend_from_slice(EVENT_OPEN);
-        write_open_object(out, &head);
-        out.extend_from_slice(IMAGES_OPEN);
-        for (index, image) in images.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            write_image(out, index, image);
-        }
-        out.extend_from_slice(EVENT_CLOSE);
-        debug_assert_eq!(out.len(), len, "event_len counts what is written");
-        let tail = Bytes::copy_from_slice(&out[out.len().saturating_sub(EVENT_TAIL)..]);
-        Self {
-            sequence,
-            timestamp,
-            images: images.iter().map(Image::from_api).collect(),
-            event: buffer.share(),
-            tail,
-            png: OnceLock::new(),
-        }
+    /// The complete SSE event (`data: {"type":"newImage",...}\n\n`), shared by every
+    /// subscriber, in the pieces a client writes it in, none empty: the JSON text around the
+    /// pixels, and each image's base64 (a buffer of the streamer's [`EventBuffers`]), except
+    /// the event's last [`EVENT_TAIL`] bytes, copied once into a buffer of their own. A client
+    /// whose socket stops taking data just as it finishes an event (so the connection still
+    /// holds the event's last bytes) and which then takes up the next frame pins that next
+    /// event and only the small tail of this one, not the buffers of two frames.
+    pub fn event_parts(&self) -> &[Bytes] {
+        &self.event
     }
 
-    /// The event in the two parts a client writes it in: all but its tail, a slice of the
-    /// pooled buffer, then the tail, which is not. A client whose socket stops taking data
-    /// just as it finishes an event (so the connection still holds the event's last bytes)
-    /// and which then takes up the next frame pins that next event and only the small tail of
-    /// this one, not two frame-sized buffers. The first part is empty for events no longer
-    /// than the tail.
-    pub fn event_parts(&self) -> (Bytes, Bytes) {
-        (
-            self.event.slice(..self.event.len() - self.tail.len()),
-            self.tail.clone(),
-        )
+    /// The event's length in bytes.
+    pub fn event_len(&self) -> usize {
+        self.event.iter().map(Bytes::len).sum()
     }
 
     /// The first image as PNG. CPU-heavy the first time: call it off the async workers.
@@ -113,23 +111,203 @@ impl Frame {
             })
             .clone()
     }
+
+    /// The frame of `images`, with their pixels given whole: what [`FrameBuilder`] makes of
+    /// them when they arrive in one piece each.
+    #[cfg(test)]
+    pub(crate) fn build(
+        buffers: &EventBuffers,
+        sequence: u64,
+        callback_id: u32,
+        user_data: u64,
+        timestamp: f64,
+        images: &[ApiRenderImage],
+    ) -> Self {
+        let mut builder = FrameBuilder::new(buffers.clone());
+        for (index, image) in images.iter().enumerate() {
+            if let Some(buffer) = &image.buffer {
+                builder.begin(index, buffer.data.len());
+                builder.pixels(index, buffer.data.clone());
+            }
+        }
+        builder.finish(sequence, callback_id, user_data, timestamp, images)
+    }
 }
 
-impl Image {
-    fn from_api(image: &ApiRenderImage) -> Self {
-        let size = image.size.unwrap_or_default();
-        Self {
-            image_type: image.r#type,
-            width: size.x,
-            height: size.y,
-            pitch: image.pitch,
-            pixels: image
-                .buffer
-                .as_ref()
-                .map(|b| b.data.clone())
-                .unwrap_or_default(),
+/// Builds a frame while its grab arrives: the decoder of the answer hands it each image's
+/// pixels piece by piece ([`PixelSink`]), and it encodes them into the event at once.
+pub(crate) struct FrameBuilder {
+    buffers: EventBuffers,
+    /// By image, in the answer's order.
+    images: Vec<ImagePixels>,
+}
+
+/// One image's pixels as they arrive, and their base64 so far.
+#[derive(Default)]
+struct ImagePixels {
+    /// Bytes received.
+    len: usize,
+    /// Their base64; `None` until the image's pixels begin.
+    text: Option<EventBuffer>,
+    /// The last bytes received and not encoded yet (up to two): base64 encodes whole groups
+    /// of three, and pieces end anywhere.
+    carry: [u8; 3],
+    carried: usize,
+}
+
+impl PixelSink for FrameBuilder {
+    fn begin(&mut self, image: usize, len: usize) {
+        if self.images.len() <= image {
+            self.images.resize_with(image + 1, ImagePixels::default);
+        }
+        let pixels = &mut self.images[image];
+        // Rounded up to whole pages: the spares of the pool then fit the next frame's images
+        // even when their lengths differ by a few bytes.
+        let capacity = base64_simd::STANDARD
+            .encoded_length(len)
+            .next_multiple_of(PAGE);
+        pixels.len = 0;
+        pixels.carried = 0;
+        match &mut pixels.text {
+            Some(text) if text.capacity() >= capacity => text.clear(),
+            text => *text = Some(self.buffers.take(capacity)),
         }
     }
+
+    fn pixels(&mut self, image: usize, piece: Bytes) {
+        let Some(ImagePixels {
+            len,
+            text: Some(text),
+            carry,
+            carried,
+        }) = self.images.get_mut(image)
+        else {
+            debug_assert!(false, "pixels of image {image} before they began");
+            return;
+        };
+        let text: &mut Vec<u8> = text;
+        let mut rest = &piece[..];
+        if *carried > 0 {
+            let take = (3 - *carried).min(rest.len());
+            carry[*carried..*carried + take].copy_from_slice(&rest[..take]);
+            *carried += take;
+            rest = &rest[take..];
+            if *carried == 3 {
+                base64_simd::STANDARD.encode_append(&carry[..], text);
+                *carried = 0;
+            }
+        }
+        let whole = rest.len() - rest.len() % 3;
+        base64_simd::STANDARD.encode_append(&rest[..whole], text);
+        let left = &rest[whole..];
+        carry[*carried..*carried + left.len()].copy_from_slice(left);
+        *carried += left.len();
+        *len += piece.len();
+    }
+}
+
+impl FrameBuilder {
+    /// A builder whose events go into buffers of `buffers`.
+    pub(crate) fn new(buffers: EventBuffers) -> Self {
+        Self {
+            buffers,
+            images: Vec::new(),
+        }
+    }
+
+    /// The frame of `images`, the grab's images (their pixel bytes, if any, are not read: the
+    /// pixels are the ones this builder received for the image of the same index).
+    pub(crate) fn finish(
+        mut self,
+        sequence: u64,
+        callback_id: u32,
+        user_data: u64,
+        timestamp: f64,
+        images: &[ApiRenderImage],
+    ) -> Frame {
+        let head = EventHead {
+            r#type: "newImage",
+            callback_id,
+            user_data,
+            timestamp,
+        };
+        // The JSON text of the event, and where in it each image's base64 goes.
+        let mut text = Vec::with_capacity(512 * (images.len() + 1));
+        let mut inserts = Vec::with_capacity(images.len());
+        let mut frame_images = Vec::with_capacity(images.len());
+        text.extend_from_slice(EVENT_OPEN);
+        write_open_object(&mut text, &head);
+        text.extend_from_slice(IMAGES_OPEN);
+        for (index, image) in images.iter().enumerate() {
+            if index > 0 {
+                text.push(b',');
+            }
+            write_open_object(&mut text, &EventImage::new(index, image));
+            text.extend_from_slice(BUFFER_OPEN);
+            let mut pixels = self
+                .images
+                .get_mut(index)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            let encoded = pixels.encoded();
+            if !encoded.is_empty() {
+                inserts.push((text.len(), encoded.clone()));
+            }
+            text.extend_from_slice(BUFFER_SIZE);
+            text.extend_from_slice(pixels.len.to_string().as_bytes());
+            text.extend_from_slice(IMAGE_CLOSE);
+            frame_images.push(Image::of(image, encoded));
+        }
+        text.extend_from_slice(EVENT_CLOSE);
+        let text = Bytes::from(text);
+        let mut event = Vec::with_capacity(2 * inserts.len() + 2);
+        let mut at = 0;
+        for (position, encoded) in inserts {
+            event.push(text.slice(at..position));
+            event.push(encoded);
+            at = position;
+        }
+        event.push(text.slice(at..));
+        Frame {
+            sequence,
+            timestamp,
+            images: frame_images,
+            event: with_own_tail(event),
+            png: OnceLock::new(),
+        }
+    }
+}
+
+impl ImagePixels {
+    /// The base64 of all the pieces, padded, shared.
+    fn encoded(&mut self) -> Bytes {
+        let Some(mut text) = self.text.take() else {
+            return Bytes::new();
+        };
+        base64_simd::STANDARD.encode_append(&self.carry[..self.carried], &mut *text);
+        text.share()
+    }
+}
+
+/// `parts` with their last [`EVENT_TAIL`] bytes copied into one buffer of their own, and no
+/// empty part: see [`Frame::event_parts`].
+fn with_own_tail(mut parts: Vec<Bytes>) -> Vec<Bytes> {
+    let mut tail = Vec::new();
+    let mut tail_len = 0;
+    while let Some(mut last) = parts.pop() {
+        let wanted = EVENT_TAIL - tail_len;
+        if last.len() > wanted {
+            tail.push(last.split_off(last.len() - wanted));
+            parts.push(last);
+            break;
+        }
+        tail_len += last.len();
+        tail.push(last);
+    }
+    tail.reverse();
+    parts.push(Bytes::from(tail.concat()));
+    parts.retain(|part| !part.is_empty());
+    parts
 }
 
 /// How much of the end of an event is copied out of the pooled buffer (once per frame). It must
@@ -137,8 +315,7 @@ impl Image {
 /// HTTP/1 writer asks only while less than its write buffer limit is queued, 408 KiB by default.
 pub const EVENT_TAIL: usize = 512 * 1024;
 
-// The event's pieces around its JSON objects and pixels: one copy for the code that writes them
-// and the code that counts them.
+// The event's JSON text around its objects and pixels.
 const EVENT_OPEN: &[u8] = b"data: ";
 const IMAGES_OPEN: &[u8] = br#","render_images":{"data":["#;
 const EVENT_CLOSE: &[u8] = b"]}}\n\n";
@@ -149,89 +326,11 @@ const IMAGE_CLOSE: &[u8] = br#","encoding":"base64"}}"#;
 /// Event buffers are requested in multiples of this many bytes.
 const PAGE: usize = 4096;
 
-/// The length of the event [`Frame::build`] writes for `head` and `images`, byte for byte.
-fn event_len(head: &EventHead, images: &[ApiRenderImage]) -> usize {
-    let images_len: usize = images
-        .iter()
-        .enumerate()
-        .map(|(index, image)| {
-            let pixels = pixels_of(image).len();
-            open_object_len(&EventImage::new(index, image))
-                + BUFFER_OPEN.len()
-                + base64_simd::STANDARD.encoded_length(pixels)
-                + BUFFER_SIZE.len()
-                + pixels
-                    .checked_ilog10()
-                    .map_or(1, |digits| digits as usize + 1)
-                + IMAGE_CLOSE.len()
-        })
-        .sum();
-    let commas = images.len().saturating_sub(1);
-    EVENT_OPEN.len()
-        + open_object_len(head)
-        + IMAGES_OPEN.len()
-        + images_len
-        + commas
-        + EVENT_CLOSE.len()
-}
-
 /// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
 fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
     serde_json::to_writer(&mut *out, value).expect("a struct of plain fields serializes");
     debug_assert_eq!(out.last(), Some(&b'}'));
     out.pop();
-}
-
-/// The length of what [`write_open_object`] writes for `value`, counted without storing it.
-fn open_object_len(value: &impl Serialize) -> usize {
-    /// Counts the bytes written to it.
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    serde_json::to_writer(&mut counter, value).expect("a struct of plain fields serializes");
-    // Without the closing `}`.
-    counter.0 - 1
-}
-
-/// The image's raw pixels; none if it has no buffer.
-fn pixels_of(image: &ApiRenderImage) -> &[u8] {
-    image
-        .buffer
-        .as_ref()
-        .map(|b| b.data.as_ref())
-        .unwrap_or_default()
-}
-
-/// Pixels base64-encoded between two yields of the encoding thread: 192 KiB, about 25 us of work
-/// with SIMD, a multiple of 3 so that only the last piece can end in padding.
-const ENCODE_SLICE: usize = 192 * 1024;
-
-/// Writes one entry of `render_images.data`. The pixels' base64 goes straight into `out`:
-/// serde_json would build it as a string first and then scan every byte of it for characters
-/// to escape, which base64 never has; for a frame of several MiB that was most of the cost.
-fn write_image(out: &mut Vec<u8>, index: usize, image: &ApiRenderImage) {
-    let pixels = pixels_of(image);
-    write_open_object(out, &EventImage::new(index, image));
-    out.extend_from_slice(BUFFER_OPEN);
-    for piece in pixels.chunks(ENCODE_SLICE) {
-        // Appends into the room `Frame::build` reserved, without zeroing it first.
-        base64_simd::STANDARD.encode_append(piece, out);
-        // A frame takes milliseconds to encode. Without a yield the scheduler lets this thread
-        // finish its time slice while a woken RPC thread queued on the same core waits: calls
-        // made during frames had 4x their idle p99. A yield with nothing waiting is ~1 us.
-        std::thread::yield_now();
-    }
-    out.extend_from_slice(BUFFER_SIZE);
-    out.extend_from_slice(pixels.len().to_string().as_bytes());
-    out.extend_from_slice(IMAGE_CLOSE);
 }
 
 /// The fields of the `newImage` event before its images, as the old Python proxy's viewers read
@@ -245,7 +344,7 @@ struct EventHead {
 }
 
 /// The fields of one image before its `buffer` (enum values as numbers, as the viewers expect);
-/// `buffer` follows, written by [`write_image`].
+/// `buffer` follows, written by [`FrameBuilder::finish`].
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventImage {
@@ -355,29 +454,64 @@ mod tests {
             r#""buffer":{"data":"YWI=","size":2,"encoding":"base64"}}]}}"#,
             "\n\n"
         );
-        assert_eq!(std::str::from_utf8(&frame.event).unwrap(), expected);
+        assert_eq!(event_of(&frame), expected);
+    }
+
+    fn event_of(frame: &Frame) -> String {
+        String::from_utf8(frame.event_parts().concat()).expect("events are UTF-8")
     }
 
     #[test]
-    fn pixels_encoded_in_slices_are_one_base64_string() {
+    fn pixels_arriving_in_pieces_of_any_length_are_one_base64_string() {
         use base64::Engine as _;
-        // Several slices and a tail that needs padding.
-        let pixels: Vec<u8> = (0..ENCODE_SLICE * 2 + 100)
-            .map(|i| (i * 7 % 251) as u8)
-            .collect();
-        let mut one = image(b"", 0);
-        one.buffer = Some(Buffer {
-            size: pixels.len() as u32,
-            data: Bytes::from(pixels.clone()),
-        });
-        let frame = Frame::build(&EventBuffers::new(), 1, 7, 9, 1.0, &[one]);
+        let pixels: Vec<u8> = (0..1000).map(|i| (i * 7 % 251) as u8).collect();
         let expected = format!(
             r#""buffer":{{"data":"{}","size":{},"encoding":"base64"}}"#,
             base64::engine::general_purpose::STANDARD.encode(&pixels),
             pixels.len()
         );
-        let event = std::str::from_utf8(&frame.event).unwrap();
-        assert!(event.contains(&expected), "{}", &event[..200]);
+        let whole = Bytes::from(pixels.clone());
+        // Every piece length from 1 to 7, so that pieces end at every offset of a group of
+        // three; and a first piece of every length from 0 to 5.
+        for piece in 1..=7 {
+            for first in 0..=5 {
+                let mut builder = FrameBuilder::new(EventBuffers::new());
+                builder.begin(0, whole.len());
+                builder.pixels(0, whole.slice(..first));
+                let mut at = first;
+                while at < whole.len() {
+                    let end = (at + piece).min(whole.len());
+                    builder.pixels(0, whole.slice(at..end));
+                    at = end;
+                }
+                let frame = builder.finish(1, 7, 9, 1.0, &[image(b"", 0)]);
+                let event = event_of(&frame);
+                assert!(event.contains(&expected), "pieces of {piece} after {first}");
+                assert_eq!(frame.images[0].pixels(), whole);
+            }
+        }
+    }
+
+    #[test]
+    fn pixels_that_begin_again_replace_the_ones_before() {
+        let mut builder = FrameBuilder::new(EventBuffers::new());
+        builder.begin(1, 4);
+        builder.pixels(1, Bytes::from_static(b"abcd"));
+        builder.begin(1, 2);
+        builder.pixels(1, Bytes::from_static(b"a"));
+        builder.pixels(1, Bytes::from_static(b"b"));
+        let frame = builder.finish(1, 7, 9, 1.0, &[image(b"", 0), image(b"", 5)]);
+        let event = event_of(&frame);
+        assert!(
+            event.contains(r#""buffer":{"data":"","size":0,"#),
+            "{event}"
+        );
+        assert!(
+            event.contains(r#""buffer":{"data":"YWI=","size":2,"#),
+            "{event}"
+        );
+        assert_eq!(frame.images[1].pixels(), b"ab");
+        assert!(frame.images[0].pixels().is_empty());
     }
 
     #[test]
@@ -390,10 +524,13 @@ mod tests {
         });
         let buffers = EventBuffers::new();
         let frame = Frame::build(&buffers, 1, 7, 9, 1.0, &[one]);
-        let (head, tail) = frame.event_parts();
+        let parts = frame.event_parts();
+        // The text before the pixels, the pixels' base64 but its end, the tail.
+        assert_eq!(parts.len(), 3);
+        let tail = parts[2].clone();
         assert_eq!(tail.len(), EVENT_TAIL);
-        assert_eq!([&head[..], &tail[..]].concat(), frame.event);
-        drop((frame, head));
+        assert!(event_of(&frame).ends_with(std::str::from_utf8(&tail).unwrap()));
+        drop(frame);
         assert_eq!(
             buffers.kept(),
             1,
@@ -402,47 +539,47 @@ mod tests {
         assert_eq!(&tail[tail.len() - 4..], b"}}\n\n");
 
         let small = Frame::build(&buffers, 2, 7, 9, 1.0, &[]);
-        let (head, tail) = small.event_parts();
-        assert!(head.is_empty());
-        assert_eq!(tail, small.event);
+        assert_eq!(small.event_parts().len(), 1);
+        assert_eq!(small.event_len(), event_of(&small).len());
     }
 
     #[test]
     fn the_buffer_gauge_counts_the_events_exactly_and_then_only_the_spares() {
         let buffers = EventBuffers::new();
-        let mut large = image(b"", 3);
-        large.buffer = Some(Buffer {
-            size: 100_000,
-            data: Bytes::from(vec![5u8; 100_000]),
-        });
+        let with_pixels = |len: usize| {
+            let mut image = image(b"", 3);
+            image.buffer = Some(Buffer {
+                size: len as u32,
+                data: Bytes::from(vec![5u8; len]),
+            });
+            image
+        };
+        let (large, medium) = (with_pixels(600_000), with_pixels(450_000));
         let mut no_buffer = image(b"", 1);
         no_buffer.buffer = None;
         // Heads and images at their longest: the widest numbers each field can hold.
         let (id, data, time) = (u32::MAX, u64::MAX, -1.234_567_890_123_456_7e-300);
         let frames = vec![
-            Frame::build(&buffers, 1, 7, 9, 1.5, &[image(b"\x00\xff\x10", 0)]),
-            Frame::build(&buffers, 2, id, data, time, &[]),
-            Frame::build(&buffers, 3, id, data, time, &[large.clone(), no_buffer]),
-            Frame::build(&buffers, 4, 7, 9, 1.0, &[large.clone(), large]),
+            Frame::build(&buffers, 1, id, data, time, &[]),
+            Frame::build(&buffers, 2, id, data, time, &[large.clone(), no_buffer]),
+            Frame::build(&buffers, 3, 7, 9, 1.0, &[large.clone(), large]),
         ];
-        // All in flight at once, so each has a buffer of its own, allocated at the event's
-        // length rounded up to whole pages and not grown since.
+        // All in flight at once, so each image with pixels has a buffer of its own, allocated
+        // at its base64's length rounded up to whole pages and not grown since.
+        let base64 = |len: usize| base64_simd::STANDARD.encoded_length(len);
         assert_eq!(
             buffers.allocated_bytes(),
-            frames
-                .iter()
-                .map(|f| f.event.len().next_multiple_of(PAGE))
-                .sum::<usize>()
+            3 * base64(600_000).next_multiple_of(PAGE)
         );
         drop(frames);
         assert_eq!(buffers.kept(), 2);
         assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
 
         // Built in a spare, larger than it needs: counted at the spare's size throughout.
-        let small = Frame::build(&buffers, 5, 7, 9, 1.0, &[]);
+        let smaller = Frame::build(&buffers, 4, 7, 9, 1.0, &[medium]);
         assert_eq!(buffers.kept(), 1);
-        assert!(buffers.allocated_bytes() > buffers.kept_bytes() + small.event.len());
-        drop(small);
+        assert!(buffers.allocated_bytes() > buffers.kept_bytes() + smaller.event_len());
+        drop(smaller);
         assert_eq!(buffers.kept(), 2);
         assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
     }
@@ -451,7 +588,7 @@ mod tests {
     fn a_frame_without_images_has_an_empty_list() {
         let frame = Frame::build(&EventBuffers::new(), 1, 7, 9, 2.0, &[]);
         assert_eq!(
-            &frame.event[..],
+            frame.event_parts().concat(),
             br#"data: {"type":"newImage","callback_id":7,"user_data":9,"timestamp":2.0,"render_images":{"data":[]}}"#
                 .iter()
                 .chain(b"\n\n")

@@ -1,12 +1,13 @@
 //! Keeps freed frame-sized memory in the process for the next frame instead of returning it to
 //! the kernel.
 //!
-//! Every grabbed frame arrives in a fresh multi-MiB buffer (tonic decodes each response into a
-//! new one). With glibc's default, dynamic thresholds such a buffer, once freed, often leaves a
-//! free heap top larger than the trim threshold; glibc hands those pages back to the kernel, and
-//! the next frame faults them in again one page at a time: 5,000 to 106,000 page faults a second
-//! while the `octane-proxy` binary streams 1920x1080 RGBA8 frames to one client, up to a sixth of
-//! its CPU per frame. Fixed thresholds stop that: allocations below [`MMAP_THRESHOLD`] stay on
+//! Every grabbed frame passes through megabytes of memory allocated for it and freed after it
+//! (the buffers its HTTP/2 frames are read into; until 2026-12-01 also one buffer of the whole
+//! answer, which tonic decoded). With glibc's default, dynamic thresholds such memory, once
+//! freed, often leaves a free heap top larger than the trim threshold; glibc hands those pages
+//! back to the kernel, and the next frame faults them in again one page at a time: 5,000 to
+//! 106,000 page faults a second while the `octane-proxy` binary streamed 1920x1080 RGBA8 frames
+//! to one client, up to a sixth of its CPU per frame. Fixed thresholds stop that: allocations below [`MMAP_THRESHOLD`] stay on
 //! the heap, and up to [`TRIM_THRESHOLD`] of free heap top is kept for reuse. The resident set
 //! then stays near its high-water mark after a stream ends, ready for the next one.
 //!

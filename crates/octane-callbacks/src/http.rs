@@ -369,8 +369,7 @@ const WRITE_SLICE: usize = 256 * 1024;
 
 /// A frame's event as a client sends it: see [`Frame::event_parts`]. No empty pieces.
 fn parts(frame: &Frame) -> impl Iterator<Item = Bytes> {
-    let (head, tail) = frame.event_parts();
-    [head, tail].into_iter().filter(|part| !part.is_empty())
+    frame.event_parts().iter().cloned()
 }
 
 /// One SSE client. Holds no frames of its own, only the unsent rest of the event it is writing:

@@ -19,8 +19,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `frame` (a frame
-//! and its event, encoded once), `event_buffers` (the events' buffers, reused), `heap` (the
+//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `grab` (the grab
+//! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
+//! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
 //! process's allocator tuned for frame-sized buffers), `hub`
 //! (fan-out), `status` (counters), `http` (endpoints), `png` (image conversion), `page` (the
 //! built-in page).
@@ -29,6 +30,8 @@
 
 mod event_buffers;
 mod frame;
+mod grab;
+mod grab_decoder;
 pub mod heap;
 mod http;
 mod hub;

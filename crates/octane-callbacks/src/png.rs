@@ -104,7 +104,7 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
         .and_then(|n| n.checked_add(w))
         .and_then(|n| n.checked_mul(bytes_per_pixel))
         .ok_or_else(too_large)?;
-    let data = &image.pixels[..];
+    let data = image.pixels();
     if data.len() < needed {
         return Err(ImageError::ShortBuffer {
             width,
@@ -199,18 +199,10 @@ fn unit8(v: f32) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
 
     fn image(image_type: i32, width: u32, height: u32, pitch: u32, pixels: Vec<u8>) -> Image {
-        Image {
-            image_type,
-            width,
-            height,
-            pitch,
-            pixels: Bytes::from(pixels),
-        }
+        Image::new(image_type, width, height, pitch, &pixels)
     }
 
     #[test]

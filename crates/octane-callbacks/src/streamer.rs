@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures_util::TryFutureExt;
 use octane_api::google::protobuf::Empty;
 use octane_api::octaneapi::api_render_engine::{
-    GetRenderStatisticsRequest, GrabRenderResultRequest, ReleaseRenderResultRequest,
-    SetOnNewImageCallbackRequest,
+    GetRenderStatisticsRequest, ReleaseRenderResultRequest, SetOnNewImageCallbackRequest,
 };
 use octane_api::octaneapi::api_render_engine_service_client::ApiRenderEngineServiceClient;
 use octane_api::octaneapi::stream_callback_request::Payload;
@@ -31,7 +31,8 @@ use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::event_buffers::EventBuffers;
-use crate::frame::Frame;
+use crate::frame::FrameBuilder;
+use crate::grab::grab_render_result;
 use crate::hub::FrameHub;
 use crate::status::{Counters, Status};
 
@@ -365,11 +366,10 @@ impl Shared {
     }
 
     async fn grab_and_publish(&self, user_data: u64) {
-        let mut engine = self.render_engine();
-        let grabbed = match self
-            .within(engine.grab_render_result(self.request(GrabRenderResultRequest {})))
-            .await
-        {
+        // The pixels are encoded into the frame's event while the answer arrives.
+        let mut builder = FrameBuilder::new(self.buffers.clone());
+        let grab = grab_render_result(self.channel(), self.config.call_timeout, &mut builder);
+        let grabbed = match self.within(grab.map_ok(tonic::Response::new)).await {
             // Octane answered that it grabbed nothing: nothing to release.
             Ok(grabbed) if !grabbed.result => return,
             Ok(grabbed) => {
@@ -386,10 +386,11 @@ impl Shared {
             }
         };
         // Octane keeps a grabbed result until it is released. After a grab that worked the
-        // pixels are ours (decoded into this process): give the buffers back at once, whatever
+        // pixels are ours (received into this process): give the buffers back at once, whatever
         // happens to the frame. After one that failed past sending (Octane's error, a frame over
         // the size limit, a reset mid-response, no answer in time) Octane may hold a result all
         // the same, and a release with nothing grabbed is harmless.
+        let mut engine = self.render_engine();
         match self
             .within(engine.release_render_result(self.request(ReleaseRenderResultRequest {})))
             .await
@@ -405,32 +406,12 @@ impl Shared {
         let images = grabbed.render_images.map(|a| a.data).unwrap_or_default();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         let callback_id = self.counters.callback_id.load(Ordering::Relaxed);
-        let timestamp = now();
-        // base64 and JSON of megabytes of pixels: off the async workers.
-        let buffers = self.buffers.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            Frame::build(
-                &buffers,
-                sequence,
-                callback_id,
-                user_data,
-                timestamp,
-                &images,
-            )
-        })
-        .await;
-        match built {
-            Ok(frame) => {
-                self.hub.publish_frame(frame);
-                self.counters
-                    .published_sequence
-                    .store(sequence, Ordering::Relaxed);
-                Counters::bump(&self.counters.frames_published);
-            }
-            Err(err) => self
-                .counters
-                .set_error(format!("building a frame failed: {err}")),
-        }
+        let frame = builder.finish(sequence, callback_id, user_data, now(), &images);
+        self.hub.publish_frame(frame);
+        self.counters
+            .published_sequence
+            .store(sequence, Ordering::Relaxed);
+        Counters::bump(&self.counters.frames_published);
     }
 
     async fn publish_statistics(&self, user_data: u64) {

@@ -153,3 +153,69 @@ async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
     let status = streamer.start().await;
     assert!(!status.connected, "{status:?}");
 }
+
+#[tokio::test]
+async fn a_frame_of_megabytes_in_many_http2_frames_arrives_byte_for_byte() {
+    use base64::Engine as _;
+    let rig = rig().await;
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
+    // 1,000,003 bytes do not divide into groups of three, nor into the channel's 128 KiB
+    // HTTP/2 frames; the second image follows the first in the same answer.
+    let mut large = ldr_image(1, 1, 1, 5);
+    let pixels: Vec<u8> = (0..1_000_003u32)
+        .map(|i| (i * 31 + i / 251) as u8)
+        .collect();
+    large.buffer = Some(octane_api::octaneapi::Buffer {
+        data: pixels.clone().into(),
+        size: pixels.len() as u32,
+    });
+    let small = ldr_image(1, 1, 1, 9);
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![large, small.clone()]));
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    assert_eq!(rig.peer.emit(STREAM, &new_image(3)), 1);
+    let event = events.next_of("newImage").await;
+
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let images = &event["render_images"]["data"];
+    let decoded = |index: usize| {
+        base64
+            .decode(images[index]["buffer"]["data"].as_str().expect("base64"))
+            .expect("decodes")
+    };
+    assert_eq!(decoded(0), pixels);
+    assert_eq!(images[0]["buffer"]["size"], pixels.len());
+    let small_pixels = small.buffer.expect("buffer").data;
+    assert_eq!(decoded(1), small_pixels.to_vec());
+    assert_eq!(images[1]["index"], 1);
+    assert_eq!(images[1]["changeLevel"]["level"], 77);
+    // The request is the empty message tonic would send.
+    assert_eq!(rig.peer.received(GRAB), [bytes::Bytes::new()]);
+    eventually("the release", || rig.peer.received(RELEASE).len() == 1).await;
+}
+
+#[tokio::test]
+async fn a_grab_octane_refuses_is_reported_and_released() {
+    let rig = rig().await;
+    rig.peer
+        .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
+    rig.peer.reply_status(
+        GRAB,
+        tonic::Code::FailedPrecondition,
+        "no render result to grab",
+    );
+    register_and_wait(&rig).await;
+    assert_eq!(rig.peer.emit(STREAM, &new_image(1)), 1);
+    eventually("the release", || rig.peer.received(RELEASE).len() == 1).await;
+    let status = rig.streamer.status();
+    assert_eq!(
+        (status.grabs, status.releases, status.frames_published),
+        (0, 1, 0)
+    );
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("grabRenderResult failed: no render result to grab")
+    );
+}
