@@ -66,14 +66,30 @@ fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
     median(&times)
 }
 
+/// What a relay does to a frame between reading and writing it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// Nothing: it reads the frame and writes an event-sized buffer prepared beforehand.
+    Move,
+    /// Base64-encodes each piece of the frame (SIMD, as the streamer) into the event as the
+    /// piece arrives, while it is in the cache, then writes the event.
+    EncodeOnArrival,
+}
+
+/// Pieces the encoding relay reads and encodes: about an HTTP/2 DATA frame of the proxy's
+/// channel (128 KiB), a multiple of 3 so that the pieces' base64 joins without seams.
+const RELAY_PIECE: usize = 126 * 1024;
+
 /// Milliseconds of CPU time per frame of a relay thread that does nothing but move a frame's
-/// bytes over loopback TCP, the transport under the proxy's SSE path: it reads `frame_len`
-/// bytes from one socket (fed by a thread of its own, as Octane feeds the proxy) and writes
-/// `event_len` bytes to each of `clients` sockets (each drained by a thread of its own, as
-/// browsers read the proxy). Blocking std sockets, reads and writes of up to 1 MiB: no HTTP, no
-/// HTTP/2, no encoding, no async runtime. Only the relay thread is timed; as for the proxy, its
-/// writes include the receiving side's network stack, which loopback runs in the sending thread.
-pub fn relay_floor_ms(frame_len: usize, event_len: usize, clients: usize, budget: Duration) -> f64 {
+/// bytes over loopback TCP (and, with [`Relay::EncodeOnArrival`], encode them), the transport
+/// under the proxy's SSE path: it reads `frame_len` bytes from one socket (fed by a thread of
+/// its own, as Octane feeds the proxy) and writes `base64(frame_len)` bytes to each of `clients`
+/// sockets (each drained by a thread of its own, as browsers read the proxy). Blocking std
+/// sockets, writes of up to 1 MiB: no HTTP, no HTTP/2, no JSON, no async runtime. Only the relay
+/// thread is timed; as for the proxy, its writes include the receiving side's network stack,
+/// which loopback runs in the sending thread.
+pub fn relay_floor_ms(frame_len: usize, clients: usize, relay: Relay, budget: Duration) -> f64 {
+    let event_len = base64_simd::STANDARD.encoded_length(frame_len);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     let addr = listener
         .local_addr()
@@ -101,17 +117,36 @@ pub fn relay_floor_ms(frame_len: usize, event_len: usize, clients: usize, budget
                 while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
             });
         }
-        let event = vec![b'A'; event_len];
+        // Three events in turn, as the streamer's pool of event buffers: each frame is
+        // encoded into memory the previous frames left cold.
+        let mut events = vec![vec![b'A'; event_len]; 3];
         let mut chunk = vec![0; 1 << 20];
+        let mut turn = 0;
         let mut relay_one = || {
-            let mut left = frame_len;
-            while left > 0 {
-                let want = left.min(chunk.len());
+            turn = (turn + 1) % events.len();
+            let event = &mut events[turn];
+            let (mut read, mut encoded) = (0, 0);
+            while read < frame_len {
+                let want = match relay {
+                    Relay::Move => chunk.len(),
+                    Relay::EncodeOnArrival => RELAY_PIECE,
+                }
+                .min(frame_len - read);
+                let piece = &mut chunk[..want];
                 input
-                    .read_exact(&mut chunk[..want])
+                    .read_exact(piece)
                     .expect("the feeder sends whole frames");
-                left -= want;
+                read += want;
+                if relay == Relay::EncodeOnArrival {
+                    let text = base64_simd::STANDARD.encoded_length(want);
+                    std::hint::black_box(base64_simd::STANDARD.encode(
+                        piece,
+                        base64_simd::Out::from_slice(&mut event[encoded..encoded + text]),
+                    ));
+                    encoded += text;
+                }
             }
+            let event = &events[turn];
             for output in &mut outputs {
                 // Of whole events and pieces of 4 MiB down to 64 KiB, 1 MiB cost the least CPU
                 // here: with 64 KiB, 2.5x as much, as each write wakes the reader.
@@ -139,7 +174,9 @@ mod tests {
 
     #[test]
     fn relay_moves_frames_to_every_client_and_ends() {
-        let ms = relay_floor_ms(256 << 10, 342 << 10, 3, Duration::from_millis(1));
-        assert!(ms > 0.0, "the relay thread spent no CPU: {ms}");
+        for relay in [Relay::Move, Relay::EncodeOnArrival] {
+            let ms = relay_floor_ms(256 << 10, 3, relay, Duration::from_millis(1));
+            assert!(ms > 0.0, "the relay thread spent no CPU: {ms}");
+        }
     }
 }
