@@ -1,12 +1,13 @@
-//! `EventBuffers`: the frame-sized buffers SSE events are built in, reused from frame to frame.
+//! `EventBuffers`: the image-sized buffers SSE events' base64 is built in, reused from frame to
+//! frame.
 //!
-//! A 1920x1080 RGBA8 frame's event is 10.5 MiB. Allocated per frame and freed by whichever
+//! A 1920x1080 RGBA8 image's base64 is 10.5 MiB. Allocated per frame and freed by whichever
 //! client writes it last, such buffers are taken and given back by different threads at
 //! different times, and glibc's heap grows around them: a client that stops reading (and so
 //! holds one old event) made the process's resident set grow by twice an event, not once. Here
 //! an event's `Bytes` gives its buffer back to the pool when its last slice is dropped, and the
 //! next frame is built in it: the pages stay mapped (no page faults per frame) and the memory a
-//! stream uses is the buffers in flight, each one event.
+//! stream uses is the buffers in flight, each one image's base64.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,10 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use bytes::Bytes;
 
-/// How many unused buffers the pool keeps. Building a frame while the previous one is being
-/// written needs two in flight; the spare ones beyond these (left by clients that were slow,
-/// or by a change of frame size) go back to the allocator.
-const KEEP: usize = 2;
+/// How many unused buffers the pool keeps per image of a frame
+/// ([`EventBuffers::keep_for_images`]). Building a frame while the previous one is being written
+/// needs two in flight; the spare ones beyond these (left by clients that were slow) go back to
+/// the allocator.
+const KEEP_PER_IMAGE: usize = 2;
 
 /// A pool of event buffers. Cheap to clone: clones share the pool.
 #[derive(Debug, Clone, Default)]
@@ -25,11 +27,13 @@ pub struct EventBuffers {
     pool: Arc<Pool>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Pool {
     /// The spare buffers. Each is counted in `bytes` at its capacity, which cannot change while
     /// it is here.
     free: Mutex<Vec<Vec<u8>>>,
+    /// How many spare buffers to keep.
+    keep: AtomicUsize,
     /// Capacity of the buffers this pool allocated and that are not freed yet: in flight or
     /// spare. Every buffer adds what it is counted at and takes away that same number, so the
     /// sum cannot drift or wrap.
@@ -47,10 +51,27 @@ pub struct EventBuffer {
     pool: Weak<Pool>,
 }
 
+impl Default for Pool {
+    fn default() -> Self {
+        Self {
+            free: Mutex::default(),
+            keep: AtomicUsize::new(KEEP_PER_IMAGE),
+            bytes: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl EventBuffers {
     /// An empty pool; buffers are allocated as frames need them.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sizes the spares kept for frames of `images` images with pixels (one buffer each).
+    pub fn keep_for_images(&self, images: usize) {
+        self.pool
+            .keep
+            .store(KEEP_PER_IMAGE * images.max(1), Ordering::Relaxed);
     }
 
     /// An empty buffer with room for at least `capacity` bytes, reused if the pool has one.
@@ -69,10 +90,8 @@ impl EventBuffers {
                 buffer
             }
             None => {
-                // Frames got larger: the kept buffers are too small for them from now on.
-                for buffer in free.drain(..) {
-                    self.pool.forget(buffer.capacity());
-                }
+                // The spares too small for this image stay for smaller ones; if frames grew,
+                // larger buffers coming back push them out.
                 drop(free);
                 let buffer = Vec::with_capacity(capacity);
                 self.pool
@@ -154,12 +173,26 @@ impl Drop for EventBuffer {
             return;
         };
         let mut free = pool.lock();
-        if free.len() < KEEP {
+        if free.len() < pool.keep.load(Ordering::Relaxed) {
             // The free list counts each buffer at its capacity.
             self.recount(&pool);
             free.push(std::mem::take(&mut self.buffer));
-        } else {
-            pool.forget(self.counted);
+            return;
+        }
+        // A full pool keeps the larger buffers: after frames grew, the small spares would
+        // otherwise stay and every larger image be allocated afresh.
+        let smallest = free
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, buffer)| buffer.capacity())
+            .map(|(index, buffer)| (index, buffer.capacity()));
+        match smallest {
+            Some((index, capacity)) if capacity < self.buffer.capacity() => {
+                self.recount(&pool);
+                let evicted = std::mem::replace(&mut free[index], std::mem::take(&mut self.buffer));
+                pool.forget(evicted.capacity());
+            }
+            _ => pool.forget(self.counted),
         }
     }
 }
@@ -203,17 +236,51 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_keeps_two_spares_frees_buffers_too_small_and_counts_what_it_holds() {
+    fn the_pool_keeps_two_spares_trades_small_ones_for_larger_and_counts_what_it_holds() {
         let pool = EventBuffers::new();
         let events: Vec<Bytes> = (0..4).map(|_| pool.take(100).share()).collect();
         assert_eq!(pool.allocated_bytes(), 400);
         drop(events);
-        assert_eq!(pool.kept(), KEEP);
-        assert_eq!(pool.allocated_bytes(), KEEP * 100);
-        let larger = pool.take(10_000);
-        assert!(larger.capacity() >= 10_000);
-        assert_eq!(pool.kept(), 0);
-        assert_eq!(pool.allocated_bytes(), larger.capacity());
+        assert_eq!(pool.kept(), KEEP_PER_IMAGE);
+        assert_eq!(pool.allocated_bytes(), KEEP_PER_IMAGE * 100);
+        // Frames grew: the larger buffers push the small spares out as they come back.
+        let larger: Vec<Bytes> = (0..2).map(|_| pool.take(10_000).share()).collect();
+        assert_eq!(pool.kept(), 2);
+        drop(larger);
+        assert_eq!(pool.kept(), 2);
+        assert_eq!(pool.kept_bytes(), 20_000);
+        assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
+        // A smaller buffer coming back to a full pool is freed.
+        pool.keep_for_images(1);
+        let spares: Vec<EventBuffer> = (0..2).map(|_| pool.take(10_000)).collect();
+        let small = pool.take(100);
+        drop(spares);
+        drop(small);
+        assert_eq!(pool.kept_bytes(), 20_000);
+        assert_eq!(pool.allocated_bytes(), 20_000);
+    }
+
+    #[test]
+    fn frames_of_three_images_reuse_every_buffer() {
+        let pool = EventBuffers::new();
+        pool.keep_for_images(3);
+        let sizes = [100_000, 100_000, 3_000_000];
+        let frame = || sizes.map(|size| pool.take(size).share());
+        let mut previous = frame();
+        let allocated = pool.allocated_bytes();
+        for _ in 0..5 {
+            let next = frame();
+            drop(std::mem::replace(&mut previous, next));
+            let again = frame();
+            drop(std::mem::replace(&mut previous, again));
+        }
+        // Two frames in flight at most, and nothing allocated after the first two.
+        assert!(
+            pool.allocated_bytes() <= 2 * allocated,
+            "{}",
+            pool.allocated_bytes()
+        );
+        assert_eq!(pool.kept(), 3);
     }
 
     #[test]
@@ -229,16 +296,19 @@ mod tests {
         assert_eq!(pool.allocated_bytes(), grown_capacity + 12_000);
         drop(others);
         drop(grown);
-        assert_eq!(pool.kept(), KEEP);
+        assert_eq!(pool.kept(), KEEP_PER_IMAGE);
         assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
         // One grown while being written, then dropped without being shared.
         let mut unshared = pool.take(6000);
         unshared.extend_from_slice(&[1; 7000]);
         drop(unshared);
         assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
+        // A larger one back in a full pool takes the place of the smallest spare.
+        let before = pool.kept_bytes();
         drop(pool.take(1 << 20));
-        assert_eq!(pool.kept(), 1);
-        assert_eq!(pool.allocated_bytes(), 1 << 20);
+        assert_eq!(pool.kept(), KEEP_PER_IMAGE);
+        assert!(pool.kept_bytes() > before + (1 << 20) - 6000 * 2);
+        assert_eq!(pool.allocated_bytes(), pool.kept_bytes());
     }
 
     #[test]

@@ -168,6 +168,11 @@ impl PixelSink for FrameBuilder {
             .next_multiple_of(PAGE);
         pixels.len = 0;
         pixels.carried = 0;
+        if len == 0 {
+            // Nothing to encode: no buffer of the pool (any spare would fit, and be held).
+            pixels.text = None;
+            return;
+        }
         match &mut pixels.text {
             Some(text) if text.capacity() >= capacity => text.clear(),
             text => *text = Some(self.buffers.take(capacity)),
@@ -259,6 +264,7 @@ impl FrameBuilder {
             frame_images.push(Image::of(image, encoded));
         }
         text.extend_from_slice(EVENT_CLOSE);
+        self.buffers.keep_for_images(inserts.len());
         let text = Bytes::from(text);
         let mut event = Vec::with_capacity(2 * inserts.len() + 2);
         let mut at = 0;
@@ -557,7 +563,6 @@ mod tests {
         let (large, medium) = (with_pixels(600_000), with_pixels(450_000));
         let mut no_buffer = image(b"", 1);
         no_buffer.buffer = None;
-        // Heads and images at their longest: the widest numbers each field can hold.
         let (id, data, time) = (u32::MAX, u64::MAX, -1.234_567_890_123_456_7e-300);
         let frames = vec![
             Frame::build(&buffers, 1, id, data, time, &[]),
@@ -571,17 +576,31 @@ mod tests {
             buffers.allocated_bytes(),
             3 * base64(600_000).next_multiple_of(PAGE)
         );
+        // The last frame had two images: the pool keeps up to four spares.
         drop(frames);
-        assert_eq!(buffers.kept(), 2);
+        assert_eq!(buffers.kept(), 3);
         assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
 
         // Built in a spare, larger than it needs: counted at the spare's size throughout.
         let smaller = Frame::build(&buffers, 4, 7, 9, 1.0, &[medium]);
-        assert_eq!(buffers.kept(), 1);
+        assert_eq!(buffers.kept(), 2);
         assert!(buffers.allocated_bytes() > buffers.kept_bytes() + smaller.event_len());
+        // Frames of one image now: two spares, and the third buffer freed.
         drop(smaller);
         assert_eq!(buffers.kept(), 2);
         assert_eq!(buffers.allocated_bytes(), buffers.kept_bytes());
+    }
+
+    #[test]
+    fn empty_pixels_take_no_buffer_of_the_pool() {
+        let buffers = EventBuffers::new();
+        drop(Frame::build(&buffers, 1, 7, 9, 1.0, &[image(b"abc", 0)]));
+        assert_eq!(buffers.kept(), 1);
+        let mut builder = FrameBuilder::new(buffers.clone());
+        builder.begin(0, 0);
+        let frame = builder.finish(2, 7, 9, 1.0, &[image(b"", 0)]);
+        assert_eq!(buffers.kept(), 1, "the spare stays spare");
+        assert!(event_of(&frame).contains(r#""buffer":{"data":"","size":0,"#));
     }
 
     #[test]

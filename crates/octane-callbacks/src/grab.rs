@@ -2,10 +2,10 @@
 //!
 //! tonic's typed client buffers a whole answer and copies it out of its HTTP/2 frames into one
 //! buffer before prost decodes it: for a frame, megabytes copied and then read again, cold, by
-//! the base64 encoder. This call is made on the [`Channel`] directly, as tonic would make it
-//! (the same headers, the gRPC length prefix, the status in the trailers), and hands each DATA
-//! frame of the answer to a [`GrabDecoder`] as it arrives, whose [`PixelSink`] encodes the
-//! pixels at once.
+//! the base64 encoder. This call is made on the [`Channel`] directly, with the headers tonic
+//! sends and gRPC's framing and statuses (stricter than tonic in two places: a second message,
+//! and an HTTP status other than 200, fail the call), and hands each DATA frame of the answer to
+//! a [`GrabDecoder`] as it arrives, whose [`PixelSink`] encodes the pixels at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,9 +28,10 @@ const PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
 /// length 0).
 const REQUEST: [u8; 5] = [0; 5];
 
-/// Pixels decoded between two yields of the task. The answer's DATA frames are often all
-/// buffered already when the task reads them; without a yield it would encode a whole frame
-/// (about a millisecond for 8 MiB) while calls wait on this worker thread.
+/// Bytes of the answer read (and their pixels encoded) between two yields of the task, which
+/// come between DATA frames. The answer's DATA frames are often all buffered already when the
+/// task reads them; without a yield it would encode a whole frame (about a millisecond for
+/// 8 MiB) while calls wait on this worker thread.
 const YIELD_EVERY: usize = 1024 * 1024;
 
 /// Calls `grabRenderResult` on `channel` and decodes the answer while it arrives, handing the
@@ -66,44 +67,22 @@ pub(crate) async fn grab_render_result(
         return Err(http_status(head.status));
     }
 
-    let mut framing = Framing::prefix();
-    let mut messages = 0;
-    let mut decoder = GrabDecoder::new();
+    let mut framing = Framing::Prefix {
+        bytes: [0; 5],
+        len: 0,
+    };
     let mut since_yield = 0;
     let mut trailers = None;
     while let Some(frame) = body.frame().await {
-        let mut data = match frame?.into_data() {
+        let data = match frame?.into_data() {
             Ok(data) => data,
             Err(frame) => {
                 trailers = frame.into_trailers().ok();
                 continue;
             }
         };
-        while !data.is_empty() {
-            match &mut framing {
-                Framing::Prefix { bytes, len } => {
-                    let take = (bytes.len() - *len).min(data.len());
-                    data.copy_to_slice(&mut bytes[*len..*len + take]);
-                    *len += take;
-                    if *len == bytes.len() {
-                        messages += 1;
-                        framing = match message_after(*bytes, messages)? {
-                            Framing::Message { left: 0 } => Framing::prefix(),
-                            message => message,
-                        };
-                    }
-                }
-                Framing::Message { left } => {
-                    let piece = data.split_to((*left).min(data.len()));
-                    *left -= piece.len();
-                    since_yield += piece.len();
-                    if *left == 0 {
-                        framing = Framing::prefix();
-                    }
-                    decoder.feed(piece, sink).map_err(decode_status)?;
-                }
-            }
-        }
+        since_yield += data.len();
+        framing = framing.read(data, sink)?;
         if since_yield >= YIELD_EVERY {
             since_yield = 0;
             tokio::task::yield_now().await;
@@ -114,56 +93,89 @@ pub(crate) async fn grab_render_result(
         Some(status) if status.code() == Code::Ok => {}
         Some(status) => return Err(status),
         None => {
-            return Err(Status::internal(
-                "protocol error: Octane's answer ended without a grpc-status",
+            return Err(protocol_error(
+                Code::Unknown,
+                "Octane's answer ended without a grpc-status",
             ));
         }
     }
     match framing {
-        Framing::Prefix { len: 0, .. } if messages == 1 => {}
-        Framing::Prefix { len: 0, .. } => return Err(missing_message()),
-        _ => {
-            return Err(Status::internal(
-                "protocol error: Octane's answer ended inside a message",
-            ));
-        }
+        Framing::Done(decoder) => decoder.finish().map_err(decode_status),
+        Framing::Prefix { len: 0, .. } => Err(missing_message()),
+        _ => Err(protocol_error(
+            Code::Internal,
+            "Octane's answer ended inside a message",
+        )),
     }
-    decoder.finish().map_err(decode_status)
 }
 
 /// Where the answer's bytes are in gRPC's framing.
 enum Framing {
-    /// In a message's 5-byte prefix (compressed flag, big-endian length), `len` of them read.
+    /// In the message's 5-byte prefix (compressed flag, big-endian length), `len` of them read.
     Prefix { bytes: [u8; 5], len: usize },
-    /// In a message, `left` bytes of it to come.
-    Message { left: usize },
+    /// In the message, `left` bytes of it to come.
+    Message { decoder: GrabDecoder, left: usize },
+    /// After the message.
+    Done(GrabDecoder),
 }
 
 impl Framing {
-    /// Before a message.
-    fn prefix() -> Self {
-        Self::Prefix {
-            bytes: [0; 5],
-            len: 0,
+    /// Reads the next bytes of the answer: the message's prefix, then the message itself, which
+    /// goes to its decoder piece by piece.
+    fn read(mut self, mut data: Bytes, sink: &mut impl PixelSink) -> Result<Self, Status> {
+        while !data.is_empty() {
+            self = match self {
+                Framing::Prefix { mut bytes, mut len } => {
+                    let take = (bytes.len() - len).min(data.len());
+                    data.copy_to_slice(&mut bytes[len..len + take]);
+                    len += take;
+                    if len < bytes.len() {
+                        Framing::Prefix { bytes, len }
+                    } else {
+                        message_after(bytes)?
+                    }
+                }
+                Framing::Message {
+                    mut decoder,
+                    mut left,
+                } => {
+                    let piece = data.split_to(left.min(data.len()));
+                    left -= piece.len();
+                    decoder.feed(piece, sink).map_err(decode_status)?;
+                    if left == 0 {
+                        Framing::Done(decoder)
+                    } else {
+                        Framing::Message { decoder, left }
+                    }
+                }
+                Framing::Done(_) => {
+                    return Err(protocol_error(
+                        Code::Internal,
+                        "Octane answered a unary call with more than one message",
+                    ));
+                }
+            };
         }
+        Ok(self)
     }
 }
 
-/// The framing after the prefix of the answer's `count`th message.
-fn message_after(prefix: [u8; 5], count: usize) -> Result<Framing, Status> {
-    if count > 1 {
-        return Err(Status::internal(
-            "protocol error: Octane answered a unary call with more than one message",
-        ));
-    }
+/// The framing after the message's prefix `prefix`.
+fn message_after(prefix: [u8; 5]) -> Result<Framing, Status> {
     if prefix[0] != 0 {
         // No `grpc-accept-encoding` was sent, so nothing may come compressed.
-        return Err(Status::internal(
-            "protocol error: received a compressed message, and no compression was offered",
+        return Err(protocol_error(
+            Code::Internal,
+            "Octane sent a compressed message, and no compression was offered",
         ));
     }
-    let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
-    Ok(Framing::Message { left: len as usize })
+    let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
+    let decoder = GrabDecoder::new(len);
+    Ok(if len == 0 {
+        Framing::Done(decoder)
+    } else {
+        Framing::Message { decoder, left: len }
+    })
 }
 
 /// `timeout` as a `grpc-timeout` header: milliseconds, at most the 8 digits gRPC allows.
@@ -172,9 +184,9 @@ fn grpc_timeout(timeout: Duration) -> HeaderValue {
     HeaderValue::try_from(format!("{millis}m")).expect("digits and a unit are a header value")
 }
 
-/// What tonic reports when a unary answer has no message.
+/// A unary answer without its message.
 fn missing_message() -> Status {
-    Status::internal("protocol error: Octane answered OK without a message")
+    protocol_error(Code::Internal, "Octane answered OK without a message")
 }
 
 /// The status of an answer with an HTTP status other than 200 and no gRPC status, mapped as
@@ -191,8 +203,23 @@ fn http_status(status: StatusCode) -> Status {
         | StatusCode::GATEWAY_TIMEOUT => Code::Unavailable,
         _ => Code::Unknown,
     };
-    Status::new(code, format!("Octane answered HTTP {status}"))
+    let mut status = Status::new(code, format!("Octane answered HTTP {status}"));
+    status.set_source(Arc::new(ProtocolError("an HTTP status other than 200")));
+    status
 }
+
+/// A status made on this side for an answer that breaks gRPC's protocol: the error is its
+/// source, which tells it apart from a status Octane sent.
+fn protocol_error(code: Code, what: &'static str) -> Status {
+    let mut status = Status::new(code, format!("protocol error: {what}"));
+    status.set_source(Arc::new(ProtocolError(what)));
+    status
+}
+
+/// What was wrong with an answer's gRPC framing.
+#[derive(Debug, thiserror::Error)]
+#[error("protocol error: {0}")]
+struct ProtocolError(&'static str);
 
 /// A malformed answer, made on this side: the decode error is its source.
 fn decode_status(err: GrabDecodeError) -> Status {
@@ -219,15 +246,62 @@ mod tests {
         assert_eq!(grpc_timeout(Duration::from_secs(1 << 40)), "99999999m");
     }
 
+    /// Ignores pixels.
+    struct NoSink;
+
+    impl PixelSink for NoSink {
+        fn begin(&mut self, _: usize, _: usize) {}
+        fn pixels(&mut self, _: usize, _: Bytes) {}
+    }
+
+    fn framed(message: &[u8]) -> Vec<u8> {
+        let mut out = vec![0];
+        out.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        out.extend_from_slice(message);
+        out
+    }
+
+    fn read_all(pieces: &[&[u8]]) -> Result<Framing, Status> {
+        let start = Framing::Prefix {
+            bytes: [0; 5],
+            len: 0,
+        };
+        pieces.iter().try_fold(start, |framing, piece| {
+            framing.read(Bytes::copy_from_slice(piece), &mut NoSink)
+        })
+    }
+
     #[test]
-    fn a_second_message_or_a_compressed_one_is_refused() {
-        assert!(matches!(
-            message_after([0, 0, 0, 1, 0], 1),
-            Ok(Framing::Message { left: 256 })
-        ));
-        for (prefix, count) in [([0, 0, 0, 0, 1], 2), ([1, 0, 0, 0, 1], 1)] {
-            let status = message_after(prefix, count).err().expect("refused");
-            assert_eq!(status.code(), Code::Internal);
+    fn a_message_split_anywhere_is_read_whole() {
+        // `result: true`.
+        let answer = framed(&[0x08, 0x01]);
+        for at in 0..=answer.len() {
+            let (a, b) = answer.split_at(at);
+            let Ok(Framing::Done(decoder)) = read_all(&[a, b]) else {
+                panic!("split at {at}: not done");
+            };
+            assert!(decoder.finish().expect("decodes").result);
         }
+        assert!(matches!(read_all(&[&framed(&[])]), Ok(Framing::Done(_))));
+    }
+
+    #[test]
+    fn a_second_message_or_a_compressed_one_is_refused_as_made_here() {
+        let twice = [framed(&[0x08, 0x01]), framed(&[])].concat();
+        let mut compressed = framed(&[0x08, 0x01]);
+        compressed[0] = 1;
+        for answer in [twice, compressed] {
+            let status = read_all(&[&answer]).err().expect("refused");
+            assert_eq!(status.code(), Code::Internal);
+            assert!(std::error::Error::source(&status).is_some(), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_message_fails_with_its_decode_error() {
+        // A tag of field number 0.
+        let status = read_all(&[&framed(&[0x00])]).err().expect("refused");
+        assert_eq!(status.code(), Code::Internal);
+        assert!(status.message().contains("invalid tag"), "{status:?}");
     }
 }

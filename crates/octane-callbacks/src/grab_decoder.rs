@@ -6,7 +6,9 @@
 //! protobuf wire format as the chunks arrive, following only the path to the pixels, and gives
 //! each piece of pixels to a [`PixelSink`] as a zero-copy slice of its chunk, still hot. Every
 //! other field is copied raw into a small scratch per message and decoded by the generated prost
-//! decoder, so fields mean exactly what they mean to prost; the images come back without pixels.
+//! decoder, so fields mean exactly what they mean to prost (groups, which proto3 never sends,
+//! are refused); the images come back without pixels. Every length is checked against the
+//! message it is in, the outermost being the gRPC message, before it is acted on.
 
 use bytes::{Buf, Bytes};
 use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
@@ -37,10 +39,12 @@ pub(crate) trait PixelSink {
 /// A push parser for one `grabRenderResult` answer: [`feed`](Self::feed) its chunks, then
 /// [`finish`](Self::finish).
 pub(crate) struct GrabDecoder {
+    /// The length of the answer, from its gRPC prefix: where the response ends.
+    len: usize,
     /// The offset in the answer of the next byte.
     pos: usize,
     /// The end offset of each open message below the response, outermost first: the depth is
-    /// its length. The response itself ends only at `finish`.
+    /// its length.
     ends: Vec<usize>,
     /// Where in the innermost message's current field the next byte goes.
     step: Step,
@@ -141,9 +145,11 @@ pub(crate) enum Malformed {
 }
 
 impl GrabDecoder {
-    /// A decoder at the start of an answer.
-    pub(crate) fn new() -> Self {
+    /// A decoder at the start of an answer of `len` bytes. Every length in the answer is checked
+    /// against it before it is acted on, so a few bytes cannot announce gigabytes of pixels.
+    pub(crate) fn new(len: usize) -> Self {
         Self {
+            len,
             pos: 0,
             ends: Vec::new(),
             step: Step::tag(),
@@ -213,7 +219,7 @@ impl GrabDecoder {
     /// The message ended: the answer without pixel bytes.
     pub(crate) fn finish(mut self) -> Result<GrabRenderResultResponse, GrabDecodeError> {
         self.close_ended()?;
-        if !self.ends.is_empty() || !self.between_fields() {
+        if !self.ends.is_empty() || !self.between_fields() || self.pos != self.len {
             // A field cut off by its message's end, or by the answer's.
             let problem = if self.pos == self.end() {
                 Malformed::PastEnd
@@ -325,7 +331,7 @@ impl GrabDecoder {
 
     /// The end offset of the innermost message.
     fn end(&self) -> usize {
-        self.ends.last().copied().unwrap_or(usize::MAX)
+        self.ends.last().copied().unwrap_or(self.len)
     }
 
     /// `len` as a length that fits in the rest of the innermost message.
@@ -463,7 +469,8 @@ mod tests {
     fn decode(
         chunks: impl IntoIterator<Item = Bytes>,
     ) -> Result<(GrabRenderResultResponse, Recorder), GrabDecodeError> {
-        let mut decoder = GrabDecoder::new();
+        let chunks: Vec<Bytes> = chunks.into_iter().collect();
+        let mut decoder = GrabDecoder::new(chunks.iter().map(Bytes::len).sum());
         let mut sink = Recorder::default();
         for chunk in chunks {
             decoder.feed(chunk, &mut sink)?;
@@ -641,7 +648,7 @@ mod tests {
         let wire = Bytes::from(answer());
         let (start, end) = (wire.as_ptr() as usize, wire.as_ptr() as usize + wire.len());
         let mut sink = Pointers(Vec::new());
-        let mut decoder = GrabDecoder::new();
+        let mut decoder = GrabDecoder::new(wire.len());
         decoder.feed(wire, &mut sink).expect("valid");
         assert_eq!(sink.0.len(), 2);
         for (at, len) in sink.0 {
@@ -786,11 +793,28 @@ mod tests {
     }
 
     #[test]
-    fn truncated_error_says_where() {
+    fn a_cut_answer_fails_where_the_first_length_runs_past_it() {
         let image = len_field(1, &len_field(7, &len_field(1, b"pixels")));
         let mut wire = len_field(2, &cat(&[&len_field(1, b""), &image]));
         wire.truncate(wire.len() - 2);
         let error = error(&wire).to_string();
+        assert!(error.contains("past the end"), "{error}");
+        assert!(
+            error.contains("in grabRenderResultResponse at byte 2"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_answer_that_ends_early_is_truncated_and_says_where() {
+        let image = len_field(1, &len_field(7, &len_field(1, b"pixels")));
+        let wire = len_field(2, &cat(&[&len_field(1, b""), &image]));
+        let mut decoder = GrabDecoder::new(wire.len());
+        let fed = Bytes::copy_from_slice(&wire[..wire.len() - 2]);
+        decoder
+            .feed(fed, &mut Recorder::default())
+            .expect("so far valid");
+        let error = decoder.finish().expect_err("ends early").to_string();
         assert!(error.contains("truncated"), "{error}");
         assert!(error.contains("renderImages.data[1].buffer"), "{error}");
     }
@@ -802,7 +826,7 @@ mod tests {
         buffer.extend_from_slice(b"short");
         let wire = len_field(2, &len_field(1, &len_field(7, &buffer)));
         let mut sink = Recorder::default();
-        let error = GrabDecoder::new()
+        let error = GrabDecoder::new(wire.len())
             .feed(wire.into(), &mut sink)
             .expect_err("past end");
         assert!(matches!(
@@ -813,6 +837,47 @@ mod tests {
             }
         ));
         assert_eq!(sink.begins, 0);
+    }
+
+    #[test]
+    fn lengths_past_the_answer_are_refused_before_begin() {
+        // Every level announces far more than the answer has: a few bytes must not make the
+        // sink reserve room for gigabytes of pixels.
+        let huge = 1u64 << 40;
+        let mut wire = Vec::new();
+        for field in PATH {
+            wire.extend_from_slice(&key(field, WireType::LengthDelimited));
+            encode_varint(huge, &mut wire);
+        }
+        wire.extend_from_slice(b"pixels");
+        let mut sink = Recorder::default();
+        let error = GrabDecoder::new(wire.len())
+            .feed(wire.into(), &mut sink)
+            .expect_err("past the answer");
+        assert!(matches!(
+            error,
+            GrabDecodeError::Wire {
+                problem: Malformed::PastEnd,
+                offset: 7,
+                ..
+            }
+        ));
+        assert_eq!(sink.begins, 0);
+    }
+
+    #[test]
+    fn bytes_past_the_answer_are_refused() {
+        let wire = Bytes::from_static(&[0x08, 0x01, 0x08, 0x01]);
+        let mut sink = Recorder::default();
+        let mut decoder = GrabDecoder::new(2);
+        let error = decoder.feed(wire, &mut sink).expect_err("past the answer");
+        assert!(matches!(
+            error,
+            GrabDecodeError::Wire {
+                problem: Malformed::PastEnd,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //! freed, often leaves a free heap top larger than the trim threshold; glibc hands those pages
 //! back to the kernel, and the next frame faults them in again one page at a time: 5,000 to
 //! 106,000 page faults a second while the `octane-proxy` binary streamed 1920x1080 RGBA8 frames
-//! to one client, up to a sixth of its CPU per frame. Fixed thresholds stop that: allocations below [`MMAP_THRESHOLD`] stay on
-//! the heap, and up to [`TRIM_THRESHOLD`] of free heap top is kept for reuse. The resident set
-//! then stays near its high-water mark after a stream ends, ready for the next one.
+//! to one client, up to a sixth of its CPU per frame. Fixed thresholds stop that: allocations
+//! below [`MMAP_THRESHOLD`] stay on the heap, and up to [`TRIM_THRESHOLD`] of free heap top is
+//! kept for reuse. The resident set then stays near its high-water mark after a stream ends,
+//! ready for the next one.
 //!
 //! The allocator is the whole process's, so this is the application's choice to make: the
 //! `octane-proxy` binary calls [`keep_freed_frame_memory`] first thing, as should an embedder
