@@ -35,9 +35,10 @@ const REQUEST: [u8; 5] = [0; 5];
 const YIELD_EVERY: usize = 1024 * 1024;
 
 /// Calls `grabRenderResult` on `channel` and decodes the answer while it arrives, handing the
-/// pixels to `sink`. The answer comes back without its pixel bytes. Octane's status, and
-/// failures on this side, come back as tonic would report them; the caller enforces `timeout`,
-/// which is also sent to Octane.
+/// pixels to `sink`. The answer comes back without its pixel bytes. Octane's status comes back
+/// as Octane sent it, the channel's failures as the channel reports them, and a malformed
+/// answer as a status whose source is the error found; the caller enforces `timeout`, which is
+/// also sent to Octane.
 pub(crate) async fn grab_render_result(
     channel: Channel,
     timeout: Duration,
