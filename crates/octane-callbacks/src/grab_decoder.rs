@@ -672,15 +672,22 @@ mod tests {
         assert_eq!(sink.pixels_of(0), b"pixels");
     }
 
+    /// The first image's buffer, which the test's answer has.
+    fn first_buffer(response: GrabRenderResultResponse) -> Buffer {
+        let images = response.render_images.expect("images").data;
+        images
+            .into_iter()
+            .next()
+            .and_then(|image| image.buffer)
+            .expect("buffer")
+    }
+
     #[test]
     fn size_before_data() {
         let buffer = cat(&[&varint_field(2, 3), &len_field(1, b"abc")]);
         let wire = len_field(2, &len_field(1, &len_field(7, &buffer)));
         let (response, sink) = check(&wire);
-        let buffer = response.render_images.expect("images").data[0]
-            .buffer
-            .clone();
-        assert_eq!(buffer.expect("buffer").size, 3);
+        assert_eq!(first_buffer(response).size, 3);
         assert_eq!(sink.pixels_of(0), b"abc");
     }
 
@@ -690,10 +697,7 @@ mod tests {
         let second = varint_field(2, 6);
         let image = cat(&[&len_field(7, &first), &len_field(7, &second)]);
         let (response, sink) = check(&len_field(2, &len_field(1, &image)));
-        let buffer = response.render_images.expect("images").data[0]
-            .buffer
-            .clone();
-        assert_eq!(buffer.expect("buffer").size, 6);
+        assert_eq!(first_buffer(response).size, 6);
         assert_eq!(sink.pixels_of(0), b"first");
         assert_eq!(sink.begins, 1);
     }
@@ -704,10 +708,7 @@ mod tests {
         let second = len_field(1, b"second");
         let image = cat(&[&len_field(7, &first), &len_field(7, &second)]);
         let (response, sink) = check(&len_field(2, &len_field(1, &image)));
-        let buffer = response.render_images.expect("images").data[0]
-            .buffer
-            .clone();
-        assert_eq!(buffer.expect("buffer").size, 5);
+        assert_eq!(first_buffer(response).size, 5);
         assert_eq!(sink.pixels_of(0), b"second");
         assert_eq!(sink.begins, 2);
     }
