@@ -1,8 +1,9 @@
 //! The physical floors the proxy's frame path is judged against, each timed on this machine as
 //! CPU time of one thread: a base64 encode of the pixels, a copy of the event, and a relay that
-//! only moves a frame's bytes over loopback TCP.
+//! only moves a frame's bytes over loopback TCP (by plain writes, or by the kernel's sends
+//! without a copy, see [`crate::zero_copy`]).
 
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use base64::Engine as _;
 
 use crate::procfs::own_thread_cpu_ns;
 use crate::stats::median;
+use crate::zero_copy::{SplicedEvent, enable_zero_copy, send_zero_copy};
 
 /// A base64 encoder to time: the `base64` crate's scalar engine (the floor of the targets) or
 /// the SIMD one the callback streamer uses.
@@ -76,6 +78,19 @@ pub enum Relay {
     EncodeOnArrival,
 }
 
+/// How a relay hands an event to each client's socket.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SendPath {
+    /// `write(2)` of 1 MiB pieces: the kernel copies them into the socket, as for hyper's
+    /// writes.
+    Write,
+    /// `splice(2)` of the event's pages from a memfd, through a pipe: no copy by the sender
+    /// ([`SplicedEvent`]).
+    Splice,
+    /// `send(2)` with `MSG_ZEROCOPY`: the socket pins the event's pages instead of copying them.
+    ZeroCopy,
+}
+
 /// Pieces the encoding relay reads and encodes: about an HTTP/2 DATA frame of the proxy's
 /// channel (128 KiB), a multiple of 3 so that the pieces' base64 joins without seams.
 const RELAY_PIECE: usize = 126 * 1024;
@@ -83,12 +98,29 @@ const RELAY_PIECE: usize = 126 * 1024;
 /// Milliseconds of CPU time per frame of a relay thread that does nothing but move a frame's
 /// bytes over loopback TCP (and, with [`Relay::EncodeOnArrival`], encode them), the transport
 /// under the proxy's SSE path: it reads `frame_len` bytes from one socket (fed by a thread of
-/// its own, as Octane feeds the proxy) and writes `base64(frame_len)` bytes to each of `clients`
-/// sockets (each drained by a thread of its own, as browsers read the proxy). Blocking std
-/// sockets, writes of up to 1 MiB: no HTTP, no HTTP/2, no JSON, no async runtime. Only the relay
-/// thread is timed; as for the proxy, its writes include the receiving side's network stack,
-/// which loopback runs in the sending thread.
-pub fn relay_floor_ms(frame_len: usize, clients: usize, relay: Relay, budget: Duration) -> f64 {
+/// its own, as Octane feeds the proxy) and sends `base64(frame_len)` bytes to each of `clients`
+/// sockets (each drained by a thread of its own, as browsers read the proxy) the way `send`
+/// says. Blocking std sockets, pieces of up to 1 MiB: no HTTP, no HTTP/2, no JSON, no async
+/// runtime. Only the relay thread is timed; as for the proxy, its sends include the receiving
+/// side's network stack, which loopback runs in the sending thread.
+///
+/// Fails if this kernel refuses the send path (the first frames try it before any is timed).
+///
+/// # Panics
+///
+/// With [`Relay::EncodeOnArrival`] and a send path other than [`SendPath::Write`]: the
+/// encoding relay writes into plain memory.
+pub fn relay_floor_ms(
+    frame_len: usize,
+    clients: usize,
+    relay: Relay,
+    send: SendPath,
+    budget: Duration,
+) -> io::Result<f64> {
+    assert!(
+        relay == Relay::Move || send == SendPath::Write,
+        "the encoding relay sends by writes"
+    );
     let event_len = base64_simd::STANDARD.encoded_length(frame_len);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     let addr = listener
@@ -120,6 +152,18 @@ pub fn relay_floor_ms(frame_len: usize, clients: usize, relay: Relay, budget: Du
         // Three events in turn, as the streamer's pool of event buffers: each frame is
         // encoded into memory the previous frames left cold.
         let mut events = vec![vec![b'A'; event_len]; 3];
+        let spliced = match send {
+            SendPath::Splice => events
+                .iter()
+                .map(|event| SplicedEvent::new(event))
+                .collect::<io::Result<Vec<_>>>()?,
+            SendPath::Write | SendPath::ZeroCopy => Vec::new(),
+        };
+        if send == SendPath::ZeroCopy {
+            for output in &outputs {
+                enable_zero_copy(output)?;
+            }
+        }
         let mut chunk = vec![0; 1 << 20];
         let mut turn = 0;
         let mut relay_one = || {
@@ -133,9 +177,7 @@ pub fn relay_floor_ms(frame_len: usize, clients: usize, relay: Relay, budget: Du
                 }
                 .min(frame_len - read);
                 let piece = &mut chunk[..want];
-                input
-                    .read_exact(piece)
-                    .expect("the feeder sends whole frames");
+                input.read_exact(piece)?;
                 read += want;
                 if relay == Relay::EncodeOnArrival {
                     let text = base64_simd::STANDARD.encoded_length(want);
@@ -148,23 +190,31 @@ pub fn relay_floor_ms(frame_len: usize, clients: usize, relay: Relay, budget: Du
             }
             let event = &events[turn];
             for output in &mut outputs {
-                // Of whole events and pieces of 4 MiB down to 64 KiB, 1 MiB cost the least CPU
-                // here: with 64 KiB, 2.5x as much, as each write wakes the reader.
-                for piece in event.chunks(1 << 20) {
-                    output
-                        .write_all(piece)
-                        .expect("the readers read until the end");
+                match send {
+                    // Of whole events and pieces of 4 MiB down to 64 KiB, 1 MiB cost the least
+                    // CPU here: with 64 KiB, 2.5x as much, as each write wakes the reader.
+                    SendPath::Write => {
+                        for piece in event.chunks(1 << 20) {
+                            output.write_all(piece)?;
+                        }
+                    }
+                    SendPath::Splice => spliced[turn].send(output)?,
+                    SendPath::ZeroCopy => send_zero_copy(output, event)?,
                 }
             }
+            Ok::<_, io::Error>(())
         };
-        // The first frames grow TCP's windows and fault the buffers in.
+        // The first frames grow TCP's windows, fault the buffers in and find out whether the
+        // kernel takes the send path; returning closes the sockets, which ends the threads.
         for _ in 0..3 {
-            relay_one();
+            relay_one()?;
         }
-        let ms = median_cpu_ms(budget, relay_one);
+        let ms = median_cpu_ms(budget, || {
+            relay_one().expect("a send path that worked for the first frames keeps working")
+        });
         // Closing the relay's sides ends the feeder and the readers, which the scope joins.
         drop((input, outputs));
-        ms
+        Ok(ms)
     })
 }
 
@@ -174,9 +224,15 @@ mod tests {
 
     #[test]
     fn relay_moves_frames_to_every_client_and_ends() {
-        for relay in [Relay::Move, Relay::EncodeOnArrival] {
-            let ms = relay_floor_ms(256 << 10, 3, relay, Duration::from_millis(1));
-            assert!(ms > 0.0, "the relay thread spent no CPU: {ms}");
+        for (relay, send) in [
+            (Relay::Move, SendPath::Write),
+            (Relay::EncodeOnArrival, SendPath::Write),
+            (Relay::Move, SendPath::Splice),
+            (Relay::Move, SendPath::ZeroCopy),
+        ] {
+            let ms = relay_floor_ms(256 << 10, 3, relay, send, Duration::from_millis(1))
+                .unwrap_or_else(|err| panic!("{send:?} relay: {err}"));
+            assert!(ms > 0.0, "the {send:?} relay thread spent no CPU: {ms}");
         }
     }
 }

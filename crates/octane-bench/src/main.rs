@@ -17,6 +17,7 @@ mod startup;
 mod stats;
 mod streaming_calls;
 mod unary;
+mod zero_copy;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
