@@ -10,12 +10,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use http::header::{CONTENT_TYPE, TE};
 use http::{HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
-use octane_proxy::octane::Channel;
+use octane_proxy::octane::{Channel, GrpcFraming, GrpcPiece};
 use tonic::{Code, Status};
 use tower::ServiceExt;
 
@@ -68,10 +68,7 @@ pub(crate) async fn grab_render_result(
         return Err(http_status(head.status));
     }
 
-    let mut framing = Framing::Prefix {
-        bytes: [0; 5],
-        len: 0,
-    };
+    let mut answer = Answer::default();
     let mut since_yield = 0;
     let mut trailers = None;
     while let Some(frame) = body.frame().await {
@@ -83,7 +80,7 @@ pub(crate) async fn grab_render_result(
             }
         };
         since_yield += data.len();
-        framing = framing.read(data, sink)?;
+        answer.read(data, sink)?;
         if since_yield >= YIELD_EVERY {
             since_yield = 0;
             tokio::task::yield_now().await;
@@ -100,83 +97,63 @@ pub(crate) async fn grab_render_result(
             ));
         }
     }
-    match framing {
-        Framing::Done(decoder) => decoder.finish().map_err(decode_status),
-        Framing::Prefix { len: 0, .. } => Err(missing_message()),
-        _ => Err(protocol_error(
-            Code::Internal,
-            "Octane's answer ended inside a message",
-        )),
-    }
+    answer.finish()
 }
 
-/// Where the answer's bytes are in gRPC's framing.
-enum Framing {
-    /// In the message's 5-byte prefix (compressed flag, big-endian length), `len` of them read.
-    Prefix { bytes: [u8; 5], len: usize },
-    /// In the message, `left` bytes of it to come.
-    Message { decoder: GrabDecoder, left: usize },
-    /// After the message.
-    Done(GrabDecoder),
+/// The answer's one message, decoded while it arrives.
+#[derive(Default)]
+struct Answer {
+    framing: GrpcFraming,
+    /// The message's decoder, from its prefix on.
+    decoder: Option<GrabDecoder>,
 }
 
-impl Framing {
+impl Answer {
     /// Reads the next bytes of the answer: the message's prefix, then the message itself, which
     /// goes to its decoder piece by piece.
-    fn read(mut self, mut data: Bytes, sink: &mut impl PixelSink) -> Result<Self, Status> {
-        while !data.is_empty() {
-            self = match self {
-                Framing::Prefix { mut bytes, mut len } => {
-                    let take = (bytes.len() - len).min(data.len());
-                    data.copy_to_slice(&mut bytes[len..len + take]);
-                    len += take;
-                    if len < bytes.len() {
-                        Framing::Prefix { bytes, len }
-                    } else {
-                        message_after(bytes)?
+    fn read(&mut self, mut data: Bytes, sink: &mut impl PixelSink) -> Result<(), Status> {
+        while let Some(piece) = self.framing.next(&mut data) {
+            match piece {
+                GrpcPiece::Prefix { compressed, len } => {
+                    if self.decoder.is_some() {
+                        return Err(protocol_error(
+                            Code::Internal,
+                            "Octane answered a unary call with more than one message",
+                        ));
                     }
-                }
-                Framing::Message {
-                    mut decoder,
-                    mut left,
-                } => {
-                    let piece = data.split_to(left.min(data.len()));
-                    left -= piece.len();
-                    decoder.feed(piece, sink).map_err(decode_status)?;
-                    if left == 0 {
-                        Framing::Done(decoder)
-                    } else {
-                        Framing::Message { decoder, left }
+                    // No `grpc-accept-encoding` was sent, so nothing may come compressed.
+                    if compressed {
+                        return Err(protocol_error(
+                            Code::Internal,
+                            "Octane sent a compressed message, and no compression was offered",
+                        ));
                     }
+                    self.decoder = Some(GrabDecoder::new(len));
                 }
-                Framing::Done(_) => {
-                    return Err(protocol_error(
-                        Code::Internal,
-                        "Octane answered a unary call with more than one message",
-                    ));
+                GrpcPiece::Message(bytes) => {
+                    let Some(decoder) = &mut self.decoder else {
+                        unreachable!("gRPC framing gives a message's bytes only after its prefix")
+                    };
+                    decoder.feed(bytes, sink).map_err(decode_status)?;
                 }
-            };
+            }
         }
-        Ok(self)
+        Ok(())
     }
-}
 
-/// The framing after the message's prefix `prefix`.
-fn message_after(prefix: [u8; 5]) -> Result<Framing, Status> {
-    if prefix[0] != 0 {
-        // No `grpc-accept-encoding` was sent, so nothing may come compressed.
-        return Err(protocol_error(
-            Code::Internal,
-            "Octane sent a compressed message, and no compression was offered",
-        ));
+    /// The decoded message, once the answer has ended.
+    fn finish(self) -> Result<GrabRenderResultResponse, Status> {
+        if !self.framing.between_messages() {
+            return Err(protocol_error(
+                Code::Internal,
+                "Octane's answer ended inside a message",
+            ));
+        }
+        match self.decoder {
+            Some(decoder) => decoder.finish().map_err(decode_status),
+            None => Err(missing_message()),
+        }
     }
-    let len = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
-    let decoder = GrabDecoder::new(len);
-    Ok(if len == 0 {
-        Framing::Done(decoder)
-    } else {
-        Framing::Message { decoder, left: len }
-    })
 }
 
 /// `timeout` as a `grpc-timeout` header: milliseconds, at most the 8 digits gRPC allows.
@@ -272,14 +249,12 @@ mod tests {
         out
     }
 
-    fn read_all(pieces: &[&[u8]]) -> Result<Framing, Status> {
-        let start = Framing::Prefix {
-            bytes: [0; 5],
-            len: 0,
-        };
-        pieces.iter().try_fold(start, |framing, piece| {
-            framing.read(Bytes::copy_from_slice(piece), &mut NoSink)
-        })
+    fn read_all(pieces: &[&[u8]]) -> Result<GrabRenderResultResponse, Status> {
+        let mut answer = Answer::default();
+        for piece in pieces {
+            answer.read(Bytes::copy_from_slice(piece), &mut NoSink)?;
+        }
+        answer.finish()
     }
 
     #[test]
@@ -288,12 +263,10 @@ mod tests {
         let answer = framed(&[0x08, 0x01]);
         for at in 0..=answer.len() {
             let (a, b) = answer.split_at(at);
-            let Ok(Framing::Done(decoder)) = read_all(&[a, b]) else {
-                panic!("split at {at}: not done");
-            };
-            assert!(decoder.finish().expect("decodes").result);
+            let decoded = read_all(&[a, b]).unwrap_or_else(|err| panic!("split at {at}: {err}"));
+            assert!(decoded.result, "split at {at}");
         }
-        assert!(matches!(read_all(&[&framed(&[])]), Ok(Framing::Done(_))));
+        assert!(!read_all(&[&framed(&[])]).expect("an empty message").result);
     }
 
     #[test]
@@ -302,7 +275,7 @@ mod tests {
         let mut compressed = framed(&[0x08, 0x01]);
         compressed[0] = 1;
         for answer in [twice, compressed] {
-            let status = read_all(&[&answer]).err().expect("refused");
+            let status = read_all(&[&answer]).expect_err("refused");
             assert_eq!(status.code(), Code::Internal);
             assert!(std::error::Error::source(&status).is_some(), "{status:?}");
         }
@@ -311,7 +284,7 @@ mod tests {
     #[test]
     fn a_malformed_message_fails_with_its_decode_error() {
         // A tag of field number 0.
-        let status = read_all(&[&framed(&[0x00])]).err().expect("refused");
+        let status = read_all(&[&framed(&[0x00])]).expect_err("refused");
         assert_eq!(status.code(), Code::Internal);
         assert!(status.message().contains("invalid tag"), "{status:?}");
     }

@@ -10,7 +10,10 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tonic::Status;
+
+use super::grpc_framing::{GrpcFraming, GrpcPiece};
 
 /// Which way a message over the limit was going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,54 +64,34 @@ impl MessageTooLarge {
     }
 }
 
-/// Follows the gRPC messages of a response body chunk by chunk, reading only their 5-byte
-/// prefixes (a flag byte, then the length as a big-endian `u32`), which may be split across
-/// chunks.
+/// Follows the gRPC messages of a response body chunk by chunk, checking the length each
+/// message's prefix announces.
 #[derive(Debug)]
 pub(crate) struct MessagePrefixes {
     limit: usize,
-    /// Bytes of the current message still to come.
-    body_left: usize,
-    prefix: [u8; 5],
-    /// Bytes of `prefix` read so far.
-    prefix_len: usize,
+    framing: GrpcFraming,
 }
 
 impl MessagePrefixes {
     pub(crate) fn new(limit: usize) -> Self {
         Self {
             limit,
-            body_left: 0,
-            prefix: [0; 5],
-            prefix_len: 0,
+            framing: GrpcFraming::new(),
         }
     }
 
     /// Reads the next chunk; fails on the first message announced over the limit.
-    pub(crate) fn read(&mut self, mut chunk: &[u8]) -> Result<(), MessageTooLarge> {
-        while !chunk.is_empty() {
-            if self.body_left > 0 {
-                let skipped = self.body_left.min(chunk.len());
-                self.body_left -= skipped;
-                chunk = &chunk[skipped..];
-                continue;
-            }
-            let taken = (self.prefix.len() - self.prefix_len).min(chunk.len());
-            self.prefix[self.prefix_len..self.prefix_len + taken].copy_from_slice(&chunk[..taken]);
-            self.prefix_len += taken;
-            chunk = &chunk[taken..];
-            if self.prefix_len == self.prefix.len() {
-                self.prefix_len = 0;
-                let [_, a, b, c, d] = self.prefix;
-                let size = u32::from_be_bytes([a, b, c, d]) as usize;
-                if size > self.limit {
-                    return Err(MessageTooLarge {
-                        direction: Direction::Answer,
-                        size,
-                        limit: self.limit,
-                    });
-                }
-                self.body_left = size;
+    pub(crate) fn read(&mut self, chunk: &Bytes) -> Result<(), MessageTooLarge> {
+        let mut chunk = chunk.clone();
+        while let Some(piece) = self.framing.next(&mut chunk) {
+            if let GrpcPiece::Prefix { len, .. } = piece
+                && len > self.limit
+            {
+                return Err(MessageTooLarge {
+                    direction: Direction::Answer,
+                    size: len,
+                    limit: self.limit,
+                });
             }
         }
         Ok(())
@@ -132,7 +115,11 @@ mod tests {
         for chunk_size in 1..=body.len() {
             let mut prefixes = MessagePrefixes::new(10);
             for chunk in body.chunks(chunk_size) {
-                assert_eq!(prefixes.read(chunk), Ok(()), "chunks of {chunk_size}");
+                assert_eq!(
+                    prefixes.read(&Bytes::copy_from_slice(chunk)),
+                    Ok(()),
+                    "chunks of {chunk_size}"
+                );
             }
         }
     }
@@ -144,7 +131,7 @@ mod tests {
             let mut prefixes = MessagePrefixes::new(10);
             let failure = body
                 .chunks(chunk_size)
-                .find_map(|chunk| prefixes.read(chunk).err());
+                .find_map(|chunk| prefixes.read(&Bytes::copy_from_slice(chunk)).err());
             assert_eq!(
                 failure,
                 Some(MessageTooLarge {

@@ -5,6 +5,7 @@
 //! at once with a connect error instead of waiting for a connection.
 
 mod channel;
+mod grpc_framing;
 mod message_size;
 
 use std::future::Future;
@@ -18,6 +19,7 @@ use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
+pub use grpc_framing::{GrpcFraming, GrpcPiece};
 pub use message_size::{Direction, MessageTooLarge};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
