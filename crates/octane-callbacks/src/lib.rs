@@ -19,7 +19,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `grab` (the grab
+//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `restart` (the
+//! upstream task run again after a panic), `grab` (the grab
 //! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
 //! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
 //! process's allocator tuned for frame-sized buffers), `hub`
@@ -38,6 +39,7 @@ mod hub;
 mod metrics;
 mod page;
 pub mod png;
+mod restart;
 mod status;
 mod streamer;
 

@@ -34,6 +34,7 @@ use crate::event_buffers::EventBuffers;
 use crate::frame::FrameBuilder;
 use crate::grab::grab_render_result;
 use crate::hub::FrameHub;
+use crate::restart::restart_on_panic;
 use crate::status::{Counters, Status};
 
 /// How the streamer behaves.
@@ -199,7 +200,20 @@ impl CallbackStreamer {
                     let (tx, rx) = oneshot::channel();
                     *start = Start::Starting(vec![tx]);
                     self.shared.counters.started.store(true, Ordering::Relaxed);
-                    let task = tokio::spawn(run(self.shared.clone()));
+                    let (running, reporting) = (self.shared.clone(), self.shared.clone());
+                    let task = tokio::spawn(restart_on_panic(
+                        move || run(running.clone()),
+                        self.shared.config.backoff_max,
+                        move |panic| {
+                            tracing::error!(%panic, "the render stream's task panicked; restarting it");
+                            let shared = reporting.clone();
+                            async move {
+                                let why =
+                                    format!("internal error, the stream was restarted: {panic}");
+                                shared.stream_ended(why).await;
+                            }
+                        },
+                    ));
                     *self._task.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
                     Some(rx)
                 }
@@ -319,6 +333,23 @@ impl Shared {
         };
         self.registrations.send_modify(|attempts| *attempts += 1);
         answered
+    }
+
+    /// The stream ended for `why`: reported as the last error, and the stream no longer taken
+    /// as connected.
+    async fn stream_ended(&self, why: String) {
+        self.counters.set_error(why);
+        // If the first attempt failed before it was open, `start` has waited long enough.
+        self.finish_start().await;
+        Counters::bump(&self.counters.stream_errors);
+        if self.counters.connected.load(Ordering::Relaxed) {
+            // The last frame is of an Octane that may have restarted with another scene: it is
+            // not served as live again, before or after the reconnect. Emptied before
+            // `connected` turns false, so a frame in the hub always comes from the open stream.
+            self.hub.clear_frame();
+            self.counters.connected.store(false, Ordering::Relaxed);
+            self.publish_state();
+        }
     }
 
     /// The callback stream is open (or taken as open): tell the subscribers, end `start`.
@@ -565,19 +596,8 @@ async fn run(shared: Arc<Shared>) {
                 }
             }
         };
-        shared.counters.set_error(ended);
         was_open |= open;
-        // If the first attempt failed before it was open, `start` has waited long enough.
-        shared.finish_start().await;
-        Counters::bump(&shared.counters.stream_errors);
-        if shared.counters.connected.load(Ordering::Relaxed) {
-            // The last frame is of an Octane that may have restarted with another scene: it is
-            // not served as live again, before or after the reconnect. Emptied before
-            // `connected` turns false, so a frame in the hub always comes from the open stream.
-            shared.hub.clear_frame();
-            shared.counters.connected.store(false, Ordering::Relaxed);
-            shared.publish_state();
-        }
+        shared.stream_ended(ended).await;
         tracing::info!(retry_in = ?backoff, "render callback stream closed");
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
