@@ -112,33 +112,40 @@ impl Answer {
     /// Reads the next bytes of the answer: the message's prefix, then the message itself, which
     /// goes to its decoder piece by piece.
     fn read(&mut self, mut data: Bytes, sink: &mut impl PixelSink) -> Result<(), Status> {
-        while let Some(piece) = self.framing.next(&mut data) {
+        loop {
+            // Refused at its first byte: a unary answer has one message.
+            if self.decoder.is_some() && self.framing.between_messages() && !data.is_empty() {
+                return Err(protocol_error(
+                    Code::Internal,
+                    "Octane answered a unary call with more than one message",
+                ));
+            }
+            let Some(piece) = self.framing.next(&mut data) else {
+                return Ok(());
+            };
             match piece {
-                GrpcPiece::Prefix { compressed, len } => {
-                    if self.decoder.is_some() {
-                        return Err(protocol_error(
-                            Code::Internal,
-                            "Octane answered a unary call with more than one message",
-                        ));
-                    }
-                    // No `grpc-accept-encoding` was sent, so nothing may come compressed.
-                    if compressed {
-                        return Err(protocol_error(
-                            Code::Internal,
-                            "Octane sent a compressed message, and no compression was offered",
-                        ));
-                    }
-                    self.decoder = Some(GrabDecoder::new(len));
+                // No `grpc-accept-encoding` was sent, so nothing may come compressed.
+                GrpcPiece::Prefix {
+                    compressed: true, ..
+                } => {
+                    return Err(protocol_error(
+                        Code::Internal,
+                        "Octane sent a compressed message, and no compression was offered",
+                    ));
                 }
+                GrpcPiece::Prefix { len, .. } => self.decoder = Some(GrabDecoder::new(len)),
                 GrpcPiece::Message(bytes) => {
                     let Some(decoder) = &mut self.decoder else {
-                        unreachable!("gRPC framing gives a message's bytes only after its prefix")
+                        // Only after a refused prefix, whose error ends the call.
+                        return Err(protocol_error(
+                            Code::Internal,
+                            "Octane's answer has message bytes without a prefix",
+                        ));
                     };
                     decoder.feed(bytes, sink).map_err(decode_status)?;
                 }
             }
         }
-        Ok(())
     }
 
     /// The decoded message, once the answer has ended.
@@ -278,6 +285,21 @@ mod tests {
             let status = read_all(&[&answer]).expect_err("refused");
             assert_eq!(status.code(), Code::Internal);
             assert!(std::error::Error::source(&status).is_some(), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_byte_after_the_message_is_refused_as_it_arrives() {
+        for message in [framed(&[0x08, 0x01]), framed(&[])] {
+            let mut answer = Answer::default();
+            let with_a_byte_more = [&message[..], &[0]].concat();
+            let status = answer
+                .read(Bytes::from(with_a_byte_more), &mut NoSink)
+                .expect_err("refused before the answer ends");
+            assert_eq!(
+                protocol_error_of(&status),
+                Some("Octane answered a unary call with more than one message")
+            );
         }
     }
 
