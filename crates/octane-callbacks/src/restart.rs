@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-/// Runs `task()` to its end; each time it panics, hands `on_panic` the panic's message, waits
-/// `pause` (a task that panics at once must not spin) and runs a new `task()`.
+/// Runs `task()` to its end; each time it panics, hands `on_panic` the panic's message (a panic
+/// in `on_panic` is caught too), waits `pause` (a task that panics at once must not spin) and
+/// runs a new `task()`.
 pub(crate) async fn restart_on_panic<Task, Run, OnPanic, Report>(
     mut task: Task,
     pause: Duration,
@@ -27,7 +28,10 @@ pub(crate) async fn restart_on_panic<Task, Run, OnPanic, Report>(
     // Unwind safety: the task's shared state is atomics, async mutexes (not poisoned by a
     // panic) and std mutexes read past poisoning, each left consistent by every single update.
     while let Err(panic) = AssertUnwindSafe(task()).catch_unwind().await {
-        on_panic(message(&*panic)).await;
+        // A panic while reporting one must not end the restarts either.
+        let _ = AssertUnwindSafe(on_panic(message(&*panic)))
+            .catch_unwind()
+            .await;
         tokio::time::sleep(pause).await;
     }
 }

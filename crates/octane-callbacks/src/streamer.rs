@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -134,6 +134,9 @@ pub(crate) struct Shared {
     register_now: Notify,
     /// Registration attempts finished, for `register-callback` to wait for the one it asked for.
     registrations: watch::Sender<u64>,
+    /// Whether a stream was ever open: only opening one again is a reconnect, also after the
+    /// task was restarted.
+    was_open: AtomicBool,
 }
 
 enum Start {
@@ -177,6 +180,7 @@ impl CallbackStreamer {
                 start: Mutex::new(Start::Idle),
                 register_now: Notify::new(),
                 registrations: watch::Sender::new(0),
+                was_open: AtomicBool::new(false),
             }),
             _task: Arc::new(TaskGuard(std::sync::Mutex::new(None))),
         }
@@ -353,9 +357,8 @@ impl Shared {
     }
 
     /// The callback stream is open (or taken as open): tell the subscribers, end `start`.
-    /// `again` when a stream was open before.
-    async fn opened(&self, again: bool) {
-        if again {
+    async fn opened(&self) {
+        if self.was_open.swap(true, Ordering::Relaxed) {
             Counters::bump(&self.counters.reconnects);
         }
         self.counters.connected.store(true, Ordering::Relaxed);
@@ -517,8 +520,6 @@ enum Step {
 async fn run(shared: Arc<Shared>) {
     let config = shared.config.clone();
     let mut backoff = config.backoff_min;
-    // Whether a stream was open before: only opening one again is a reconnect.
-    let mut was_open = false;
     loop {
         let mut answered = shared.register().await;
         let limit = shared.octane.message_size_limit();
@@ -555,7 +556,7 @@ async fn run(shared: Arc<Shared>) {
                     stream = Some(*opened);
                     if !open {
                         open = true;
-                        shared.opened(was_open).await;
+                        shared.opened().await;
                     }
                 }
                 Step::Opened(Err(status)) => {
@@ -574,7 +575,7 @@ async fn run(shared: Arc<Shared>) {
                          the headers with the first callback)"
                     );
                     open = true;
-                    shared.opened(was_open).await;
+                    shared.opened().await;
                 }
                 Step::Register => {
                     answered |= shared.register().await;
@@ -596,7 +597,6 @@ async fn run(shared: Arc<Shared>) {
                 }
             }
         };
-        was_open |= open;
         shared.stream_ended(ended).await;
         tracing::info!(retry_in = ?backoff, "render callback stream closed");
         tokio::select! {
