@@ -137,7 +137,9 @@ pub fn relay_floor_ms(
     let (mut feed, mut input) = connection();
     let (mut outputs, readers): (Vec<TcpStream>, Vec<TcpStream>) =
         (0..clients).map(|_| connection()).unzip();
-    std::thread::scope(|scope| {
+    // Moved in: however the closure returns, the relay's sockets close before the scope joins
+    // the threads reading and writing their other ends.
+    std::thread::scope(move |scope| {
         scope.spawn(move || {
             let frame = vec![0x5a; frame_len];
             // Ends when the relay closes its side.
@@ -212,8 +214,6 @@ pub fn relay_floor_ms(
         let ms = median_cpu_ms(budget, || {
             relay_one().expect("a send path that worked for the first frames keeps working")
         });
-        // Closing the relay's sides ends the feeder and the readers, which the scope joins.
-        drop((input, outputs));
         Ok(ms)
     })
 }

@@ -51,26 +51,38 @@ impl SplicedEvent {
         let mut offset = 0u64;
         while (offset as usize) < self.len {
             let want = PIECE.min(self.len - offset as usize);
-            let mut in_pipe = splice(
-                &self.memfd,
-                Some(&mut offset),
-                pipe_in,
-                None,
-                want,
-                SpliceFlags::MOVE,
-            )?;
+            let mut in_pipe = retry_interrupted(|| {
+                splice(
+                    &self.memfd,
+                    Some(&mut offset),
+                    pipe_in,
+                    None,
+                    want,
+                    SpliceFlags::MOVE,
+                )
+            })?;
+            // As a write would: more to come, unless this is the event's end.
+            let flags = if offset as usize == self.len {
+                SpliceFlags::MOVE
+            } else {
+                SpliceFlags::MOVE | SpliceFlags::MORE
+            };
             while in_pipe > 0 {
-                in_pipe -= splice(
-                    pipe_out,
-                    None,
-                    socket,
-                    None,
-                    in_pipe,
-                    SpliceFlags::MOVE | SpliceFlags::MORE,
-                )?;
+                in_pipe -=
+                    retry_interrupted(|| splice(pipe_out, None, socket, None, in_pipe, flags))?;
             }
         }
         Ok(())
+    }
+}
+
+/// `call` again as long as a signal interrupts it.
+fn retry_interrupted(mut call: impl FnMut() -> rustix::io::Result<usize>) -> io::Result<usize> {
+    loop {
+        match call() {
+            Err(rustix::io::Errno::INTR) => {}
+            result => return Ok(result?),
+        }
     }
 }
 
@@ -101,9 +113,10 @@ pub fn send_zero_copy(socket: &TcpStream, event: &[u8]) -> io::Result<()> {
         let mut sent = 0;
         while sent < piece.len() {
             let rest = &piece[sent..];
-            // SAFETY: a socket this process owns, and a buffer valid for `rest.len()` bytes that
-            // outlives the call (the kernel's references to its pages are its own business:
-            // the relay never frees or changes its events while the sockets are open).
+            // SAFETY: a socket this process owns, and a buffer valid for `rest.len()` bytes for
+            // the call. The pages the kernel keeps pinned after it are its own business: should
+            // they be freed or changed before the completion, a reader gets other bytes, which
+            // the relay never checks.
             let n = unsafe {
                 libc::send(
                     socket.as_raw_fd(),
@@ -118,13 +131,36 @@ pub fn send_zero_copy(socket: &TcpStream, event: &[u8]) -> io::Result<()> {
             }
             match io::Error::last_os_error() {
                 err if err.kind() == io::ErrorKind::Interrupted => {}
-                // Too many sends not yet completed: read the completions and try again.
-                err if err.raw_os_error() == Some(libc::ENOBUFS) => reap_completions(socket)?,
+                // Too many sends not yet completed: wait for a completion, read them, try again.
+                err if err.raw_os_error() == Some(libc::ENOBUFS) => {
+                    wait_for_completion(socket)?;
+                    reap_completions(socket)?;
+                }
                 err => return Err(err),
             }
         }
     }
     reap_completions(socket)
+}
+
+/// Waits until `socket`'s error queue, where completions arrive, has something to read.
+fn wait_for_completion(socket: &TcpStream) -> io::Result<()> {
+    // POLLERR is reported whatever `events` asks for.
+    let mut poll = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: 0,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one pollfd, valid for the call.
+        if unsafe { libc::poll(&mut poll, 1, -1) } >= 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
 }
 
 /// Reads the `MSG_ZEROCOPY` completions queued on `socket`'s error queue, without waiting.
@@ -134,7 +170,7 @@ fn reap_completions(socket: &TcpStream) -> io::Result<()> {
         // SAFETY: all-zero is a valid msghdr (no name, no data, no control yet).
         let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
         message.msg_control = control.as_mut_ptr().cast();
-        message.msg_controllen = control.len();
+        message.msg_controllen = control.len() as _;
         // SAFETY: a socket this process owns, and a msghdr whose only buffer, the control
         // buffer, is valid for the length it gives.
         let rc = unsafe {
