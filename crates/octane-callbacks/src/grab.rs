@@ -526,6 +526,13 @@ mod tests {
         status
     }
 
+    /// Checks that a call failed with a status made here: `code`, the message `protocol error:
+    /// {what}`, and a `ProtocolError` of `what` as its source.
+    fn failed_here(result: Result<GrabRenderResultResponse, Status>, code: Code, what: &str) {
+        let status = failed(result, code, &format!("protocol error: {what}"));
+        assert_eq!(protocol_error_of(&status), Some(what));
+    }
+
     /// The `ProtocolError` that marks `status` as made here, if it has one.
     fn protocol_error_of(status: &Status) -> Option<&'static str> {
         let source = std::error::Error::source(status)?;
@@ -580,14 +587,10 @@ mod tests {
         let headers = &[("content-type", "application/grpc"), ("grpc-status", "0")];
         let mut octane = RawOctane::answering(200, headers, Vec::new()).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Internal,
-            "protocol error: Octane answered OK without a message",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane answered OK without a message")
+            "Octane answered OK without a message",
         );
     }
 
@@ -628,14 +631,10 @@ mod tests {
         ];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Unknown,
-            "protocol error: Octane's answer ended without a grpc-status",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane's answer ended without a grpc-status")
+            "Octane's answer ended without a grpc-status",
         );
     }
 
@@ -648,14 +647,10 @@ mod tests {
         ];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Internal,
-            "protocol error: Octane answered a unary call with more than one message",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane answered a unary call with more than one message")
+            "Octane answered a unary call with more than one message",
         );
     }
 
@@ -666,14 +661,10 @@ mod tests {
         let then = vec![Then::Data(wire.into()), Then::Trailers(OK)];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Internal,
-            "protocol error: Octane sent a compressed message, and no compression was offered",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane sent a compressed message, and no compression was offered")
+            "Octane sent a compressed message, and no compression was offered",
         );
     }
 
@@ -683,14 +674,10 @@ mod tests {
         let then = vec![Then::LastData(wire.slice(..wire.len() - 1))];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Unknown,
-            "protocol error: Octane's answer ended without a grpc-status",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane's answer ended without a grpc-status")
+            "Octane's answer ended without a grpc-status",
         );
     }
 
@@ -700,14 +687,10 @@ mod tests {
         let then = vec![Then::Data(wire.slice(..wire.len() - 1)), Then::Trailers(OK)];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
         let result = octane.grab(&mut Pixels::default()).await;
-        let status = failed(
+        failed_here(
             result,
             Code::Internal,
-            "protocol error: Octane's answer ended inside a message",
-        );
-        assert_eq!(
-            protocol_error_of(&status),
-            Some("Octane's answer ended inside a message")
+            "Octane's answer ended inside a message",
         );
     }
 
