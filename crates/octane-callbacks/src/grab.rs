@@ -696,29 +696,92 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_reset_inside_the_message_is_the_channels_status() {
-        let wire = rendered_wire();
-        let (first_piece, pixels_arrived) = oneshot::channel();
-        // Resets only once pixels arrived, so the reset comes inside the message.
-        let then = vec![
-            Then::Data(wire.slice(..wire.len() / 2)),
-            Then::Wait(pixels_arrived),
-            Then::Reset(h2::Reason::CANCEL),
+        let reasons = [
+            (h2::Reason::CANCEL, Code::Cancelled),
+            (h2::Reason::REFUSED_STREAM, Code::Unavailable),
+            (h2::Reason::ENHANCE_YOUR_CALM, Code::ResourceExhausted),
+            (h2::Reason::INTERNAL_ERROR, Code::Internal),
+            (h2::Reason::FLOW_CONTROL_ERROR, Code::Internal),
         ];
+        for (reason, code) in reasons {
+            let wire = rendered_wire();
+            let (first_piece, pixels_arrived) = oneshot::channel();
+            // Resets only once pixels arrived, so the reset comes inside the message.
+            let then = vec![
+                Then::Data(wire.slice(..wire.len() / 2)),
+                Then::Wait(pixels_arrived),
+                Then::Reset(reason),
+            ];
+            let mut octane = RawOctane::answering(200, GRPC, then).await;
+            let mut sink = Pixels {
+                first_piece: Some(first_piece),
+                ..Pixels::default()
+            };
+            let status = octane.grab(&mut sink).await.expect_err("the call fails");
+            assert_eq!(status.code(), code, "{reason:?}: {status:?}");
+            let transport = std::error::Error::source(&status)
+                .and_then(|source| source.downcast_ref::<TransportError>())
+                .expect("a transport error");
+            let h2 = std::error::Error::source(transport)
+                .and_then(|source| source.downcast_ref::<h2::Error>())
+                .expect("an h2 error");
+            assert!(h2.is_remote(), "{h2:?}");
+            assert_eq!(h2.reason(), Some(reason));
+            assert!(!sink.images.is_empty(), "pixels arrived before the reset");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_grpc_status_beside_an_http_error_is_octanes_status() {
+        let headers = &[
+            ("content-type", "application/grpc"),
+            ("grpc-status", "14"),
+            ("grpc-message", "render%20node%20busy"),
+        ];
+        let mut octane = RawOctane::answering(503, headers, Vec::new()).await;
+        let result = octane.grab(&mut Pixels::default()).await;
+        let status = failed(result, Code::Unavailable, "render node busy");
+        assert!(std::error::Error::source(&status).is_none(), "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn undecodable_status_details_are_dropped_and_octanes_status_kept() {
+        // Not base64: tonic would panic decoding it.
+        let headers = &[
+            ("content-type", "application/grpc"),
+            ("grpc-status", "5"),
+            ("grpc-message", "no%20render%20target"),
+            ("grpc-status-details-bin", "not base64!"),
+        ];
+        let mut octane = RawOctane::answering(200, headers, Vec::new()).await;
+        let result = octane.grab(&mut Pixels::default()).await;
+        let status = failed(result, Code::NotFound, "no render target");
+        assert_eq!(status.details(), b"");
+
+        let trailers = &[
+            ("grpc-status", "9"),
+            ("grpc-message", "render%20stopped"),
+            ("grpc-status-details-bin", "%%%%"),
+        ];
+        let then = vec![Then::Data(rendered_wire()), Then::Trailers(trailers)];
         let mut octane = RawOctane::answering(200, GRPC, then).await;
-        let mut sink = Pixels {
-            first_piece: Some(first_piece),
-            ..Pixels::default()
-        };
-        let status = octane.grab(&mut sink).await.expect_err("the call fails");
-        assert_eq!(status.code(), Code::Cancelled, "{status:?}");
-        let transport = std::error::Error::source(&status)
-            .and_then(|source| source.downcast_ref::<TransportError>())
-            .expect("a transport error");
-        let h2 = std::error::Error::source(transport)
-            .and_then(|source| source.downcast_ref::<h2::Error>())
-            .expect("an h2 error");
-        assert!(h2.is_remote(), "{h2:?}");
-        assert_eq!(h2.reason(), Some(h2::Reason::CANCEL));
-        assert!(!sink.images.is_empty(), "pixels arrived before the reset");
+        let result = octane.grab(&mut Pixels::default()).await;
+        let status = failed(result, Code::FailedPrecondition, "render stopped");
+        assert_eq!(status.details(), b"");
+    }
+
+    #[tokio::test]
+    async fn decodable_status_details_reach_the_caller() {
+        let trailers = &[
+            ("grpc-status", "9"),
+            ("grpc-message", "render%20stopped"),
+            // "octane", unpadded as gRPC sends it.
+            ("grpc-status-details-bin", "b2N0YW5l"),
+        ];
+        let then = vec![Then::Data(rendered_wire()), Then::Trailers(trailers)];
+        let mut octane = RawOctane::answering(200, GRPC, then).await;
+        let result = octane.grab(&mut Pixels::default()).await;
+        let status = failed(result, Code::FailedPrecondition, "render stopped");
+        assert_eq!(status.details(), b"octane");
     }
 }

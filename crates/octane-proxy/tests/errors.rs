@@ -481,3 +481,87 @@ async fn errors_carry_cors_and_call_id() {
     assert_eq!(reply.headers["x-call-id"], "abc-42");
     assert_eq!(reply.headers["content-type"], "application/json");
 }
+
+#[tokio::test]
+async fn a_malformed_status_details_header_from_octane_is_dropped_and_the_status_kept() {
+    // Undecodable base64: tonic would panic reading it.
+    let details = "not base64!";
+    for trailers_only in [true, false] {
+        let (octane, seen) = octane_answering_not_found_with_details(details, trailers_only).await;
+        let proxy = proxy_with(octane, |b| b).await;
+        let reply = post(
+            proxy.addr,
+            "/ApiItem/name",
+            r#"{"objectPtr":{"handle":"7"}}"#,
+        )
+        .await;
+        assert_eq!(reply.status, 404, "trailers only: {trailers_only}");
+        assert_eq!(reply.json()["code"], "NOT_FOUND");
+        assert_eq!(
+            reply.error(),
+            "Octane answered ApiItemService/name with NOT_FOUND: item 7 is gone"
+        );
+        let (path, body) = seen.await.expect("Octane saw the call");
+        assert_eq!(path, "/octaneapi.ApiItemService/name");
+        assert_eq!(body, [0, 0, 0, 0, 4, 10, 2, 8, 7]);
+    }
+}
+
+/// An HTTP/2 server standing in for an Octane that answers its first call NOT_FOUND with a
+/// `grpc-status-details-bin` of `details`, in the response's headers (trailers-only) or in
+/// trailers after them. Reports the call's path and body.
+async fn octane_answering_not_found_with_details(
+    details: &'static str,
+    trailers_only: bool,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Receiver<(String, Vec<u8>)>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let (seen, saw) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut connection = h2::server::handshake(tcp).await.expect("handshake");
+        let (request, mut respond) = connection
+            .accept()
+            .await
+            .expect("a call")
+            .expect("a valid call");
+        tokio::spawn(async move { while connection.accept().await.is_some() {} });
+        let (head, mut body) = request.into_parts();
+        let mut received = Vec::new();
+        while let Some(data) = body.data().await {
+            let data = data.expect("request data");
+            let _ = body.flow_control().release_capacity(data.len());
+            received.extend_from_slice(&data);
+        }
+        let mut status = http::HeaderMap::new();
+        status.insert("grpc-status", http::HeaderValue::from_static("5"));
+        status.insert(
+            "grpc-message",
+            http::HeaderValue::from_static("item 7 is gone"),
+        );
+        status.insert(
+            "grpc-status-details-bin",
+            http::HeaderValue::from_static(details),
+        );
+        let mut response = http::Response::new(());
+        response.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/grpc"),
+        );
+        if trailers_only {
+            response.headers_mut().extend(status);
+            respond.send_response(response, true).expect("headers");
+        } else {
+            let mut stream = respond.send_response(response, false).expect("headers");
+            stream.send_trailers(status).expect("trailers");
+        }
+        let _ = seen.send((head.uri.path().to_owned(), received));
+        std::future::pending::<()>().await;
+    });
+    (addr, saw)
+}
