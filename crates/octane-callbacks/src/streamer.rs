@@ -384,7 +384,7 @@ impl Shared {
         }));
     }
 
-    async fn handle(&self, message: StreamCallbackRequest) {
+    async fn handle(self: &Arc<Self>, message: StreamCallbackRequest) {
         Counters::bump(&self.counters.callbacks);
         match message.payload {
             Some(Payload::NewImage(data)) => self.grab_and_publish(data.user_data).await,
@@ -399,41 +399,37 @@ impl Shared {
         }
     }
 
-    async fn grab_and_publish(&self, user_data: u64) {
+    async fn grab_and_publish(self: &Arc<Self>, user_data: u64) {
+        // Octane keeps a grabbed result until it is released: armed before the grab, so that
+        // however this future ends, a grab sent is followed by a release.
+        let unreleased = UnreleasedGrab(Some(Arc::clone(self)));
         // The pixels are encoded into the frame's event while the answer arrives.
         let mut builder = FrameBuilder::new(self.buffers.clone());
         let grab = grab_render_result(self.channel(), self.config.call_timeout, &mut builder);
         let grabbed = match self.within(grab.map_ok(tonic::Response::new)).await {
             // Octane answered that it grabbed nothing: nothing to release.
-            Ok(grabbed) if !grabbed.result => return,
+            Ok(grabbed) if !grabbed.result => return unreleased.disarm(),
             Ok(grabbed) => {
                 Counters::bump(&self.counters.grabs);
+                tracing::debug!(user_data, "render result grabbed");
                 Some(grabbed)
             }
             Err(err) => {
                 self.counters
                     .set_error(format!("grabRenderResult failed: {err}"));
                 if err.never_sent() {
-                    return;
+                    return unreleased.disarm();
                 }
                 None
             }
         };
-        // Octane keeps a grabbed result until it is released. After a grab that worked the
-        // pixels are ours (received into this process): give the buffers back at once, whatever
-        // happens to the frame. After one that failed past sending (Octane's error, a frame over
-        // the size limit, a reset mid-response, no answer in time) Octane may hold a result all
-        // the same, and a release with nothing grabbed is harmless.
-        let mut engine = self.render_engine();
-        match self
-            .within(engine.release_render_result(self.request(ReleaseRenderResultRequest {})))
-            .await
-        {
-            Ok(_) => Counters::bump(&self.counters.releases),
-            Err(err) => self
-                .counters
-                .set_error(format!("releaseRenderResult failed: {err}")),
-        }
+        // After a grab that worked the pixels are ours (received into this process): give the
+        // buffers back at once, whatever happens to the frame. After one that failed past
+        // sending (Octane's error, a frame over the size limit, a reset mid-response, no answer
+        // in time) Octane may hold a result all the same, and a release with nothing grabbed is
+        // harmless.
+        self.release().await;
+        unreleased.disarm();
         let Some(grabbed) = grabbed else {
             return;
         };
@@ -446,6 +442,20 @@ impl Shared {
             .published_sequence
             .store(sequence, Ordering::Relaxed);
         Counters::bump(&self.counters.frames_published);
+    }
+
+    /// Releases Octane's render result; a failure is the status's last error.
+    async fn release(&self) {
+        let mut engine = self.render_engine();
+        match self
+            .within(engine.release_render_result(self.request(ReleaseRenderResultRequest {})))
+            .await
+        {
+            Ok(_) => Counters::bump(&self.counters.releases),
+            Err(err) => self
+                .counters
+                .set_error(format!("releaseRenderResult failed: {err}")),
+        }
     }
 
     async fn publish_statistics(&self, user_data: u64) {
@@ -514,6 +524,33 @@ enum Step {
     Register,
     /// The stream's next message, or its end.
     Message(Result<Option<StreamCallbackRequest>, tonic::Status>),
+}
+
+/// A grab sent to Octane and not yet followed by its release. Dropped armed (the grab's future
+/// dropped in between: a panic unwinding the task, the streamer dropped mid-grab), it sends the
+/// release from a task of its own, or Octane would keep the result grabbed.
+struct UnreleasedGrab(Option<Arc<Shared>>);
+
+impl UnreleasedGrab {
+    /// The release was sent, or none is needed.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for UnreleasedGrab {
+    fn drop(&mut self) {
+        let Some(shared) = self.0.take() else {
+            return;
+        };
+        // Without a runtime the process is ending, and Octane's result with it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            tracing::warn!(
+                "a grab was interrupted before its release; releasing the render result"
+            );
+            runtime.spawn(async move { shared.release().await });
+        }
+    }
 }
 
 /// The upstream loop: register, stream, handle every callback; on failure back off and resume.

@@ -1,11 +1,12 @@
-//! The streamer's task panicking: run again, reported, reconnected.
+//! The streamer's task interrupted: run again after a panic, reported and reconnected; a
+//! render result grabbed before the interruption released.
 
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use octane_callbacks::StreamerConfig;
+use octane_callbacks::{CallbackStreamer, StreamerConfig};
 use octane_proxy::Octane;
 use octane_test_peer::TestPeer;
 use support::*;
@@ -13,11 +14,22 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata};
 
-/// A log subscriber that panics on the first event with `message`: the one way to make the
-/// streamer's own task panic from outside, without a hook in the product.
+/// A log subscriber that panics with `panic` on the first event with `message`: the one way to
+/// make the streamer's own task panic from outside, without a hook in the product.
 struct PanicOnce {
     message: &'static str,
+    panic: &'static str,
     panicked: AtomicBool,
+}
+
+impl PanicOnce {
+    fn on(message: &'static str, panic: &'static str) -> Self {
+        Self {
+            message,
+            panic,
+            panicked: AtomicBool::new(false),
+        }
+    }
 }
 
 /// Reads an event's message.
@@ -49,7 +61,7 @@ impl tracing::Subscriber for PanicOnce {
         event.record(&mut message);
         if message.0.as_deref() == Some(self.message) && !self.panicked.swap(true, Ordering::SeqCst)
         {
-            panic!("a bug while the stream opens");
+            panic!("{}", self.panic);
         }
     }
 
@@ -61,10 +73,10 @@ impl tracing::Subscriber for PanicOnce {
 #[tokio::test]
 async fn a_panic_in_the_streams_task_is_reported_and_the_stream_reconnects() {
     // The test's runtime runs the streamer's task on this thread, so this subscriber sees it.
-    let _subscriber = tracing::subscriber::set_default(PanicOnce {
-        message: "render callback stream open",
-        panicked: AtomicBool::new(false),
-    });
+    let _subscriber = tracing::subscriber::set_default(PanicOnce::on(
+        "render callback stream open",
+        "a bug while the stream opens",
+    ));
     let peer = TestPeer::start().expect("peer");
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
@@ -91,4 +103,63 @@ async fn a_panic_in_the_streams_task_is_reported_and_the_stream_reconnects() {
     assert!(status.registered);
     assert_eq!(status.stream_errors, 1);
     assert_eq!(rig.peer.received(REGISTER).len(), 2, "registered again");
+}
+
+#[tokio::test]
+async fn a_panic_between_a_grab_and_its_release_still_releases_the_result() {
+    let _subscriber = tracing::subscriber::set_default(PanicOnce::on(
+        "render result grabbed",
+        "a bug after the grab",
+    ));
+    let peer = TestPeer::start().expect("peer");
+    peer.reply(GRAB, &grab_reply(vec![ldr_image(4, 2, 16, 1)]));
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        backoff_max: Duration::from_millis(300),
+        ..StreamerConfig::default()
+    };
+    let rig = rig_configured(peer, octane, config).await;
+    register_and_wait(&rig).await;
+
+    assert_eq!(rig.peer.emit(STREAM, &new_image(7)), 1);
+    eventually("the result released", || {
+        rig.peer.received(RELEASE).len() == 1
+    })
+    .await;
+    assert_eq!(rig.peer.received(GRAB).len(), 1);
+    eventually("the stream open again", || {
+        let status = rig.streamer.status();
+        status.connected && status.reconnects == 1
+    })
+    .await;
+    let status = rig.streamer.status();
+    assert_eq!(status.grabs, 1);
+    assert_eq!(status.releases, 1);
+    assert_eq!(status.frames_published, 0);
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("internal error, the stream was restarted: a bug after the grab")
+    );
+    assert_eq!(rig.peer.received(RELEASE).len(), 1, "released once");
+}
+
+#[tokio::test]
+async fn a_streamer_dropped_mid_grab_releases_the_result() {
+    let peer = TestPeer::start().expect("peer");
+    // Answered long after the test: the grab is still open when the streamer goes.
+    peer.delay(GRAB, HANG * 3);
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let streamer = CallbackStreamer::new(octane, StreamerConfig::default());
+    streamer.start().await;
+    eventually("the callback stream open", || {
+        peer.open_streams(STREAM) == 1
+    })
+    .await;
+
+    assert_eq!(peer.emit(STREAM, &new_image(7)), 1);
+    eventually("the grab sent", || peer.received(GRAB).len() == 1).await;
+    assert!(peer.received(RELEASE).is_empty());
+    drop(streamer);
+    eventually("the result released", || peer.received(RELEASE).len() == 1).await;
+    assert_eq!(peer.received(RELEASE), [bytes::Bytes::new()], "an empty request");
 }
