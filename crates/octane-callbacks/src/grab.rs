@@ -2,31 +2,22 @@
 //!
 //! tonic's typed client buffers a whole answer and copies it out of its HTTP/2 frames into one
 //! buffer before prost decodes it: for a frame, megabytes copied and then read again, cold, by
-//! the base64 encoder. This call is made on the [`Channel`] directly, with the headers tonic
-//! sends and gRPC's framing and statuses (stricter than tonic in two places: a second message,
-//! and an HTTP status other than 200, fail the call), and hands each DATA frame of the answer to
-//! a [`GrabDecoder`] as it arrives, whose [`PixelSink`] encodes the pixels at once.
+//! the base64 encoder. This call is made with [`send_unary`] on the [`Channel`] directly, and
+//! hands each DATA frame of the answer to a [`GrabDecoder`] as it arrives, whose [`PixelSink`]
+//! encodes the pixels at once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, TE};
-use http::{HeaderValue, Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
-use octane_proxy::octane::{Channel, GrpcFraming, GrpcPiece};
-use tonic::{Code, Status};
-use tower::ServiceExt;
+use octane_proxy::octane::{Channel, GrpcPiece, UnaryFraming, send_unary};
+use tonic::Status;
 
 use crate::grab_decoder::{GrabDecodeError, GrabDecoder, PixelSink};
 
 /// The RPC's gRPC path (checked against the generated route table in the tests).
 const PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
-
-/// The request: the empty `grabRenderResultRequest` behind its gRPC prefix (not compressed,
-/// length 0).
-const REQUEST: [u8; 5] = [0; 5];
 
 /// Bytes of the answer read (and their pixels encoded) between two yields of the task, which
 /// come between DATA frames. The answer's DATA frames are often all buffered already when the
@@ -44,66 +35,27 @@ pub(crate) async fn grab_render_result(
     timeout: Duration,
     sink: &mut impl PixelSink,
 ) -> Result<GrabRenderResultResponse, Status> {
-    let mut request = Request::new(tonic::body::Body::new(http_body_util::Full::new(
-        Bytes::from_static(&REQUEST),
-    )));
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = http::Uri::from_static(PATH);
-    let headers = request.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-    headers.insert(TE, HeaderValue::from_static("trailers"));
-    headers.insert("grpc-timeout", grpc_timeout(timeout));
-
-    let response = channel.oneshot(request).await?;
-    let (head, mut body) = response.into_parts();
-    if let Some(status) = Status::from_header_map(&head.headers) {
-        // A trailers-only answer: Octane's error, or an OK without the message.
-        return Err(if status.code() == Code::Ok {
-            missing_message()
-        } else {
-            status
-        });
-    }
-    if head.status != StatusCode::OK {
-        return Err(http_status(head.status));
-    }
-
-    let mut answer = Answer::default();
+    // The request, `grabRenderResultRequest`, has no fields.
+    let mut answer = send_unary(channel, PATH, &[], timeout).await?;
+    let mut read = Answer::default();
     let mut since_yield = 0;
-    let mut trailers = None;
-    while let Some(frame) = body.frame().await {
-        let data = match frame?.into_data() {
-            Ok(data) => data,
-            Err(frame) => {
-                trailers = frame.into_trailers().ok();
-                continue;
-            }
-        };
+    while let Some(data) = answer.data().await {
+        let data = data?;
         since_yield += data.len();
-        answer.read(data, sink)?;
+        read.read(data, sink)?;
         if since_yield >= YIELD_EVERY {
             since_yield = 0;
             tokio::task::yield_now().await;
         }
     }
-
-    match trailers.as_ref().and_then(Status::from_header_map) {
-        Some(status) if status.code() == Code::Ok => {}
-        Some(status) => return Err(status),
-        None => {
-            return Err(protocol_error(
-                Code::Unknown,
-                "Octane's answer ended without a grpc-status",
-            ));
-        }
-    }
-    answer.finish()
+    answer.status()?;
+    read.finish()
 }
 
 /// The answer's one message, decoded while it arrives.
 #[derive(Default)]
 struct Answer {
-    framing: GrpcFraming,
+    framing: UnaryFraming,
     /// The message's decoder, from its prefix on.
     decoder: Option<GrabDecoder>,
 }
@@ -112,99 +64,30 @@ impl Answer {
     /// Reads the next bytes of the answer: the message's prefix, then the message itself, which
     /// goes to its decoder piece by piece.
     fn read(&mut self, mut data: Bytes, sink: &mut impl PixelSink) -> Result<(), Status> {
-        loop {
-            // Refused at its first byte: a unary answer has one message.
-            if self.decoder.is_some() && self.framing.between_messages() && !data.is_empty() {
-                return Err(protocol_error(
-                    Code::Internal,
-                    "Octane answered a unary call with more than one message",
-                ));
-            }
-            let Some(piece) = self.framing.next(&mut data) else {
-                return Ok(());
-            };
+        while let Some(piece) = self.framing.next(&mut data)? {
             match piece {
-                // No `grpc-accept-encoding` was sent, so nothing may come compressed.
-                GrpcPiece::Prefix {
-                    compressed: true, ..
-                } => {
-                    return Err(protocol_error(
-                        Code::Internal,
-                        "Octane sent a compressed message, and no compression was offered",
-                    ));
-                }
                 GrpcPiece::Prefix { len, .. } => self.decoder = Some(GrabDecoder::new(len)),
+                // The framing announces the message before its bytes.
                 GrpcPiece::Message(bytes) => {
-                    let Some(decoder) = &mut self.decoder else {
-                        // Only after a refused prefix, whose error ends the call.
-                        return Err(protocol_error(
-                            Code::Internal,
-                            "Octane's answer has message bytes without a prefix",
-                        ));
-                    };
-                    decoder.feed(bytes, sink).map_err(decode_status)?;
+                    if let Some(decoder) = &mut self.decoder {
+                        decoder.feed(bytes, sink).map_err(decode_status)?;
+                    }
                 }
             }
         }
+        Ok(())
     }
 
     /// The decoded message, once the answer has ended.
     fn finish(self) -> Result<GrabRenderResultResponse, Status> {
-        if !self.framing.between_messages() {
-            return Err(protocol_error(
-                Code::Internal,
-                "Octane's answer ended inside a message",
-            ));
-        }
+        self.framing.finish()?;
+        // The framing refuses an answer without a message, so the decoder exists.
         match self.decoder {
             Some(decoder) => decoder.finish().map_err(decode_status),
-            None => Err(missing_message()),
+            None => Ok(GrabRenderResultResponse::default()),
         }
     }
 }
-
-/// `timeout` as a `grpc-timeout` header: milliseconds, at most the 8 digits gRPC allows.
-fn grpc_timeout(timeout: Duration) -> HeaderValue {
-    let millis = timeout.as_millis().clamp(1, 99_999_999);
-    HeaderValue::try_from(format!("{millis}m")).expect("digits and a unit are a header value")
-}
-
-/// A unary answer without its message.
-fn missing_message() -> Status {
-    protocol_error(Code::Internal, "Octane answered OK without a message")
-}
-
-/// The status of an answer with an HTTP status other than 200 and no gRPC status, mapped as
-/// gRPC's HTTP-to-gRPC status table says (and tonic does).
-fn http_status(status: StatusCode) -> Status {
-    let code = match status {
-        StatusCode::BAD_REQUEST => Code::Internal,
-        StatusCode::UNAUTHORIZED => Code::Unauthenticated,
-        StatusCode::FORBIDDEN => Code::PermissionDenied,
-        StatusCode::NOT_FOUND => Code::Unimplemented,
-        StatusCode::TOO_MANY_REQUESTS
-        | StatusCode::BAD_GATEWAY
-        | StatusCode::SERVICE_UNAVAILABLE
-        | StatusCode::GATEWAY_TIMEOUT => Code::Unavailable,
-        _ => Code::Unknown,
-    };
-    let mut status = Status::new(code, format!("Octane answered HTTP {status}"));
-    status.set_source(Arc::new(ProtocolError("an HTTP status other than 200")));
-    status
-}
-
-/// A status made on this side for an answer that breaks gRPC's protocol: the error is its
-/// source, which tells it apart from a status Octane sent.
-fn protocol_error(code: Code, what: &'static str) -> Status {
-    let mut status = Status::new(code, format!("protocol error: {what}"));
-    status.set_source(Arc::new(ProtocolError(what)));
-    status
-}
-
-/// What was wrong with an answer's gRPC framing.
-#[derive(Debug, thiserror::Error)]
-#[error("protocol error: {0}")]
-struct ProtocolError(&'static str);
 
 /// A malformed answer, made on this side: the decode error is its source.
 fn decode_status(err: GrabDecodeError) -> Status {
@@ -217,12 +100,14 @@ fn decode_status(err: GrabDecodeError) -> Status {
 mod tests {
     use std::net::SocketAddr;
 
-    use http::{HeaderMap, HeaderName, Response};
+    use http::header::{CONTENT_TYPE, TE};
+    use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
     use octane_api::octaneapi::{ApiArrayApiRenderImage, ApiRenderImage, Buffer, Uint322};
-    use octane_proxy::octane::TransportError;
+    use octane_proxy::octane::{ProtocolError, TransportError};
     use prost::Message;
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;
+    use tonic::Code;
 
     use super::*;
 
@@ -231,13 +116,6 @@ mod tests {
         let route = octane_proxy::routes::lookup("ApiRenderEngine", "grabRenderResult")
             .expect("a generated route");
         assert_eq!(route.path, PATH);
-    }
-
-    #[test]
-    fn timeouts_are_milliseconds_within_eight_digits() {
-        assert_eq!(grpc_timeout(Duration::from_secs(10)), "10000m");
-        assert_eq!(grpc_timeout(Duration::from_micros(10)), "1m");
-        assert_eq!(grpc_timeout(Duration::from_secs(1 << 40)), "99999999m");
     }
 
     /// Ignores pixels.
@@ -274,33 +152,6 @@ mod tests {
             assert!(decoded.result, "split at {at}");
         }
         assert!(!read_all(&[&framed(&[])]).expect("an empty message").result);
-    }
-
-    #[test]
-    fn a_second_message_or_a_compressed_one_is_refused_as_made_here() {
-        let twice = [framed(&[0x08, 0x01]), framed(&[])].concat();
-        let mut compressed = framed(&[0x08, 0x01]);
-        compressed[0] = 1;
-        for answer in [twice, compressed] {
-            let status = read_all(&[&answer]).expect_err("refused");
-            assert_eq!(status.code(), Code::Internal);
-            assert!(std::error::Error::source(&status).is_some(), "{status:?}");
-        }
-    }
-
-    #[test]
-    fn a_byte_after_the_message_is_refused_as_it_arrives() {
-        for message in [framed(&[0x08, 0x01]), framed(&[])] {
-            let mut answer = Answer::default();
-            let with_a_byte_more = [&message[..], &[0]].concat();
-            let status = answer
-                .read(Bytes::from(with_a_byte_more), &mut NoSink)
-                .expect_err("refused before the answer ends");
-            assert_eq!(
-                protocol_error_of(&status),
-                Some("Octane answered a unary call with more than one message")
-            );
-        }
     }
 
     #[test]
@@ -528,15 +379,21 @@ mod tests {
 
     /// Checks that a call failed with a status made here: `code`, the message `protocol error:
     /// {what}`, and a `ProtocolError` of `what` as its source.
-    fn failed_here(result: Result<GrabRenderResultResponse, Status>, code: Code, what: &str) {
+    fn failed_here(
+        result: Result<GrabRenderResultResponse, Status>,
+        code: Code,
+        what: &'static str,
+    ) {
         let status = failed(result, code, &format!("protocol error: {what}"));
-        assert_eq!(protocol_error_of(&status), Some(what));
+        assert_eq!(
+            protocol_error_of(&status),
+            Some(&ProtocolError::Framing(what))
+        );
     }
 
     /// The `ProtocolError` that marks `status` as made here, if it has one.
-    fn protocol_error_of(status: &Status) -> Option<&'static str> {
-        let source = std::error::Error::source(status)?;
-        source.downcast_ref::<ProtocolError>().map(|e| e.0)
+    fn protocol_error_of(status: &Status) -> Option<&ProtocolError> {
+        std::error::Error::source(status)?.downcast_ref::<ProtocolError>()
     }
 
     /// The answer's trailers when Octane succeeded.
@@ -607,7 +464,9 @@ mod tests {
         );
         assert_eq!(
             protocol_error_of(&status),
-            Some("an HTTP status other than 200")
+            Some(&ProtocolError::HttpStatus(
+                http::StatusCode::SERVICE_UNAVAILABLE
+            ))
         );
     }
 

@@ -161,5 +161,9 @@ async fn a_streamer_dropped_mid_grab_releases_the_result() {
     assert!(peer.received(RELEASE).is_empty());
     drop(streamer);
     eventually("the result released", || peer.received(RELEASE).len() == 1).await;
-    assert_eq!(peer.received(RELEASE), [bytes::Bytes::new()], "an empty request");
+    assert_eq!(
+        peer.received(RELEASE),
+        [bytes::Bytes::new()],
+        "an empty request"
+    );
 }

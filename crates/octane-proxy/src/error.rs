@@ -132,6 +132,17 @@ pub enum ProxyError {
         /// What was wrong.
         message: String,
     },
+    /// Octane's answer broke gRPC's protocol: an HTTP status other than 200, a second message,
+    /// a compressed one, no message, or a message cut short.
+    #[error("Octane's answer to {service}/{method} broke gRPC's protocol: {detail}")]
+    ProtocolViolation {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
     /// The request lacks the bearer token the proxy requires, or has a wrong one.
     #[error("this proxy requires `Authorization: Bearer <token>` (or `?token=` on GET)")]
     Unauthorized,
@@ -203,7 +214,7 @@ impl ProxyError {
             Self::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::DeadlineExceeded { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::Grpc { status, .. } => http_status(status.code()),
-            Self::BadResponse { .. } => StatusCode::BAD_GATEWAY,
+            Self::BadResponse { .. } | Self::ProtocolViolation { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Denied { .. } => StatusCode::FORBIDDEN,
@@ -231,7 +242,7 @@ impl ProxyError {
             Self::Unreachable { .. } => "UNAVAILABLE",
             Self::DeadlineExceeded { .. } => "DEADLINE_EXCEEDED",
             Self::Grpc { status, .. } => code_name(status.code()),
-            Self::BadResponse { .. } => "BAD_RESPONSE",
+            Self::BadResponse { .. } | Self::ProtocolViolation { .. } => "BAD_RESPONSE",
             Self::BadHeader { .. } => "BAD_HEADER",
             Self::Internal(_) => "INTERNAL",
             Self::Unauthorized => "UNAUTHENTICATED",
@@ -260,6 +271,12 @@ impl ProxyError {
                 service: route.service,
                 method: route.method,
                 error: *error,
+            }
+        } else if let Some(error) = octane::protocol_error(&status) {
+            Self::ProtocolViolation {
+                service: route.service,
+                method: route.method,
+                detail: error.to_string(),
             }
         } else if octane::is_connect_error(&status) {
             Self::Unreachable {

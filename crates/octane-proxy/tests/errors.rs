@@ -484,45 +484,129 @@ async fn errors_carry_cors_and_call_id() {
 
 #[tokio::test]
 async fn a_malformed_status_details_header_from_octane_is_dropped_and_the_status_kept() {
-    // Undecodable base64: tonic would panic reading it.
-    let details = "not base64!";
-    for trailers_only in [true, false] {
-        let (octane, seen) = octane_answering_not_found_with_details(details, trailers_only).await;
-        let proxy = proxy_with(octane, |b| b).await;
-        let reply = post(
-            proxy.addr,
-            "/ApiItem/name",
-            r#"{"objectPtr":{"handle":"7"}}"#,
-        )
-        .await;
-        assert_eq!(reply.status, 404, "trailers only: {trailers_only}");
+    const STATUS: &[(&str, &str)] = &[
+        ("grpc-status", "5"),
+        ("grpc-message", "item 7 is gone"),
+        // Undecodable base64: tonic would panic reading it.
+        ("grpc-status-details-bin", "not base64!"),
+    ];
+    let trailers_only = RawAnswer {
+        headers: &[
+            ("content-type", "application/grpc"),
+            ("grpc-status", "5"),
+            ("grpc-message", "item 7 is gone"),
+            ("grpc-status-details-bin", "not base64!"),
+        ],
+        ..RawAnswer::GRPC
+    };
+    let in_trailers = RawAnswer {
+        trailers: Some(STATUS),
+        ..RawAnswer::GRPC
+    };
+    for answer in [trailers_only, in_trailers] {
+        let reply = call_raw_octane(answer).await;
+        assert_eq!(reply.status, 404, "{answer:?}");
         assert_eq!(reply.json()["code"], "NOT_FOUND");
         assert_eq!(
             reply.error(),
             "Octane answered ApiItemService/name with NOT_FOUND: item 7 is gone"
         );
-        let (path, body) = seen.await.expect("Octane saw the call");
-        assert_eq!(path, "/octaneapi.ApiItemService/name");
-        assert_eq!(body, [0, 0, 0, 0, 4, 10, 2, 8, 7]);
     }
 }
 
-/// An HTTP/2 server standing in for an Octane that answers its first call NOT_FOUND with a
-/// `grpc-status-details-bin` of `details`, in the response's headers (trailers-only) or in
-/// trailers after them. Reports the call's path and body.
-async fn octane_answering_not_found_with_details(
-    details: &'static str,
-    trailers_only: bool,
-) -> (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Receiver<(String, Vec<u8>)>,
-) {
+#[tokio::test]
+async fn answers_that_break_grpcs_protocol_are_502_and_say_how() {
+    const OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
+    let cases = [
+        (
+            RawAnswer {
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane answered OK without a message",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 3, 10, 1],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane's answer ended inside a message",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane answered a unary call with more than one message",
+        ),
+        (
+            RawAnswer {
+                data: &[1, 0, 0, 0, 0],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane sent a compressed message, and no compression was offered",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0],
+                trailers: Some(&[]),
+                ..RawAnswer::GRPC
+            },
+            "Octane's answer ended without a grpc-status",
+        ),
+        (
+            RawAnswer {
+                http_status: 503,
+                headers: &[("content-type", "text/plain")],
+                data: b"no upstream",
+                trailers: None,
+            },
+            "Octane answered HTTP 503 Service Unavailable",
+        ),
+    ];
+    for (answer, what) in cases {
+        let reply = call_raw_octane(answer).await;
+        assert_eq!(reply.status, 502, "{answer:?}");
+        assert_eq!(reply.json()["code"], "BAD_RESPONSE", "{answer:?}");
+        assert_eq!(
+            reply.error(),
+            format!("Octane's answer to ApiItemService/name broke gRPC's protocol: {what}")
+        );
+    }
+}
+
+/// What an HTTP/2 server standing in for Octane answers: the response head, DATA (none if
+/// empty) and trailers (none: the DATA, or the head if there is none, ends the stream).
+#[derive(Debug, Clone, Copy)]
+struct RawAnswer {
+    http_status: u16,
+    headers: &'static [(&'static str, &'static str)],
+    data: &'static [u8],
+    trailers: Option<&'static [(&'static str, &'static str)]>,
+}
+
+impl RawAnswer {
+    /// A gRPC answer's head, nothing after it.
+    const GRPC: Self = Self {
+        http_status: 200,
+        headers: &[("content-type", "application/grpc")],
+        data: &[],
+        trailers: None,
+    };
+}
+
+/// Calls `ApiItem/name` through a proxy for an Octane that answers with `answer`, checks the
+/// call Octane got, and returns the proxy's reply.
+async fn call_raw_octane(answer: RawAnswer) -> support::Reply {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let (seen, saw) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
+    let octane = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
         let mut connection = h2::server::handshake(tcp).await.expect("handshake");
         let (request, mut respond) = connection
@@ -538,30 +622,46 @@ async fn octane_answering_not_found_with_details(
             let _ = body.flow_control().release_capacity(data.len());
             received.extend_from_slice(&data);
         }
-        let mut status = http::HeaderMap::new();
-        status.insert("grpc-status", http::HeaderValue::from_static("5"));
-        status.insert(
-            "grpc-message",
-            http::HeaderValue::from_static("item 7 is gone"),
-        );
-        status.insert(
-            "grpc-status-details-bin",
-            http::HeaderValue::from_static(details),
-        );
-        let mut response = http::Response::new(());
-        response.headers_mut().insert(
-            "content-type",
-            http::HeaderValue::from_static("application/grpc"),
-        );
-        if trailers_only {
-            response.headers_mut().extend(status);
-            respond.send_response(response, true).expect("headers");
-        } else {
-            let mut stream = respond.send_response(response, false).expect("headers");
-            stream.send_trailers(status).expect("trailers");
+        let _ = seen.send((head, received));
+        let mut response = http::Response::builder().status(answer.http_status);
+        for &(name, value) in answer.headers {
+            response = response.header(name, value);
         }
-        let _ = seen.send((head.uri.path().to_owned(), received));
+        let response = response.body(()).expect("a valid head");
+        let nothing_after_head = answer.data.is_empty() && answer.trailers.is_none();
+        let mut stream = respond
+            .send_response(response, nothing_after_head)
+            .expect("head");
+        if !answer.data.is_empty() {
+            let end = answer.trailers.is_none();
+            stream
+                .send_data(bytes::Bytes::from_static(answer.data), end)
+                .expect("data");
+        }
+        if let Some(fields) = answer.trailers {
+            let mut trailers = http::HeaderMap::new();
+            for &(name, value) in fields {
+                trailers.insert(name, http::HeaderValue::from_static(value));
+            }
+            stream.send_trailers(trailers).expect("trailers");
+        }
         std::future::pending::<()>().await;
     });
-    (addr, saw)
+    let proxy = proxy_with(addr, |b| b).await;
+    let reply = post(
+        proxy.addr,
+        "/ApiItem/name",
+        r#"{"objectPtr":{"handle":"7"}}"#,
+    )
+    .await;
+    let (head, body) = saw.await.expect("Octane saw the call");
+    octane.abort();
+    assert_eq!(head.method, http::Method::POST);
+    assert_eq!(head.uri.path(), "/octaneapi.ApiItemService/name");
+    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(header("content-type"), Some("application/grpc"));
+    assert_eq!(header("te"), Some("trailers"));
+    assert_eq!(header("grpc-timeout"), Some("30000m"));
+    assert_eq!(body, [0, 0, 0, 0, 4, 10, 2, 8, 7]);
+    reply
 }

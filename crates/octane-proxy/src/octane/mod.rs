@@ -7,6 +7,7 @@
 mod channel;
 mod grpc_framing;
 mod message_size;
+mod unary;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
 pub use grpc_framing::{GrpcFraming, GrpcPiece};
 pub use message_size::{Direction, MessageTooLarge};
+pub use unary::{ProtocolError, UnaryAnswer, UnaryFraming, send_unary};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -105,9 +107,7 @@ impl Octane {
     fn observe<T>(&self, result: Result<T, Status>) -> Result<T, Status> {
         match &result {
             Ok(_) => self.reachable.store(true, Ordering::Relaxed),
-            Err(status) if !is_local(status) || message_too_large(status).is_some() => {
-                self.reachable.store(true, Ordering::Relaxed);
-            }
+            Err(status) if answered(status) => self.reachable.store(true, Ordering::Relaxed),
             Err(status) if !is_timeout(status) => self.reachable.store(false, Ordering::Relaxed),
             Err(_) => {}
         }
@@ -128,15 +128,13 @@ impl Octane {
         timeout: Duration,
     ) -> Result<Bytes, Status> {
         MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
-        let mut grpc = self.grpc();
-        let mut request = tonic::Request::new(Bytes::from(request));
-        request.set_timeout(timeout);
-        let response = within(
-            timeout,
-            grpc.unary(request, PathAndQuery::from_static(path), RawCodec),
-        )
-        .await;
-        self.observe(response).map(tonic::Response::into_inner)
+        let call = async {
+            send_unary(self.channel.clone(), path, &request, timeout)
+                .await?
+                .message()
+                .await
+        };
+        self.observe(within(timeout, call).await)
     }
 
     /// A server-streaming call; answers the stream of encoded responses once Octane sent its
@@ -189,7 +187,7 @@ impl Octane {
         const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
         match self.unary(HEALTH_CHECK, Vec::new(), timeout).await {
             Ok(_) => true,
-            Err(status) => !is_local(&status),
+            Err(status) => answered(&status),
         }
     }
 }
@@ -198,6 +196,12 @@ impl Octane {
 /// than sent by Octane. Statuses decoded from Octane's trailers have no source error.
 pub(crate) fn is_local(status: &Status) -> bool {
     std::error::Error::source(status).is_some()
+}
+
+/// Whether Octane answered the failed call: with a status of its own, or with an answer this
+/// side refused (over the message limit, or breaking gRPC's protocol).
+fn answered(status: &Status) -> bool {
+    !is_local(status) || message_too_large(status).is_some() || protocol_error(status).is_some()
 }
 
 /// Whether the client-side deadline ended the call (tonic reports it as CANCELLED).
@@ -214,6 +218,11 @@ pub fn is_connect_error(status: &Status) -> bool {
 /// The message over the limit that failed the call, if that is why it failed.
 pub fn message_too_large(status: &Status) -> Option<&MessageTooLarge> {
     source_chain(status).find_map(|e| e.downcast_ref::<MessageTooLarge>())
+}
+
+/// The way Octane's answer broke gRPC's protocol, if that is why the call failed.
+pub fn protocol_error(status: &Status) -> Option<&ProtocolError> {
+    source_chain(status).find_map(|e| e.downcast_ref::<ProtocolError>())
 }
 
 fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
