@@ -543,7 +543,7 @@ impl Drop for UnreleasedGrab {
         let Some(shared) = self.0.take() else {
             return;
         };
-        // Without a runtime the process is ending, and Octane's result with it.
+        // Without a runtime (the process is ending) no call can be sent any more.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             tracing::warn!(
                 "a grab was interrupted before its release; releasing the render result"

@@ -99,8 +99,9 @@ impl UnaryAnswer {
     }
 
     /// Reads the rest of the answer and answers its one message: a slice of the DATA frame it
-    /// came in, or the pieces joined when it spans several. Octane's error status wins over a
-    /// malformed answer.
+    /// came in, or the pieces joined when it spans several. Octane's error status wins over an
+    /// answer that ended inside its message or without one; a second message or a compressed
+    /// one fails the call as it arrives.
     pub async fn message(mut self) -> Result<Bytes, Status> {
         let mut framing = UnaryFraming::new();
         let mut message = Message::None;
