@@ -28,15 +28,22 @@ const HEADLESS: [&str; 8] = [
     "--disable-sync",
 ];
 
-/// Runs headless Chromium with the flags this machine needs, a fresh profile in `dir`, and
-/// `args`, on `url`; answers its output once it exits.
-async fn chromium(dir: &std::path::Path, args: &[&str], url: &str) -> std::process::Output {
-    let output = tokio::process::Command::new(CHROMIUM)
+/// Headless Chromium with the flags this machine needs, a fresh profile in `dir`, and `args`,
+/// on `url`; its errors are not read.
+fn headless_chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(CHROMIUM);
+    command
         .args(HEADLESS)
         .args(args)
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(url)
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Runs [`headless_chromium`] and answers its output once it exits.
+async fn chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Output {
+    let output = tokio::process::Command::from(headless_chromium(dir, args, url))
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(60), output)
@@ -67,20 +74,17 @@ impl Devtools {
         let (chromium_reads, commands) = std::io::pipe().expect("pipe");
         let (answers, chromium_writes) = std::io::pipe().expect("pipe");
         let (read_fd, write_fd) = (chromium_reads.as_raw_fd(), chromium_writes.as_raw_fd());
-        let mut command = std::process::Command::new(CHROMIUM);
-        command
-            .args(HEADLESS)
-            .args([
+        let mut command = headless_chromium(
+            dir,
+            &[
                 "--remote-debugging-pipe",
                 "--hide-scrollbars",
                 "--force-device-scale-factor=1",
                 "--window-size=480,320",
-            ])
-            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            ],
+            url,
+        );
+        command.stdin(Stdio::null()).stdout(Stdio::null());
         // SAFETY: between fork and exec this only calls dup2, which is async-signal-safe; the
         // duplicates lose close-on-exec, so Chromium inherits them as fds 3 and 4.
         unsafe {
@@ -119,17 +123,13 @@ impl Devtools {
 
     /// Sends one command (to the page once attached) and answers its result, skipping events.
     fn call(&mut self, method: &str, params: Value) -> Value {
-        use std::io::{BufRead, Write};
+        use std::io::BufRead;
         self.next_id += 1;
         let mut message = json!({ "id": self.next_id, "method": method, "params": params });
         if let Some(session) = &self.session {
             message["sessionId"] = json!(session);
         }
-        let mut bytes = serde_json::to_vec(&message).expect("JSON");
-        bytes.push(0);
-        self.commands
-            .write_all(&bytes)
-            .expect("a command to Chromium");
+        self.send(&message).expect("a command to Chromium");
         loop {
             let mut answer = Vec::new();
             let read = self
@@ -149,6 +149,13 @@ impl Devtools {
         }
     }
 
+    /// Writes `message` to Chromium, ended by its NUL.
+    fn send(&mut self, message: &Value) -> std::io::Result<()> {
+        let mut bytes = serde_json::to_vec(message).expect("JSON");
+        bytes.push(0);
+        std::io::Write::write_all(&mut self.commands, &bytes)
+    }
+
     /// Evaluates `expression` in the page and answers its value.
     fn evaluate(&mut self, expression: &str) -> Value {
         let result = self.call(
@@ -165,9 +172,7 @@ impl Drop for Devtools {
         // a Chromium that no longer answers.
         if self.child.try_wait().ok().flatten().is_none() {
             let close = json!({ "id": self.next_id + 1, "method": "Browser.close" });
-            let mut bytes = serde_json::to_vec(&close).expect("JSON");
-            bytes.push(0);
-            let _ = std::io::Write::write_all(&mut self.commands, &bytes);
+            let _ = self.send(&close);
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
             while self.child.try_wait().ok().flatten().is_none() {
                 if std::time::Instant::now() > deadline {
