@@ -325,8 +325,19 @@ async fn count_markers(
     }
 }
 
-/// Measures windows of `round` while `streams` run: grabs, frames and bytes per second, CPU per
-/// grab.
+/// Waits until the proxy grabs the next frame (or a minute passes, if it has stopped grabbing).
+async fn next_grab(grabs: &AtomicU64) {
+    let seen = grabs.load(Ordering::Relaxed);
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while grabs.load(Ordering::Relaxed) == seen && Instant::now() < give_up {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Measures windows of at least `round` while `streams` run: grabs, frames and bytes per second,
+/// CPU per grab. Each window starts and ends as a grab completes, so its CPU time is that of
+/// whole frames: with 100 clients a 32 MiB frame can take longer than a round, and a window cut
+/// at any moment could hold no grab at all.
 async fn windows(
     streams: &Streams,
     clients: usize,
@@ -336,6 +347,7 @@ async fn windows(
 ) -> Vec<Window> {
     let mut out = Vec::with_capacity(rounds);
     for _ in 0..rounds {
+        next_grab(grabs).await;
         let (f0, b0, g0) = (
             streams.frames.load(Ordering::Relaxed),
             streams.bytes.load(Ordering::Relaxed),
@@ -344,6 +356,7 @@ async fn windows(
         let (c0, ticks0) = (thread_cpu_ns(PROXY_THREADS), thread_ticks(PROXY_THREADS));
         let t0 = Instant::now();
         tokio::time::sleep(round).await;
+        next_grab(grabs).await;
         let seconds = t0.elapsed().as_secs_f64();
         let cpu = thread_cpu_ns(PROXY_THREADS).saturating_sub(c0);
         let user_share = ticks0
@@ -365,9 +378,15 @@ async fn windows(
 
 /// Section 3: each format through the proxy, against the base64 floor.
 pub fn run(settings: &Settings, report: &mut Report) {
+    let (round_time, floor_budget) = if settings.quick {
+        (Duration::from_millis(600), Duration::from_millis(200))
+    } else {
+        (Duration::from_secs(2), Duration::from_secs(1))
+    };
     let mut section = Section::new(
         "3. Frames",
-        "*base64 floor*: the CPU time of a plain base64 encode (the `base64` crate's standard \
+        &format!(
+            "*base64 floor*: the CPU time of a plain base64 encode (the `base64` crate's standard \
          engine, one thread) of the frame's pixels, the yardstick of the issue's targets; \
          *SIMD encode*: the same with the SIMD encoder (`base64-simd`) the streamer itself uses \
          since 2026-11-25, the least a JSON delivery of the frame can pay on this machine. The \
@@ -394,7 +413,10 @@ pub fn run(settings: &Settings, report: &mut Report) {
          machine before any HTTP, gRPC or JSON work. *relay + encode* is that relay with one \
          client when it also base64-encodes (SIMD) each piece of the frame into the event as the \
          piece arrives (126 KiB pieces, about the proxy's HTTP/2 frames from Octane), as the \
-         streamer does: the least such a delivery can cost here. Medians over rounds.",
+         streamer does: the least such a delivery can cost here. The streamed paths are \
+         measured in rounds of whole frames (each begins and ends as a grab completes, and lasts \
+         at least {round_time:?}); medians over rounds."
+        ),
         &[
             "frame",
             "path",
@@ -411,11 +433,6 @@ pub fn run(settings: &Settings, report: &mut Report) {
             "x SIMD",
         ],
     );
-    let (round_time, floor_budget) = if settings.quick {
-        (Duration::from_millis(600), Duration::from_millis(200))
-    } else {
-        (Duration::from_secs(2), Duration::from_secs(1))
-    };
     let client_counts: [usize; 3] = [1, 10, 100];
     let rig = Rig::start(|octane| {
         let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
