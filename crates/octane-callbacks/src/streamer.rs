@@ -23,7 +23,7 @@ use octane_api::octaneapi::api_render_engine::{
 use octane_api::octaneapi::api_render_engine_service_client::ApiRenderEngineServiceClient;
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::stream_callback_service_client::StreamCallbackServiceClient;
-use octane_api::octaneapi::{OnNewImageCallbackT, StreamCallbackRequest};
+use octane_api::octaneapi::{OnNewImageCallbackT, RenderResultStatistics, StreamCallbackRequest};
 use octane_proxy::octane::Channel;
 use octane_proxy::{AccessPolicy, Octane, ProxyError};
 use serde::Serialize;
@@ -464,11 +464,11 @@ impl Shared {
             .within(engine.get_render_statistics(self.request(GetRenderStatisticsRequest {})))
             .await
         {
-            Ok(response) => serde_json::to_value(response.statistics).unwrap_or_default(),
+            Ok(response) => response.statistics,
             Err(err) => {
                 self.counters
                     .set_error(format!("getRenderStatistics failed: {err}"));
-                serde_json::Value::Null
+                None
             }
         };
         #[derive(Serialize)]
@@ -477,7 +477,9 @@ impl Shared {
             callback_id: u32,
             user_data: u64,
             timestamp: f64,
-            statistics: serde_json::Value,
+            // Written by its generated serde impl, as `POST /ApiRenderEngine/getRenderStatistics`
+            // answers it: the fields in proto order, 32-bit floats as such.
+            statistics: Option<RenderResultStatistics>,
         }
         self.hub.publish_event(sse_event(&StatisticsEvent {
             r#type: "newStatistics",

@@ -6,10 +6,13 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use http_body_util::BodyExt;
 use octane_api::octaneapi::api_render_engine::{
-    SetOnNewImageCallbackRequest, SetOnNewImageCallbackResponse,
+    GetRenderStatisticsResponse, SetOnNewImageCallbackRequest, SetOnNewImageCallbackResponse,
 };
 use octane_api::octaneapi::stream_callback_request::Payload;
-use octane_api::octaneapi::{OnStatisticsData, StreamCallbackRequest};
+use octane_api::octaneapi::{
+    OnProjectManagerData, OnRenderFailureData, OnStatisticsData, RenderResultStatistics,
+    StreamCallbackRequest, SubSampleMode, Uint322,
+};
 use octane_callbacks::StreamerConfig;
 use octane_proxy::{AccessPolicy, Octane};
 use octane_test_peer::TestPeer;
@@ -534,9 +537,42 @@ async fn reconnects_count_streams_opened_again_not_failed_attempts() {
     drop((peer, _stop));
 }
 
+const STATISTICS: &str = "/octaneapi.ApiRenderEngineService/getRenderStatistics";
+
+/// What the statistics event's `statistics` must be: the JSON of `data` in the reply of
+/// `POST /ApiRenderEngine/getRenderStatistics` to the same answer from Octane, byte for byte.
+const STATISTICS_JSON: &str = r#"{"setSize":{"x":1920,"y":1080},"subSampleMode":"SUBSAMPLEMODE_2X2","upSamplingRatio":0.1,"deepBinCount":7,"beautySamplesPerSecond":0.1}"#;
+
 #[tokio::test]
-async fn statistics_callbacks_carry_the_statistics() {
+async fn statistics_callbacks_carry_the_statistics_as_the_route_answers_them() {
     let rig = rig().await;
+    rig.peer.reply(
+        STATISTICS,
+        &GetRenderStatisticsResponse {
+            statistics: Some(RenderResultStatistics {
+                set_size: Some(Uint322 { x: 1920, y: 1080 }),
+                sub_sample_mode: SubSampleMode::Subsamplemode2x2 as i32,
+                // A 32-bit float: written as 0.1, not widened to 0.10000000149011612.
+                up_sampling_ratio: 0.1,
+                deep_bin_count: 7,
+                beauty_samples_per_second: 0.1,
+                ..RenderResultStatistics::default()
+            }),
+        },
+    );
+    let route = request(
+        rig.addr,
+        "POST",
+        "/ApiRenderEngine/getRenderStatistics",
+        "{}",
+    )
+    .await;
+    let route = route.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(
+        std::str::from_utf8(&route).expect("UTF-8"),
+        format!(r#"{{"success":true,"data":{{"statistics":{STATISTICS_JSON}}}}}"#)
+    );
+
     register_and_wait(&rig).await;
     let mut events = Events::open(rig.addr).await;
     events.next().await;
@@ -546,16 +582,102 @@ async fn statistics_callbacks_carry_the_statistics() {
             payload: Some(Payload::NewStatistics(OnStatisticsData { user_data: 3 })),
         },
     );
-    let event = events.next_of("newStatistics").await;
-    assert_eq!(event["user_data"], 3);
-    assert!(event["timestamp"].as_f64().is_some());
-    assert!(event["statistics"].is_object() || event["statistics"].is_null());
-    assert_eq!(
-        rig.peer
-            .received("/octaneapi.ApiRenderEngineService/getRenderStatistics")
-            .len(),
-        1
+    let data = events.next_data_of("newStatistics").await;
+    let callback_id = rig.streamer.status().callback_id;
+    let head = format!(
+        r#"{{"type":"newStatistics","callback_id":{callback_id},"user_data":3,"timestamp":"#
     );
+    let tail = format!(r#","statistics":{STATISTICS_JSON}}}"#);
+    assert!(data.starts_with(&head) && data.ends_with(&tail), "{data}");
+    let timestamp = &data[head.len()..data.len() - tail.len()];
+    assert!(timestamp.parse::<f64>().is_ok_and(|t| t > 1e9), "{data}");
+    assert_eq!(rig.peer.received(STATISTICS).len(), 2);
+}
+
+#[tokio::test]
+async fn statistics_octane_refuses_are_null_in_the_event() {
+    let rig = rig().await;
+    rig.peer
+        .reply_status(STATISTICS, tonic::Code::Unavailable, "busy");
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    rig.peer.emit(
+        STREAM,
+        &StreamCallbackRequest {
+            payload: Some(Payload::NewStatistics(OnStatisticsData { user_data: 4 })),
+        },
+    );
+    let event = events.next_of("newStatistics").await;
+    assert_eq!(event["user_data"], 4);
+    assert_eq!(event["statistics"], serde_json::Value::Null);
+    assert!(
+        rig.streamer
+            .status()
+            .last_error
+            .is_some_and(|e| e.contains("getRenderStatistics failed")),
+        "{:?}",
+        rig.streamer.status().last_error
+    );
+}
+
+#[tokio::test]
+async fn failure_and_project_callbacks_become_events_of_their_own() {
+    let rig = rig().await;
+    register_and_wait(&rig).await;
+    let mut events = Events::open(rig.addr).await;
+    events.next().await;
+    let callback_id = rig.streamer.status().callback_id;
+    for (payload, kind, user_data) in [
+        (
+            Payload::RenderFailure(OnRenderFailureData { user_data: 5 }),
+            "renderFailure",
+            5,
+        ),
+        (
+            Payload::ProjectManagerChanged(OnProjectManagerData { user_data: 6 }),
+            "projectManagerChanged",
+            6,
+        ),
+    ] {
+        rig.peer.emit(
+            STREAM,
+            &StreamCallbackRequest {
+                payload: Some(payload),
+            },
+        );
+        let data = events.next_data_of(kind).await;
+        let head = format!(
+            r#"{{"type":"{kind}","callback_id":{callback_id},"user_data":{user_data},"timestamp":"#
+        );
+        assert!(data.starts_with(&head) && data.ends_with('}'), "{data}");
+        let timestamp = &data[head.len()..data.len() - 1];
+        assert!(timestamp.parse::<f64>().is_ok_and(|t| t > 1e9), "{data}");
+    }
+    // Neither asks Octane for anything.
+    assert!(rig.peer.received(STATISTICS).is_empty());
+    assert!(rig.peer.received(GRAB).is_empty());
+}
+
+#[tokio::test]
+async fn idle_streams_get_a_ping_every_interval() {
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        ping_interval: Duration::from_millis(50),
+        ..StreamerConfig::default()
+    };
+    let rig = rig_configured(peer, octane, config).await;
+    let mut events = Events::open(rig.addr).await;
+    assert_eq!(events.next().await["type"], "connected");
+    for _ in 0..2 {
+        let data = events.next_data().await;
+        let timestamp = data
+            .strip_prefix(r#"{"type":"ping","timestamp":"#)
+            .and_then(|rest| rest.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("not a ping: {data}"));
+        assert!(timestamp.parse::<f64>().is_ok_and(|t| t > 1e9), "{data}");
+    }
 }
 
 #[tokio::test]

@@ -161,15 +161,20 @@ impl Events {
     }
 
     pub async fn next(&mut self) -> Value {
+        serde_json::from_str(&self.next_data().await).expect("JSON event")
+    }
+
+    /// The `data:` of the next event, as sent.
+    pub async fn next_data(&mut self) -> String {
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let raw: Vec<u8> = self.buffer.drain(..end + 2).collect();
-                let text = std::str::from_utf8(&raw).expect("UTF-8");
-                let data = text
+                let text = String::from_utf8(raw).expect("UTF-8");
+                return text
                     .strip_prefix("data: ")
                     .expect("a data event")
-                    .trim_end();
-                return serde_json::from_str(data).expect("JSON event");
+                    .trim_end()
+                    .to_owned();
             }
             let frame = tokio::time::timeout(HANG, self.body.frame())
                 .await
@@ -183,10 +188,16 @@ impl Events {
 
     /// The next event of type `kind`, skipping others.
     pub async fn next_of(&mut self, kind: &str) -> Value {
+        serde_json::from_str(&self.next_data_of(kind).await).expect("JSON event")
+    }
+
+    /// The `data:` of the next event of type `kind` as sent, skipping others.
+    pub async fn next_data_of(&mut self, kind: &str) -> String {
         loop {
-            let event = self.next().await;
+            let data = self.next_data().await;
+            let event: Value = serde_json::from_str(&data).expect("JSON event");
             if event["type"] == kind {
-                return event;
+                return data;
             }
         }
     }
