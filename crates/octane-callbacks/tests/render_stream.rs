@@ -660,6 +660,34 @@ async fn failure_and_project_callbacks_become_events_of_their_own() {
 }
 
 #[tokio::test]
+async fn a_page_of_another_origin_may_register_and_read_the_stream() {
+    // octaneWeb is served from its own origin: it registers by fetch, then opens an EventSource.
+    let rig = rig().await;
+    let origin = ("origin", "http://localhost:5173");
+    let preflight = request_with(
+        rig.addr,
+        "OPTIONS",
+        "/render/register-callback",
+        &[origin, ("access-control-request-method", "POST")],
+        "",
+    )
+    .await;
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(
+        preflight.headers()["access-control-allow-methods"],
+        "GET, POST, OPTIONS, PUT, DELETE"
+    );
+    let register = request_with(rig.addr, "POST", "/render/register-callback", &[origin], "").await;
+    assert_eq!(register.status(), 200);
+    assert_eq!(register.headers()["access-control-allow-origin"], "*");
+    let stream = request_with(rig.addr, "GET", "/render/stream", &[origin], "").await;
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["access-control-allow-origin"], "*");
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+}
+
+#[tokio::test]
 async fn idle_streams_get_a_ping_every_interval() {
     let peer = TestPeer::start().expect("peer");
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");

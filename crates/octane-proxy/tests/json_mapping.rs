@@ -3,10 +3,11 @@
 mod support;
 
 use bytes::Bytes;
+use http::Method;
 use octane_api::livelinkapi;
 use octane_api::octaneapi::{self, ObjectRef};
 use pretty_assertions::assert_eq;
-use support::{peer_and_proxy, post};
+use support::{call, peer_and_proxy, post};
 
 const NAME: &str = "/octaneapi.ApiItemService/name";
 
@@ -354,6 +355,34 @@ async fn service_names_resolve_in_every_accepted_form() {
         assert_eq!(post(proxy.addr, path, "").await.status, 200, "{path}");
     }
     assert_eq!(peer.received(NAME).len(), 4);
+}
+
+#[tokio::test]
+async fn livelink_js_calls_with_a_grpc_web_content_type_and_a_json_body() {
+    // livelink.js labels its JSON bodies `application/grpc-web+proto`; the Python proxy read
+    // them as JSON whatever the label, and so does this one.
+    let (peer, proxy) = peer_and_proxy().await;
+    for path in ["/LiveLink/SetCamera", "/livelinkapi.LiveLink/SetCamera"] {
+        let reply = call(
+            proxy.addr,
+            Method::POST,
+            path,
+            &[("content-type", "application/grpc-web+proto")],
+            r#"{"fov":45}"#,
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        assert_eq!(reply.text(), r#"{"success":true,"data":{}}"#, "{path}");
+    }
+    let received =
+        peer.received_as::<livelinkapi::CameraState>("/livelinkapi.LiveLinkService/SetCamera");
+    assert_eq!(received.len(), 2);
+    for camera in received {
+        assert_eq!(
+            camera.fov_set,
+            Some(livelinkapi::camera_state::FovSet::Fov(45.0))
+        );
+    }
 }
 
 #[tokio::test]

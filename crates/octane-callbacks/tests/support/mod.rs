@@ -92,14 +92,29 @@ pub async fn request(
     path: &str,
     body: &str,
 ) -> http::Response<Incoming> {
+    request_with(addr, method, path, &[], body).await
+}
+
+/// [`request`] with extra request headers.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Response<Incoming> {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .expect("handshake");
     tokio::spawn(connection);
-    let request = http::Request::builder()
+    let mut request = http::Request::builder()
         .method(method)
-        .uri(format!("http://{addr}{path}"))
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
         .body(http_body_util::Full::new(Bytes::from(body.to_owned())))
         .expect("request");
     tokio::time::timeout(HANG, sender.send_request(request))
