@@ -158,6 +158,16 @@ pub fn generate(api: &Api, types: &Types) -> String {
     }
     for (request, field) in &object_ptr_variants {
         let mut schema = schemas[request].clone();
+        let json_name = types.messages[request]
+            .fields
+            .iter()
+            .find(|f| &f.name == field && f.json_name != f.name)
+            .map(|f| f.json_name.clone());
+        if let Some(properties) = schema["properties"].as_object_mut()
+            && let Some(json_name) = json_name
+        {
+            properties.remove(&json_name);
+        }
         if let Some(value) = schema["properties"]
             .as_object_mut()
             .and_then(|properties| properties.remove(field))
@@ -234,6 +244,19 @@ fn message_schema(name: &str, fields: &[Field]) -> Value {
         }
         if let Some(oneof) = &field.oneof {
             notes.push(format!("one of `{oneof}`: at most one member is set"));
+        }
+        if field.json_name != field.name {
+            // The proxy reads either key, so a validator of requests must accept both.
+            properties.insert(
+                field.json_name.clone(),
+                json!({
+                    "description": format!(
+                        "`{}` under its lowerCamelCase JSON name, which requests may use instead; answers use `{}`",
+                        field.name, field.name
+                    ),
+                    "allOf": [schema.clone()],
+                }),
+            );
         }
         if !notes.is_empty() {
             schema = json!({ "description": notes.join("; "), "allOf": [schema] });

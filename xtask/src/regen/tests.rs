@@ -180,6 +180,15 @@ fn openapi_and_typescript_accept_the_object_ptr_form_of_aliased_requests() {
         ["properties"];
     assert!(variant.get("objectPtr").is_some() && variant.get("item_ref").is_none());
     assert!(
+        variant.get("itemRef").is_none(),
+        "objectPtr stands for both names"
+    );
+    assert!(variant.get("attributeId").is_some() && variant.get("attribute_id").is_some());
+    // The proxy reads a field under either name; answers use the proto name.
+    let request =
+        &openapi["components"]["schemas"]["octaneapi.ApiThing.getValueByIDRequest"]["properties"];
+    assert!(request.get("item_ref").is_some() && request.get("itemRef").is_some());
+    assert!(
         openapi["paths"]["/ApiThing/name"]["post"]["requestBody"]["content"]["application/json"]
             ["schema"]
             .get("anyOf")
