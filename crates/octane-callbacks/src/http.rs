@@ -17,10 +17,10 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use octane_proxy::{Body, RequestBody};
 use serde::Serialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::frame::Frame;
-use crate::hub::Subscription;
+use crate::hub::{Event, Subscription};
 use crate::page;
 use crate::status::Status;
 use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
@@ -266,9 +266,10 @@ async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
 /// `multipart/x-mixed-replace` of PNG frames: `<img src="/render/stream.mjpeg">` shows the live
 /// render with no JavaScript.
 fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
-    let frames = streamer.hub().subscribe().frames;
+    let mut frames = streamer.hub().subscribe().frames;
+    // Read through the subscription, so that a frame published meanwhile is not sent twice.
     // None since Octane disconnected: the client waits for a new frame.
-    let first = streamer.hub().latest();
+    let first = frames.borrow_and_update().clone();
     let parts = futures_util::stream::unfold((first, frames), |(pending, mut frames)| async move {
         let frame = match pending {
             Some(frame) => frame,
@@ -314,8 +315,9 @@ fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
 fn sse(streamer: &CallbackStreamer) -> Response<Body> {
     let shared = streamer.shared.clone();
     let client_id = uuid::Uuid::new_v4().to_string();
-    let subscription = shared.hub.subscribe();
-    let latest = shared.hub.latest();
+    let mut subscription = shared.hub.subscribe();
+    // Read through the subscription, so that a frame published meanwhile is not sent twice.
+    let latest = subscription.frames.borrow_and_update().clone();
     // Frames published before it subscribed are not skipped ones, also when the slot is empty.
     let seen = latest.as_ref().map_or_else(
         || shared.counters.published_sequence.load(Ordering::Relaxed),
@@ -345,6 +347,7 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
     let client = Client {
         queued,
         rest: Bytes::new(),
+        event: None,
         subscription,
         ping,
         guard: Subscriber { shared, client_id },
@@ -380,6 +383,8 @@ struct Client {
     queued: VecDeque<Bytes>,
     /// What is left to send of the current event (a slice of the shared `Bytes`, not a copy).
     rest: Bytes,
+    /// An event taken from the hub that waits for a frame published before it.
+    event: Option<Event>,
     subscription: Subscription,
     ping: tokio::time::Interval,
     guard: Subscriber,
@@ -404,16 +409,44 @@ impl Client {
             if let Some(piece) = self.queued.pop_front() {
                 return Some(piece);
             }
+            if self.event.is_none() {
+                match self.subscription.events.try_recv() {
+                    Ok(event) => self.event = Some(event),
+                    Err(TryRecvError::Lagged(_)) => continue,
+                    Err(TryRecvError::Closed) => return None,
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
+            if self.subscription.frames.has_changed().ok()? {
+                // With both waiting, the one published first goes first.
+                let frame_first = match (&self.event, &*self.subscription.frames.borrow()) {
+                    (Some(event), Some(frame)) => event.follows(frame),
+                    _ => true,
+                };
+                if frame_first {
+                    let Some(frame) = self.subscription.frames.borrow_and_update().clone() else {
+                        continue;
+                    };
+                    self.guard
+                        .shared
+                        .counters
+                        .set_delivered(&self.guard.client_id, frame.sequence);
+                    self.queued.extend(parts(&frame));
+                    continue;
+                }
+            }
+            if let Some(event) = self.event.take() {
+                return Some(event.bytes);
+            }
             tokio::select! {
                 changed = self.subscription.frames.changed() => {
                     changed.ok()?;
-                    let Some(frame) = self.subscription.frames.borrow_and_update().clone() else { continue };
-                    self.guard.shared.counters.set_delivered(&self.guard.client_id, frame.sequence);
-                    self.queued.extend(parts(&frame));
+                    // `changed()` marked the frame seen; it is sent when its turn comes.
+                    self.subscription.frames.mark_changed();
                 }
                 event = self.subscription.events.recv() => match event {
-                    Ok(event) => return Some(event),
-                    Err(RecvError::Lagged(_)) => continue,
+                    Ok(event) => self.event = Some(event),
+                    Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.ping.tick() => {

@@ -4,9 +4,12 @@
 //! when it is ready for one. A fast subscriber sees every frame; a slow one skips frames (and
 //! counts them); a stalled one holds nothing but the slot everybody shares, so memory stays
 //! bounded and no subscriber waits for another. Frames are shared (`Arc`), never copied per
-//! subscriber. Small events (statistics, failures, state) go through a bounded broadcast queue.
+//! subscriber. Small events (statistics, failures, state) go through a bounded broadcast queue, each
+//! stamped with the newest frame published before it, so that a subscriber sends both in
+//! the order they were published.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
@@ -20,7 +23,9 @@ const EVENT_BACKLOG: usize = 64;
 #[derive(Debug)]
 pub struct FrameHub {
     frames: watch::Sender<Option<Arc<Frame>>>,
-    events: broadcast::Sender<Bytes>,
+    events: broadcast::Sender<Event>,
+    /// The `sequence` of the newest frame published, which stamps each event.
+    last_frame: AtomicU64,
 }
 
 /// One subscriber's view of the hub.
@@ -29,7 +34,26 @@ pub struct Subscription {
     /// The latest frame; `changed()` wakes when a newer one is published.
     pub frames: watch::Receiver<Option<Arc<Frame>>>,
     /// SSE events other than frames, each already encoded.
-    pub events: broadcast::Receiver<Bytes>,
+    pub events: broadcast::Receiver<Event>,
+}
+
+/// An SSE event other than a frame, with its place among the frames: frames and events travel
+/// on two channels, and a subscriber that has both waiting sends them in the order they were
+/// published (a `renderFailure` before the frame that followed it, a `status` of a lost
+/// connection before the first frame after the reconnect).
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// The `sequence` of the newest frame published before this event (0 before any).
+    pub after_frame: u64,
+    /// The encoded SSE event.
+    pub bytes: Bytes,
+}
+
+impl Event {
+    /// Whether `frame` was published before this event, and so goes out first.
+    pub fn follows(&self, frame: &Frame) -> bool {
+        frame.sequence <= self.after_frame
+    }
 }
 
 impl Default for FrameHub {
@@ -44,11 +68,13 @@ impl FrameHub {
         Self {
             frames: watch::Sender::new(None),
             events: broadcast::Sender::new(EVENT_BACKLOG),
+            last_frame: AtomicU64::new(0),
         }
     }
 
     /// Replaces the latest frame and wakes every subscriber.
     pub fn publish_frame(&self, frame: Frame) {
+        self.last_frame.fetch_max(frame.sequence, Ordering::Relaxed);
         self.frames.send_replace(Some(Arc::new(frame)));
     }
 
@@ -60,6 +86,10 @@ impl FrameHub {
 
     /// Sends an encoded SSE event to every subscriber.
     pub fn publish_event(&self, event: Bytes) {
+        let event = Event {
+            after_frame: self.last_frame.load(Ordering::Relaxed),
+            bytes: event,
+        };
         // No subscribers is fine: events are not kept for later ones.
         let _ = self.events.send(event);
     }

@@ -16,7 +16,7 @@ use octane_api::octaneapi::{
 use octane_callbacks::StreamerConfig;
 use octane_proxy::{AccessPolicy, Octane};
 use octane_test_peer::TestPeer;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod support;
 
@@ -399,6 +399,57 @@ async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
         rig.streamer.status().subscribers == 1
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_slow_client_gets_events_and_frames_in_the_order_octane_sent_them() {
+    let rig = rig().await;
+    // 2 MiB frames: a few fill the stalled client's socket.
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
+    register_and_wait(&rig).await;
+    let mut stalled = stalled_client(&rig).await;
+    for n in 1..=8u64 {
+        rig.peer.emit(STREAM, &new_image(n));
+        eventually("a frame", || rig.streamer.status().frames_published == n).await;
+    }
+    // While the client is stuck in an earlier frame, a failure, then a frame after it: both
+    // wait for it, on two channels.
+    rig.peer.emit(
+        STREAM,
+        &StreamCallbackRequest {
+            payload: Some(Payload::RenderFailure(OnRenderFailureData {
+                user_data: 99,
+            })),
+        },
+    );
+    rig.peer.emit(STREAM, &new_image(9));
+    eventually("the last frame", || {
+        rig.streamer.status().frames_published == 9
+    })
+    .await;
+
+    let mut received = Vec::new();
+    let mut buffer = vec![0; 1 << 20];
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|window| window == needle)
+    };
+    while find(&received, br#""user_data":9,"#).is_none() {
+        let n = tokio::time::timeout(HANG, stalled.read(&mut buffer))
+            .await
+            .expect("data in time")
+            .expect("read");
+        assert!(n > 0, "the stream ended");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    let failure = find(&received, br#""type":"renderFailure""#).expect("the failure event");
+    let last_frame = find(&received, br#""user_data":9,"#).expect("the last frame");
+    assert!(
+        failure < last_frame,
+        "the failure came after the frame that followed it"
+    );
 }
 
 #[tokio::test]
