@@ -101,7 +101,10 @@ impl AccessPolicy {
         let from_header = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            // The scheme's name is case-insensitive (RFC 9110, section 11.1).
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, token)| token.trim_start());
         // Browsers percent-encode the query value (`encodeURIComponent`), so a token with
         // `+`, `/` or `=` in it arrives as `%2B`, `%2F`, `%3D`.
         let from_query = is_get
@@ -396,5 +399,19 @@ mod tests {
             "Bearer s3cre".parse().expect("header"),
         );
         assert!(policy.authenticate(&headers, None, false).is_err());
+        for scheme in ["bearer s3cret", "BEARER s3cret"] {
+            headers.insert(http::header::AUTHORIZATION, scheme.parse().expect("header"));
+            assert!(
+                policy.authenticate(&headers, None, false).is_ok(),
+                "{scheme}"
+            );
+        }
+        for other in ["Basic s3cret", "Bearers3cret", "s3cret"] {
+            headers.insert(http::header::AUTHORIZATION, other.parse().expect("header"));
+            assert!(
+                policy.authenticate(&headers, None, false).is_err(),
+                "{other}"
+            );
+        }
     }
 }
