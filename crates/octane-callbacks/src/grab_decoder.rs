@@ -27,6 +27,11 @@ const BUFFER: usize = 3;
 /// The field number the path follows at each depth.
 const PATH: [u32; 4] = [2, 1, 7, 1];
 
+/// The most images a frame may have. Octane returns one per enabled render pass, a few hundred
+/// at most; an empty image is two bytes on the wire but a few hundred in memory and in the SSE
+/// event, so an answer of a million of them would make a frame of hundreds of MiB.
+pub(crate) const MAX_IMAGES: usize = 4096;
+
 /// Receives the pixel bytes of each image while they arrive.
 pub(crate) trait PixelSink {
     /// Image `image`'s pixels start, `len` bytes of them; pixels it had before are superseded
@@ -105,6 +110,9 @@ pub(crate) enum GrabDecodeError {
         /// How many bytes of the answer (after the gRPC prefix) were read when it showed.
         offset: usize,
     },
+    /// More images than a frame may have ([`MAX_IMAGES`]).
+    #[error("more than {MAX_IMAGES} images in renderImages")]
+    TooManyImages,
     /// prost rejected a message's fields off the path.
     #[error("cannot decode {path}")]
     Decode {
@@ -310,6 +318,9 @@ impl GrabDecoder {
                     self.buffer.clear();
                 }
                 IMAGE => {
+                    if self.images.len() == MAX_IMAGES {
+                        return Err(GrabDecodeError::TooManyImages);
+                    }
                     let image = ApiRenderImage::decode(self.image.as_slice())
                         .map_err(|source| decode_error(IMAGE, self.images.len(), source))?;
                     self.images.push(image);
@@ -947,6 +958,23 @@ mod tests {
             let error = error(&wire);
             assert!(matches!(problem(error), Malformed::Tag(_)));
         }
+    }
+
+    #[test]
+    fn an_answer_of_more_images_than_a_frame_may_have_is_refused() {
+        let images = |count: usize| {
+            let empty = len_field(1, &[]);
+            Bytes::from(len_field(2, &empty.repeat(count)))
+        };
+        let (response, _) = decode([images(MAX_IMAGES)]).expect("the most a frame may have");
+        assert_eq!(
+            response.render_images.map(|images| images.data.len()),
+            Some(MAX_IMAGES)
+        );
+        assert!(matches!(
+            decode([images(MAX_IMAGES + 1)]),
+            Err(GrabDecodeError::TooManyImages)
+        ));
     }
 
     #[test]
