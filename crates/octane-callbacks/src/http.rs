@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use octane_proxy::{Body, RequestBody};
+use octane_proxy::{Body, ProxyError, RequestBody};
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
@@ -90,7 +90,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         (path, ..) => error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
-            format!("no render endpoint {path}"),
+            format!("no render endpoint {}", octane_proxy::error::clip(path)),
         ),
     }
 }
@@ -143,32 +143,38 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
 }
 
 async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
-    let body = match read_small(request.into_body()).await {
-        Ok(body) => body,
-        Err(err @ BodyError::TooLarge) => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                err.to_string(),
-            );
-        }
-        Err(err @ BodyError::Read(_)) => {
-            return error(StatusCode::BAD_REQUEST, "BODY_READ_FAILED", err.to_string());
-        }
+    let timeout = streamer.shared.config.body_timeout;
+    let body = match tokio::time::timeout(timeout, read_small(request.into_body())).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) => return proxy_error(&err),
+        Err(_elapsed) => return proxy_error(&ProxyError::BodyTimeout(timeout)),
     };
     #[derive(serde::Deserialize)]
     struct Ping {
         client_id: Option<String>,
     }
-    let Some(client_id) = serde_json::from_slice::<Ping>(&body)
-        .ok()
-        .and_then(|p| p.client_id)
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "client_id is required: {\"client_id\":\"...\"}".to_owned(),
-        );
+    let client_id = match serde_json::from_slice::<Ping>(&body) {
+        Ok(Ping {
+            client_id: Some(client_id),
+        }) => client_id,
+        Err(err) if err.is_syntax() || err.is_eof() => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_JSON",
+                format!("the body is not JSON: {err}"),
+            );
+        }
+        answer => {
+            let why = answer
+                .err()
+                .map(|err| format!(" ({err})"))
+                .unwrap_or_default();
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                format!("client_id is required: {{\"client_id\":\"...\"}}{why}"),
+            );
+        }
     };
     #[derive(Serialize)]
     struct Pong {
@@ -189,20 +195,11 @@ async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>)
     )
 }
 
-/// Why a small request body could not be read.
-#[derive(Debug, thiserror::Error)]
-enum BodyError {
-    /// More than [`SMALL_BODY`] bytes were sent.
-    #[error("the body is over its limit of {SMALL_BODY} bytes")]
-    TooLarge,
-    /// The connection failed while the body was read.
-    #[error("reading the body failed: {0}")]
-    Read(String),
-}
-
 /// Reads a small request body; a plain function with a spelled-out future type, because the
 /// boxed body's error type trips the compiler's inference inside an `async fn`.
-fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, BodyError>> + Send>> {
+fn read_small(
+    body: RequestBody,
+) -> Pin<Box<dyn Future<Output = Result<Bytes, ProxyError>> + Send>> {
     use futures_util::FutureExt;
     Box::pin(
         http_body_util::Limited::new(body, SMALL_BODY)
@@ -210,9 +207,9 @@ fn read_small(body: RequestBody) -> Pin<Box<dyn Future<Output = Result<Bytes, Bo
             .map(|collected| {
                 collected.map(|c| c.to_bytes()).map_err(|err| {
                     if err.is::<http_body_util::LengthLimitError>() {
-                        BodyError::TooLarge
+                        ProxyError::PayloadTooLarge { limit: SMALL_BODY }
                     } else {
-                        BodyError::Read(err.to_string())
+                        ProxyError::BodyRead(err.to_string())
                     }
                 })
             }),
@@ -501,6 +498,11 @@ fn method_not_allowed(method: &Method, use_instead: &str, allow: &'static str) -
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+/// A failure the proxy's routes share, with the status and code they answer it with.
+fn proxy_error(err: &ProxyError) -> Response<Body> {
+    error(err.status(), err.code(), err.to_string())
 }
 
 fn error(status: StatusCode, code: &'static str, message: String) -> Response<Body> {

@@ -61,6 +61,11 @@ pub struct StreamerConfig {
     /// refused RPC never reaches Octane through the render routes either. The default lets
     /// everything through.
     pub access: AccessPolicy,
+    /// How long a client may take to send the body of a render endpoint's request
+    /// (`ping-client`); then 408, as the router's [`body_timeout`] for its own routes.
+    ///
+    /// [`body_timeout`]: octane_proxy::RouterBuilder::body_timeout
+    pub body_timeout: Duration,
 }
 
 /// The RPCs the streamer calls on Octane, as `Service/method`.
@@ -82,6 +87,7 @@ impl Default for StreamerConfig {
             register_wait: Duration::from_secs(5),
             call_timeout: Duration::from_secs(10),
             access: AccessPolicy::default(),
+            body_timeout: octane_proxy::DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -92,9 +98,17 @@ enum CallError {
     /// No answer within [`StreamerConfig::call_timeout`].
     #[error("no answer within {0:?}")]
     Timeout(Duration),
-    /// The call ended with a status, Octane's or this side's (transport, decoding).
-    #[error("{}", .0.message())]
+    /// The call ended with a status, Octane's or this side's (transport, decoding): its
+    /// message, or its code's name when it has none.
+    #[error("{}", status_text(.0))]
     Status(tonic::Status),
+}
+
+fn status_text(status: &tonic::Status) -> &str {
+    match status.message() {
+        "" => octane_proxy::error::code_name(status.code()),
+        message => message,
+    }
 }
 
 impl CallError {
@@ -444,17 +458,17 @@ impl Shared {
         Counters::bump(&self.counters.frames_published);
     }
 
-    /// Releases Octane's render result; a failure is the status's last error.
+    /// Releases Octane's render result; a failure is the status's last error. Counted either
+    /// way: `releases` is the calls made, to set against `grabs`.
     async fn release(&self) {
         let mut engine = self.render_engine();
-        match self
+        let released = self
             .within(engine.release_render_result(self.request(ReleaseRenderResultRequest {})))
-            .await
-        {
-            Ok(_) => Counters::bump(&self.counters.releases),
-            Err(err) => self
-                .counters
-                .set_error(format!("releaseRenderResult failed: {err}")),
+            .await;
+        Counters::bump(&self.counters.releases);
+        if let Err(err) = released {
+            self.counters
+                .set_error(format!("releaseRenderResult failed: {err}"));
         }
     }
 
@@ -599,7 +613,10 @@ async fn run(shared: Arc<Shared>) {
                     }
                 }
                 Step::Opened(Err(status)) => {
-                    break format!("opening the callback stream failed: {}", status.message());
+                    break format!(
+                        "opening the callback stream failed: {}",
+                        status_text(&status)
+                    );
                 }
                 Step::Silent => {
                     break format!(
@@ -632,7 +649,7 @@ async fn run(shared: Arc<Shared>) {
                 }
                 Step::Message(Ok(None)) => break "Octane ended the callback stream".to_owned(),
                 Step::Message(Err(status)) => {
-                    break format!("callback stream failed: {}", status.message());
+                    break format!("callback stream failed: {}", status_text(&status));
                 }
             }
         };

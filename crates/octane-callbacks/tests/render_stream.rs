@@ -906,5 +906,84 @@ async fn a_ping_body_over_its_limit_is_413() {
     assert_eq!(status, 413, "{reply}");
     assert_eq!(reply["success"], false);
     assert_eq!(reply["code"], "PAYLOAD_TOO_LARGE");
-    assert_eq!(reply["error"], "the body is over its limit of 65536 bytes");
+    assert_eq!(
+        reply["error"],
+        "request body exceeds the limit of 65536 bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_ping_body_that_is_not_json_or_has_no_client_id_is_400() {
+    let rig = rig().await;
+    let (status, reply) = json(rig.addr, "POST", "/render/ping-client", "{").await;
+    assert_eq!(
+        (status, &reply["code"]),
+        (400, &"MALFORMED_JSON".into()),
+        "{reply}"
+    );
+    let (status, reply) = json(
+        rig.addr,
+        "POST",
+        "/render/ping-client",
+        r#"{"client_id":7}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &reply["code"]),
+        (400, &"INVALID_ARGUMENT".into()),
+        "{reply}"
+    );
+    assert!(
+        reply["error"].as_str().is_some_and(
+            |e| e.starts_with("client_id is required") && e.contains("expected a string")
+        ),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn a_ping_body_that_stops_arriving_is_408() {
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let config = StreamerConfig {
+        body_timeout: Duration::from_millis(200),
+        ..StreamerConfig::default()
+    };
+    let rig = rig_configured(peer, octane, config).await;
+    let mut client = tokio::net::TcpStream::connect(rig.addr)
+        .await
+        .expect("connect");
+    client
+        .write_all(b"POST /render/ping-client HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") || !answer.ends_with(b"}") {
+        let n = tokio::time::timeout(HANG, client.read(&mut buffer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buffer[..n]);
+    }
+    let answer = String::from_utf8(answer).expect("UTF-8");
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        answer.ends_with(
+            r#"{"success":false,"error":"the request body did not arrive within 200ms","code":"BODY_TIMEOUT"}"#
+        ),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_render_path_is_404_and_echoed_clipped() {
+    let rig = rig().await;
+    let long = "A".repeat(20_000);
+    let (status, reply) = json(rig.addr, "GET", &format!("/render/{long}"), "").await;
+    assert_eq!(status, 404);
+    assert_eq!(reply["code"], "NOT_FOUND");
+    let expected = format!("no render endpoint /render/{}...", &long[..112]);
+    assert_eq!(reply["error"], expected.as_str());
 }

@@ -229,3 +229,37 @@ async fn a_grab_octane_refuses_is_reported_and_released() {
         Some("grabRenderResult failed: no render result to grab")
     );
 }
+
+#[tokio::test]
+async fn a_release_octane_refuses_is_counted_and_reported() {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 1)]));
+    rig.peer
+        .reply_status(RELEASE, tonic::Code::Internal, "result already released");
+    register_and_wait(&rig).await;
+    rig.peer.emit(STREAM, &new_image(1));
+    eventually("the frame published and its release counted", || {
+        let status = rig.streamer.status();
+        status.releases == 1 && status.frames_published == 1
+    })
+    .await;
+    assert_eq!(rig.streamer.status().grabs, 1);
+    assert_eq!(
+        rig.streamer.status().last_error.as_deref(),
+        Some("releaseRenderResult failed: result already released")
+    );
+}
+
+#[tokio::test]
+async fn a_status_without_a_message_is_reported_by_its_code() {
+    let rig = rig().await;
+    rig.peer
+        .reply_status(REGISTER, tonic::Code::PermissionDenied, "");
+    let reply = register_and_wait(&rig).await;
+    assert_eq!(reply["status"]["registered"], false);
+    assert_eq!(
+        rig.streamer.status().last_error.as_deref(),
+        Some("setOnNewImageCallback failed: PERMISSION_DENIED")
+    );
+}

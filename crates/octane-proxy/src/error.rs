@@ -389,6 +389,16 @@ fn suggest(suggestions: &[String]) -> String {
     }
 }
 
+/// A name from the request (a path, a service, a method), cut to 120 characters for echoing
+/// in an error message, so that a huge path does not make a huge answer.
+pub fn clip(name: &str) -> String {
+    const MAX: usize = 120;
+    match name.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use tower::util::BoxCloneSyncService;
 use crate::access::AccessPolicy;
 use crate::body::{Body, BoxError};
 use crate::cors::Cors;
+use crate::error::clip;
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
@@ -604,15 +605,6 @@ fn resolve(path: &str) -> Result<&'static Route, ProxyError> {
             suggestions,
         },
     })
-}
-
-/// A name from the request, cut short for echoing in an error message.
-fn clip(name: &str) -> String {
-    const MAX: usize = 120;
-    match name.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}...", &name[..end]),
-        None => name.to_owned(),
-    }
 }
 
 fn service_segment(path: &str) -> &str {
