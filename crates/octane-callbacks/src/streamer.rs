@@ -574,6 +574,10 @@ async fn run(shared: Arc<Shared>) {
     let config = shared.config.clone();
     let mut backoff = config.backoff_min;
     loop {
+        // Without it the stream of a hung Octane would wait for the channel's PING (minutes),
+        // and the first `register-callback` with it. Counted from the registration, the call
+        // that may be the one left waiting.
+        let silent_by = Instant::now() + config.call_timeout;
         let mut answered = shared.register().await;
         let limit = shared.octane.message_size_limit();
         let mut client = StreamCallbackServiceClient::new(shared.channel())
@@ -581,9 +585,6 @@ async fn run(shared: Arc<Shared>) {
             .max_encoding_message_size(limit);
         let mut opening = std::pin::pin!(client.callback_channel(Empty {}));
         let grace_over = Instant::now() + OPEN_GRACE;
-        // Without it the stream of a hung Octane would wait for the channel's PING (minutes),
-        // and the first `register-callback` with it.
-        let silent_by = Instant::now() + config.call_timeout;
         let mut stream = None;
         let mut open = false;
         // Without a registration Octane sends no newImage: retried with a backoff of its own,
@@ -634,7 +635,16 @@ async fn run(shared: Arc<Shared>) {
                     shared.opened().await;
                 }
                 Step::Register => {
-                    answered |= shared.register().await;
+                    // While nothing has answered, a retry waits no longer than the silence.
+                    let register = shared.register();
+                    answered |= if answered || open {
+                        register.await
+                    } else {
+                        match tokio::time::timeout_at(silent_by, register).await {
+                            Ok(answered) => answered,
+                            Err(_elapsed) => continue,
+                        }
+                    };
                     if shared.counters.registered.load(Ordering::Relaxed) {
                         // Octane took a call: a reconnect need not wait long.
                         backoff = config.backoff_min;

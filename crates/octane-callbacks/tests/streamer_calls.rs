@@ -160,6 +160,44 @@ async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
 }
 
 #[tokio::test]
+async fn a_hung_octane_is_given_up_on_within_one_call_deadline() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let deadline = Duration::from_secs(2);
+    let streamer = CallbackStreamer::new(
+        Octane::lazy("127.0.0.1", port).expect("address"),
+        StreamerConfig {
+            call_timeout: deadline,
+            register_wait: Duration::from_millis(100),
+            ..StreamerConfig::default()
+        },
+    );
+    let started = std::time::Instant::now();
+    streamer.start().await;
+    eventually("the stream given up", || streamer.status().stream_errors >= 1).await;
+    let took = started.elapsed();
+    // Not before the deadline, and not after a registration retry's deadline on top of it.
+    assert!(took >= deadline, "{took:?}");
+    assert!(took < deadline * 7 / 4, "{took:?}");
+    assert!(
+        streamer
+            .status()
+            .last_error
+            .is_some_and(|e| e.starts_with("Octane answered neither")),
+        "{:?}",
+        streamer.status()
+    );
+}
+
+#[tokio::test]
 async fn a_frame_of_megabytes_in_many_http2_frames_arrives_byte_for_byte() {
     use base64::Engine as _;
     let rig = rig().await;
