@@ -182,7 +182,10 @@ async fn a_hung_octane_is_given_up_on_within_one_call_deadline() {
     );
     let started = std::time::Instant::now();
     streamer.start().await;
-    eventually("the stream given up", || streamer.status().stream_errors >= 1).await;
+    eventually("the stream given up", || {
+        streamer.status().stream_errors >= 1
+    })
+    .await;
     let took = started.elapsed();
     // Not before the deadline, and not after a registration retry's deadline on top of it.
     assert!(took >= deadline, "{took:?}");

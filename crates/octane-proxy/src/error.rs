@@ -173,6 +173,20 @@ pub enum ProxyError {
         /// What the transport said.
         detail: String,
     },
+    /// Octane reset the call's stream (`RST_STREAM`) without closing the connection: mapped by
+    /// the code gRPC gives the reason (REFUSED_STREAM is UNAVAILABLE, ENHANCE_YOUR_CALM
+    /// RESOURCE_EXHAUSTED, CANCEL CANCELLED, any other INTERNAL).
+    #[error("Octane reset its stream of {service}/{method} ({reason}) and sent no answer")]
+    StreamReset {
+        /// The service's gRPC name.
+        service: &'static str,
+        /// The method.
+        method: &'static str,
+        /// The reset's reason, as HTTP/2 names it (`REFUSED_STREAM`).
+        reason: String,
+        /// Its gRPC code.
+        code: Code,
+    },
     /// The request for Octane, or Octane's answer, is over the limit for one gRPC message.
     #[error("{service}/{method}: {error}")]
     MessageTooLarge {
@@ -220,6 +234,7 @@ impl ProxyError {
             Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StreamReset { code, .. } => http_status(*code),
             Self::MessageTooLarge { error, .. } => match error.direction {
                 octane::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
                 octane::Direction::Answer => StatusCode::BAD_GATEWAY,
@@ -249,6 +264,7 @@ impl ProxyError {
             Self::Denied { .. } => "PERMISSION_DENIED",
             Self::BodyTimeout(_) => "BODY_TIMEOUT",
             Self::ConnectionLost { .. } => "UNAVAILABLE",
+            Self::StreamReset { code, .. } => code_name(*code),
             Self::MessageTooLarge { .. } => "MESSAGE_TOO_LARGE",
         }
     }
@@ -277,6 +293,13 @@ impl ProxyError {
                 service: route.service,
                 method: route.method,
                 detail: error.to_string(),
+            }
+        } else if let Some(reason) = octane::stream_reset(&status) {
+            Self::StreamReset {
+                service: route.service,
+                method: route.method,
+                reason: format!("{reason:?}"),
+                code: status.code(),
             }
         } else if octane::is_connect_error(&status) {
             Self::Unreachable {

@@ -515,6 +515,30 @@ async fn a_malformed_status_details_header_from_octane_is_dropped_and_the_status
 }
 
 #[tokio::test]
+async fn a_stream_octane_resets_maps_by_its_reason_not_as_a_lost_connection() {
+    let cases = [
+        (h2::Reason::REFUSED_STREAM, 503, "UNAVAILABLE"),
+        (h2::Reason::ENHANCE_YOUR_CALM, 429, "RESOURCE_EXHAUSTED"),
+        (h2::Reason::INTERNAL_ERROR, 500, "INTERNAL"),
+    ];
+    for (reason, status, code) in cases {
+        let reply = call_raw_octane(RawAnswer {
+            reset: Some(reason),
+            ..RawAnswer::GRPC
+        })
+        .await;
+        assert_eq!(reply.status, status, "{reason:?}: {}", reply.text());
+        assert_eq!(reply.json()["code"], code, "{reason:?}");
+        assert_eq!(
+            reply.error(),
+            format!(
+                "Octane reset its stream of ApiItemService/name ({reason:?}) and sent no answer"
+            )
+        );
+    }
+}
+
+#[tokio::test]
 async fn answers_that_break_grpcs_protocol_are_502_and_say_how() {
     const OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
     let cases = [
@@ -563,6 +587,7 @@ async fn answers_that_break_grpcs_protocol_are_502_and_say_how() {
                 headers: &[("content-type", "text/plain")],
                 data: b"no upstream",
                 trailers: None,
+                reset: None,
             },
             "Octane answered HTTP 503 Service Unavailable",
         ),
@@ -586,6 +611,8 @@ struct RawAnswer {
     headers: &'static [(&'static str, &'static str)],
     data: &'static [u8],
     trailers: Option<&'static [(&'static str, &'static str)]>,
+    /// Resets the stream (`RST_STREAM`) instead of answering.
+    reset: Option<h2::Reason>,
 }
 
 impl RawAnswer {
@@ -595,6 +622,7 @@ impl RawAnswer {
         headers: &[("content-type", "application/grpc")],
         data: &[],
         trailers: None,
+        reset: None,
     };
 }
 
@@ -623,6 +651,10 @@ async fn call_raw_octane(answer: RawAnswer) -> support::Reply {
             received.extend_from_slice(&data);
         }
         let _ = seen.send((head, received));
+        if let Some(reason) = answer.reset {
+            respond.send_reset(reason);
+            std::future::pending::<()>().await;
+        }
         let mut response = http::Response::builder().status(answer.http_status);
         for &(name, value) in answer.headers {
             response = response.header(name, value);

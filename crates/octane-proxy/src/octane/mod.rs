@@ -201,7 +201,10 @@ pub(crate) fn is_local(status: &Status) -> bool {
 /// Whether Octane answered the failed call: with a status of its own, or with an answer this
 /// side refused (over the message limit, or breaking gRPC's protocol).
 fn answered(status: &Status) -> bool {
-    !is_local(status) || message_too_large(status).is_some() || protocol_error(status).is_some()
+    !is_local(status)
+        || message_too_large(status).is_some()
+        || protocol_error(status).is_some()
+        || stream_reset(status).is_some()
 }
 
 /// Whether the client-side deadline ended the call (tonic reports it as CANCELLED).
@@ -223,6 +226,16 @@ pub fn message_too_large(status: &Status) -> Option<&MessageTooLarge> {
 /// The way Octane's answer broke gRPC's protocol, if that is why the call failed.
 pub fn protocol_error(status: &Status) -> Option<&ProtocolError> {
     source_chain(status).find_map(|e| e.downcast_ref::<ProtocolError>())
+}
+
+/// The reason Octane gave for resetting the call's stream (`RST_STREAM`), if that is why the
+/// call failed: the connection itself is still up. The status's code is the channel's mapping
+/// of the reason.
+pub fn stream_reset(status: &Status) -> Option<h2::Reason> {
+    source_chain(status)
+        .find_map(|e| e.downcast_ref::<h2::Error>())
+        .filter(|h2| h2.is_reset() && h2.is_remote())
+        .and_then(h2::Error::reason)
 }
 
 fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
