@@ -519,10 +519,10 @@ impl Inner {
                     Ok(Err(_)) | Err(_) if past_deadline() => {
                         return Err(call_failed(crate::octane::timeout_status()));
                     }
-                    Ok(opened) => opened.map_err(call_failed)?.boxed(),
+                    Ok(opened) => opened.map_err(call_failed)?.into_stream().boxed(),
                     Err(_) => futures_util::stream::once(open)
                         .flat_map(|opened| match opened {
-                            Ok(messages) => messages.left_stream(),
+                            Ok(messages) => messages.into_stream().left_stream(),
                             Err(status) => futures_util::stream::iter([Err(status)]).right_stream(),
                         })
                         .boxed(),

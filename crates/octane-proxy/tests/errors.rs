@@ -515,6 +515,110 @@ async fn a_malformed_status_details_header_from_octane_is_dropped_and_the_status
 }
 
 #[tokio::test]
+async fn streaming_calls_whose_answers_break_grpcs_protocol_are_502_too() {
+    const OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
+    let http_404 = RawAnswer {
+        http_status: 404,
+        headers: &[("content-type", "text/plain")],
+        data: b"no such path",
+        trailers: None,
+        reset: None,
+    };
+    // Client streaming: the answer is one message, as a unary call's.
+    let cases = [
+        (http_404, "Octane answered HTTP 404 Not Found"),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane answered a unary call with more than one message",
+        ),
+        (
+            RawAnswer {
+                data: &[1, 0, 0, 0, 0],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane sent a compressed message, and no compression was offered",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0],
+                ..RawAnswer::GRPC
+            },
+            "Octane's answer ended without a grpc-status",
+        ),
+    ];
+    for (answer, what) in cases {
+        let (reply, head, body) =
+            call_raw_octane_on(answer, "/LiveLink/StreamCamera", "[{},{}]").await;
+        assert_eq!(head.uri.path(), "/livelinkapi.LiveLinkService/StreamCamera");
+        assert_eq!(
+            body,
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            "two empty CameraStates"
+        );
+        assert_eq!(reply.status, 502, "{answer:?}: {}", reply.text());
+        assert_eq!(reply.json()["code"], "BAD_RESPONSE", "{answer:?}");
+        assert!(
+            reply.error().ends_with(what),
+            "{answer:?}: {}",
+            reply.error()
+        );
+    }
+
+    // Server streaming: before the stream opens, an HTTP error; after, an `error` event.
+    let (reply, ..) = call_raw_octane_on(http_404, "/StreamCallback/callbackChannel", "{}").await;
+    assert_eq!(reply.status, 502, "{}", reply.text());
+    assert_eq!(reply.json()["code"], "BAD_RESPONSE");
+    let cases = [
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane sent a compressed message, and no compression was offered",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 8],
+                trailers: OK,
+                ..RawAnswer::GRPC
+            },
+            "Octane's answer ended inside a message",
+        ),
+        (
+            RawAnswer {
+                data: &[0, 0, 0, 0, 0],
+                ..RawAnswer::GRPC
+            },
+            "Octane's answer ended without a grpc-status",
+        ),
+    ];
+    for (answer, what) in cases {
+        let (reply, ..) = call_raw_octane_on(answer, "/StreamCallback/callbackChannel", "{}").await;
+        assert_eq!(reply.status, 200, "{answer:?}: {}", reply.text());
+        let text = reply.text();
+        let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+        assert_eq!(events.len(), 3, "{answer:?}: {text}");
+        assert_eq!(events[0], "data: {}", "the first, empty message");
+        assert_eq!(events[2], "event: end\ndata: {}");
+        let error = events[1]
+            .strip_prefix("event: error\ndata: ")
+            .unwrap_or_else(|| panic!("{answer:?}: {text}"));
+        let error: serde_json::Value = serde_json::from_str(error).expect("JSON");
+        assert_eq!(error["code"], "BAD_RESPONSE", "{answer:?}");
+        assert!(
+            error["error"].as_str().is_some_and(|e| e.ends_with(what)),
+            "{answer:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_stream_octane_resets_maps_by_its_reason_not_as_a_lost_connection() {
     let cases = [
         (h2::Reason::REFUSED_STREAM, 503, "UNAVAILABLE"),
@@ -629,6 +733,25 @@ impl RawAnswer {
 /// Calls `ApiItem/name` through a proxy for an Octane that answers with `answer`, checks the
 /// call Octane got, and returns the proxy's reply.
 async fn call_raw_octane(answer: RawAnswer) -> support::Reply {
+    let (reply, head, body) =
+        call_raw_octane_on(answer, "/ApiItem/name", r#"{"objectPtr":{"handle":"7"}}"#).await;
+    assert_eq!(head.method, http::Method::POST);
+    assert_eq!(head.uri.path(), "/octaneapi.ApiItemService/name");
+    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(header("content-type"), Some("application/grpc"));
+    assert_eq!(header("te"), Some("trailers"));
+    assert_eq!(header("grpc-timeout"), Some("30000m"));
+    assert_eq!(body, [0, 0, 0, 0, 4, 10, 2, 8, 7]);
+    reply
+}
+
+/// POSTs `json` to `path` through a proxy for an Octane that answers with `answer`; returns
+/// the proxy's reply, and the head and body of the call Octane got.
+async fn call_raw_octane_on(
+    answer: RawAnswer,
+    path: &str,
+    json: &str,
+) -> (support::Reply, http::request::Parts, Vec<u8>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -680,20 +803,8 @@ async fn call_raw_octane(answer: RawAnswer) -> support::Reply {
         std::future::pending::<()>().await;
     });
     let proxy = proxy_with(addr, |b| b).await;
-    let reply = post(
-        proxy.addr,
-        "/ApiItem/name",
-        r#"{"objectPtr":{"handle":"7"}}"#,
-    )
-    .await;
+    let reply = post(proxy.addr, path, json).await;
     let (head, body) = saw.await.expect("Octane saw the call");
     octane.abort();
-    assert_eq!(head.method, http::Method::POST);
-    assert_eq!(head.uri.path(), "/octaneapi.ApiItemService/name");
-    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
-    assert_eq!(header("content-type"), Some("application/grpc"));
-    assert_eq!(header("te"), Some("trailers"));
-    assert_eq!(header("grpc-timeout"), Some("30000m"));
-    assert_eq!(body, [0, 0, 0, 0, 4, 10, 2, 8, 7]);
-    reply
+    (reply, head, body)
 }

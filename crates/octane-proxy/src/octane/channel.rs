@@ -622,10 +622,9 @@ fn transport_status(err: h2::Error) -> Status {
 mod tests {
     use std::time::Instant;
 
-    use http::uri::PathAndQuery;
-
     use super::*;
-    use crate::octane::{RawCodec, is_local};
+    use crate::octane::is_local;
+    use crate::octane::server_stream::send_server_streaming;
 
     #[tokio::test]
     async fn an_open_call_to_a_silent_octane_ends_after_an_unanswered_ping() {
@@ -651,12 +650,17 @@ mod tests {
 
     /// Opens the callback stream on `channel` and answers how it failed, within 20 s.
     async fn failed_callback_stream(channel: Channel) -> Status {
-        let mut grpc = tonic::client::Grpc::new(channel);
-        let call = grpc.server_streaming(
-            tonic::Request::new(Bytes::new()),
-            PathAndQuery::from_static("/octaneapi.StreamCallbackService/callbackChannel"),
-            RawCodec,
-        );
+        let call = async {
+            let mut stream = send_server_streaming(
+                channel,
+                "/octaneapi.StreamCallbackService/callbackChannel",
+                &[],
+                None,
+            )
+            .await?;
+            while stream.message().await?.is_some() {}
+            Ok::<(), Status>(())
+        };
         tokio::time::timeout(Duration::from_secs(20), call)
             .await
             .expect("the call ends in time")

@@ -7,6 +7,7 @@
 mod channel;
 mod grpc_framing;
 mod message_size;
+mod server_stream;
 mod unary;
 
 use std::future::Future;
@@ -14,14 +15,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes};
-use http::uri::PathAndQuery;
+use bytes::Bytes;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
 pub use grpc_framing::{GrpcFraming, GrpcPiece};
 pub use message_size::{Direction, MessageTooLarge};
+pub use server_stream::MessageStream;
 pub use unary::{ProtocolError, UnaryAnswer, UnaryFraming, send_unary};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
@@ -114,12 +114,6 @@ impl Octane {
         result
     }
 
-    fn grpc(&self) -> tonic::client::Grpc<Channel> {
-        tonic::client::Grpc::new(self.channel.clone())
-            .max_decoding_message_size(self.message_size_limit())
-            .max_encoding_message_size(self.message_size_limit())
-    }
-
     /// A unary call with an encoded request; answers the encoded response.
     pub(crate) async fn unary(
         &self,
@@ -144,17 +138,12 @@ impl Octane {
         path: &'static str,
         request: Vec<u8>,
         timeout: Option<Duration>,
-    ) -> Result<tonic::Streaming<Bytes>, Status> {
+    ) -> Result<MessageStream, Status> {
         MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
-        let mut grpc = self.grpc();
-        let mut request = tonic::Request::new(Bytes::from(request));
-        if let Some(timeout) = timeout {
-            request.set_timeout(timeout);
-        }
-        let response = grpc
-            .server_streaming(request, PathAndQuery::from_static(path), RawCodec)
-            .await;
-        self.observe(response).map(tonic::Response::into_inner)
+        let stream =
+            server_stream::send_server_streaming(self.channel.clone(), path, &request, timeout)
+                .await;
+        self.observe(stream)
     }
 
     /// A client-streaming call with every encoded request known up front.
@@ -167,16 +156,14 @@ impl Octane {
         for request in &requests {
             MessageTooLarge::check_request(request.len(), self.message_size_limit())?;
         }
-        let mut grpc = self.grpc();
-        let stream = futures_util::stream::iter(requests.into_iter().map(Bytes::from));
-        let mut request = tonic::Request::new(stream);
-        request.set_timeout(timeout);
-        let response = within(
-            timeout,
-            grpc.client_streaming(request, PathAndQuery::from_static(path), RawCodec),
-        )
-        .await;
-        self.observe(response).map(tonic::Response::into_inner)
+        let requests: Vec<&[u8]> = requests.iter().map(Vec::as_slice).collect();
+        let call = async {
+            unary::send_for_one_answer(self.channel.clone(), path, &requests, timeout)
+                .await?
+                .message()
+                .await
+        };
+        self.observe(within(timeout, call).await)
     }
 
     /// Whether Octane answers gRPC on the shared channel right now.
@@ -261,42 +248,4 @@ async fn within<T>(
 /// so [`is_timeout`] knows it.
 pub(crate) fn timeout_status() -> Status {
     Status::from_error(Box::new(tonic::TimeoutExpired(())))
-}
-
-/// Passes already-encoded messages through tonic's framing untouched.
-#[derive(Debug, Clone, Copy, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
 }

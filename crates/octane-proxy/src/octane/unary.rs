@@ -1,4 +1,6 @@
-//! Unary calls on the [`Channel`] without tonic's client.
+//! Unary calls on the [`Channel`] without tonic's client (and the sending of every call the
+//! proxy makes that way: client-streaming calls, whose answer is one message as a unary
+//! call's, and server-streaming ones, read by [`MessageStream`](super::MessageStream)).
 //!
 //! tonic's `Grpc::unary` wraps the request in an encoding stream and the answer in a decoding
 //! one: buffers, copies and state machines for what is, in a unary call, one message each way.
@@ -32,10 +34,50 @@ pub async fn send_unary(
     message: &[u8],
     timeout: Duration,
 ) -> Result<UnaryAnswer, Status> {
-    let mut framed = Vec::with_capacity(5 + message.len());
-    framed.push(0);
-    framed.extend_from_slice(&message_len(message.len())?.to_be_bytes());
-    framed.extend_from_slice(message);
+    send_for_one_answer(channel, path, &[message], timeout).await
+}
+
+/// [`send_unary`] for a client-streaming call: every request message is known up front, and
+/// the answer is one message, as a unary call's.
+pub(crate) async fn send_for_one_answer(
+    channel: Channel,
+    path: &'static str,
+    messages: &[&[u8]],
+    timeout: Duration,
+) -> Result<UnaryAnswer, Status> {
+    match send(channel, path, messages, Some(timeout)).await? {
+        // A trailers-only answer: Octane's error, or an OK without the message.
+        Head::Status(status) if status.code() == Code::Ok => Err(missing_message()),
+        Head::Status(status) => Err(status),
+        Head::Body(body) => Ok(UnaryAnswer {
+            body,
+            trailers: None,
+        }),
+    }
+}
+
+/// What the head of Octane's answer said.
+pub(crate) enum Head {
+    /// A trailers-only answer: Octane's status, OK included, and nothing else.
+    Status(Status),
+    /// Messages and trailers follow.
+    Body(ResponseBody),
+}
+
+/// Sends the call `path` with the encoded request `messages` and the headers tonic's client
+/// sends, telling Octane the deadline `timeout` if there is one; answers the response's head.
+pub(crate) async fn send(
+    channel: Channel,
+    path: &'static str,
+    messages: &[&[u8]],
+    timeout: Option<Duration>,
+) -> Result<Head, Status> {
+    let mut framed = Vec::with_capacity(messages.iter().map(|m| 5 + m.len()).sum());
+    for message in messages {
+        framed.push(0);
+        framed.extend_from_slice(&message_len(message.len())?.to_be_bytes());
+        framed.extend_from_slice(message);
+    }
     let body = http_body_util::Full::new(Bytes::from(framed));
     let mut request = Request::new(tonic::body::Body::new(body));
     *request.method_mut() = Method::POST;
@@ -43,31 +85,25 @@ pub async fn send_unary(
     let headers = request.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     headers.insert(TE, HeaderValue::from_static("trailers"));
-    headers.insert("grpc-timeout", grpc_timeout(timeout));
+    if let Some(timeout) = timeout {
+        headers.insert("grpc-timeout", grpc_timeout(timeout));
+    }
 
     let (head, body) = channel.oneshot(request).await?.into_parts();
     if let Some(status) = Status::from_header_map(&head.headers) {
-        // A trailers-only answer: Octane's error, or an OK without the message.
-        return Err(if status.code() == Code::Ok {
-            missing_message()
-        } else {
-            status
-        });
+        return Ok(Head::Status(status));
     }
     if head.status != StatusCode::OK {
         return Err(http_status(head.status));
     }
-    Ok(UnaryAnswer {
-        body,
-        trailers: None,
-    })
+    Ok(Head::Body(body))
 }
 
 /// The answer of a unary call past its headers: DATA frames, then trailers with Octane's status.
 #[derive(Debug)]
 pub struct UnaryAnswer {
-    body: ResponseBody,
-    trailers: Option<HeaderMap>,
+    pub(crate) body: ResponseBody,
+    pub(crate) trailers: Option<HeaderMap>,
 }
 
 impl UnaryAnswer {
@@ -108,42 +144,56 @@ impl UnaryAnswer {
         while let Some(data) = self.data().await {
             let mut data = data?;
             while let Some(piece) = framing.next(&mut data)? {
-                message = match (message, piece) {
-                    (_, GrpcPiece::Prefix { .. }) => Message::Announced,
-                    (Message::Announced, GrpcPiece::Message(bytes)) => Message::Whole(bytes),
-                    (Message::Whole(first), GrpcPiece::Message(bytes)) => {
-                        let mut joined = BytesMut::with_capacity(first.len() + bytes.len());
-                        joined.extend_from_slice(&first);
-                        joined.extend_from_slice(&bytes);
-                        Message::Joined(joined)
-                    }
-                    (Message::Joined(mut joined), GrpcPiece::Message(bytes)) => {
-                        joined.extend_from_slice(&bytes);
-                        Message::Joined(joined)
-                    }
-                    // The framing announces every message before its bytes.
-                    (Message::None, GrpcPiece::Message(_)) => Message::None,
-                };
+                message = message.take(piece);
             }
         }
         self.status()?;
         framing.finish()?;
-        Ok(match message {
-            Message::None | Message::Announced => Bytes::new(),
-            Message::Whole(bytes) => bytes,
-            Message::Joined(joined) => joined.freeze(),
-        })
+        Ok(message.bytes())
     }
 }
 
-/// A unary answer's message as it is read.
-enum Message {
+/// A message as it is read, from the pieces of a [`GrpcFraming`].
+#[derive(Debug, Default)]
+pub(crate) enum Message {
+    #[default]
     None,
     /// The prefix was read; no byte yet (none will come for an empty message).
     Announced,
     /// All bytes so far came in one piece.
     Whole(Bytes),
     Joined(BytesMut),
+}
+
+impl Message {
+    /// The message with `piece` read: a prefix starts a new one.
+    pub(crate) fn take(self, piece: GrpcPiece) -> Self {
+        match (self, piece) {
+            (_, GrpcPiece::Prefix { .. }) => Self::Announced,
+            (Self::Announced, GrpcPiece::Message(bytes)) => Self::Whole(bytes),
+            (Self::Whole(first), GrpcPiece::Message(bytes)) => {
+                let mut joined = BytesMut::with_capacity(first.len() + bytes.len());
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&bytes);
+                Self::Joined(joined)
+            }
+            (Self::Joined(mut joined), GrpcPiece::Message(bytes)) => {
+                joined.extend_from_slice(&bytes);
+                Self::Joined(joined)
+            }
+            // The framing announces every message before its bytes.
+            (Self::None, GrpcPiece::Message(_)) => Self::None,
+        }
+    }
+
+    /// The bytes read: a slice of the DATA frame when they came in one piece.
+    pub(crate) fn bytes(self) -> Bytes {
+        match self {
+            Self::None | Self::Announced => Bytes::new(),
+            Self::Whole(bytes) => bytes,
+            Self::Joined(joined) => joined.freeze(),
+        }
+    }
 }
 
 /// gRPC's framing of a unary answer, which holds exactly one message, not compressed.
@@ -213,7 +263,7 @@ pub enum ProtocolError {
 }
 
 /// A status made on this side for an answer that breaks gRPC's protocol.
-fn protocol_error(code: Code, what: &'static str) -> Status {
+pub(crate) fn protocol_error(code: Code, what: &'static str) -> Status {
     let mut status = Status::new(code, format!("protocol error: {what}"));
     status.set_source(Arc::new(ProtocolError::Framing(what)));
     status
