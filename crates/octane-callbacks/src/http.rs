@@ -19,6 +19,7 @@ use octane_proxy::{Body, ProxyError, RequestBody};
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use crate::error::RenderError;
 use crate::frame::Frame;
 use crate::hub::{Event, Subscription};
 use crate::page;
@@ -62,20 +63,20 @@ impl tower::Service<Request<RequestBody>> for RenderRoutes {
 async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
-    match (request.uri().path(), get, method == Method::POST) {
-        ("/", true, _) => page::response(),
+    let answer = match (request.uri().path(), get, method == Method::POST) {
+        ("/", true, _) => Ok(page::response()),
         ("/render/register-callback", _, true) => register(&streamer).await,
-        ("/render/stream", true, _) => sse(&streamer),
-        ("/render/callback-status", true, _) => json(
+        ("/render/stream", true, _) => Ok(sse(&streamer)),
+        ("/render/callback-status", true, _) => Ok(json(
             StatusCode::OK,
             &StatusReply {
                 success: true,
                 status: streamer.status(),
             },
-        ),
+        )),
         ("/render/ping-client", _, true) => ping_client(&streamer, request).await,
         ("/render/latest.png", true, _) => latest_png(&streamer).await,
-        ("/render/stream.mjpeg", true, _) => mjpeg(&streamer),
+        ("/render/stream.mjpeg", true, _) => Ok(mjpeg(&streamer)),
         (
             "/"
             | "/render/stream"
@@ -83,16 +84,21 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
             | "/render/latest.png"
             | "/render/stream.mjpeg",
             ..,
-        ) => method_not_allowed(&method, "GET", "GET, HEAD, OPTIONS"),
+        ) => Err(RenderError::MethodNotAllowed {
+            method,
+            use_instead: "GET",
+            allow: "GET, HEAD, OPTIONS",
+        }),
         ("/render/register-callback" | "/render/ping-client", ..) => {
-            method_not_allowed(&method, "POST", "POST, OPTIONS")
+            Err(RenderError::MethodNotAllowed {
+                method,
+                use_instead: "POST",
+                allow: "POST, OPTIONS",
+            })
         }
-        (path, ..) => error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            format!("no render endpoint {}", octane_proxy::error::clip(path)),
-        ),
-    }
+        (path, ..) => Err(RenderError::NotFound(octane_proxy::error::clip(path))),
+    };
+    answer.unwrap_or_else(|err| failure(&err))
 }
 
 #[derive(Serialize)]
@@ -101,7 +107,7 @@ struct StatusReply {
     status: Status,
 }
 
-async fn register(streamer: &CallbackStreamer) -> Response<Body> {
+async fn register(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderError> {
     #[derive(Serialize)]
     struct Registered {
         success: bool,
@@ -109,14 +115,13 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
         callback_id: u32,
         status: Status,
     }
-    if let Err(refused) = streamer.authorize() {
-        return json_bytes(refused.status(), refused.to_json());
-    }
+    streamer.authorize()?;
     let before = streamer.status();
     let status = streamer.start().await;
     let message = if !status.registered {
         format!(
-            "{}; registration with Octane did not succeed ({}); it is retried until it does",
+            "{}; registration with Octane did not succeed (last error: {}); it is retried until \
+             it does",
             if before.streaming {
                 "callback streaming already running"
             } else {
@@ -131,7 +136,7 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
     } else {
         "callback registered; streaming was already running".to_owned()
     };
-    json(
+    Ok(json(
         StatusCode::OK,
         &Registered {
             success: true,
@@ -139,15 +144,18 @@ async fn register(streamer: &CallbackStreamer) -> Response<Body> {
             callback_id: status.callback_id,
             status,
         },
-    )
+    ))
 }
 
-async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>) -> Response<Body> {
+async fn ping_client(
+    streamer: &CallbackStreamer,
+    request: Request<RequestBody>,
+) -> Result<Response<Body>, RenderError> {
     let timeout = streamer.shared.config.body_timeout;
     let body = match tokio::time::timeout(timeout, read_small(request.into_body())).await {
         Ok(Ok(body)) => body,
-        Ok(Err(err)) => return proxy_error(&err),
-        Err(_elapsed) => return proxy_error(&ProxyError::BodyTimeout(timeout)),
+        Ok(Err(err)) => return Err(err.into()),
+        Err(_elapsed) => return Err(ProxyError::BodyTimeout(timeout).into()),
     };
     #[derive(serde::Deserialize)]
     struct Ping {
@@ -157,24 +165,8 @@ async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>)
         Ok(Ping {
             client_id: Some(client_id),
         }) => client_id,
-        Err(err) if err.is_syntax() || err.is_eof() => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "MALFORMED_JSON",
-                format!("the body is not JSON: {err}"),
-            );
-        }
-        answer => {
-            let why = answer
-                .err()
-                .map(|err| format!(" ({err})"))
-                .unwrap_or_default();
-            return error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                format!("client_id is required: {{\"client_id\":\"...\"}}{why}"),
-            );
-        }
+        Err(err) if err.is_syntax() || err.is_eof() => return Err(RenderError::MalformedJson(err)),
+        answer => return Err(RenderError::MissingClientId(answer.err())),
     };
     #[derive(Serialize)]
     struct Pong {
@@ -184,7 +176,7 @@ async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>)
         timestamp: f64,
     }
     let connected = streamer.shared.counters.has_subscriber(&client_id);
-    json(
+    Ok(json(
         StatusCode::OK,
         &Pong {
             success: true,
@@ -192,7 +184,7 @@ async fn ping_client(streamer: &CallbackStreamer, request: Request<RequestBody>)
             connected,
             timestamp: now(),
         },
-    )
+    ))
 }
 
 /// Reads a small request body; a plain function with a spelled-out future type, because the
@@ -216,26 +208,20 @@ fn read_small(
     )
 }
 
-async fn latest_png(streamer: &CallbackStreamer) -> Response<Body> {
+async fn latest_png(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderError> {
     let status = streamer.status();
     // Before `register-callback` nothing was asked of Octane yet: the 404 below says what to do.
     if status.streaming && !status.connected {
-        let cause = status
-            .last_error
-            .map_or_else(String::new, |err| format!(" ({err})"));
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            format!("Octane is not connected: the render stream retries until it is{cause}"),
-        );
+        return Err(RenderError::NotConnected {
+            last_error: status.last_error,
+        });
     }
     let Some(frame) = streamer.hub().latest() else {
-        let message = if status.streaming {
-            "no frame yet: Octane has sent none since the render stream (re)connected"
+        return Err(RenderError::NoFrame(if status.streaming {
+            "Octane has sent none since the render stream (re)connected"
         } else {
-            "no frame yet: POST /render/register-callback, then wait for Octane to render"
-        };
-        return error(StatusCode::NOT_FOUND, "NO_FRAME", message.to_owned());
+            "POST /render/register-callback, then wait for Octane to render"
+        }));
     };
     match png_of(frame).await {
         Ok(png) => {
@@ -246,9 +232,9 @@ async fn latest_png(streamer: &CallbackStreamer) -> Response<Body> {
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
+            Ok(response)
         }
-        Err(err) => error(StatusCode::UNPROCESSABLE_ENTITY, "IMAGE", err),
+        Err(err) => Err(RenderError::Image(err)),
     }
 }
 
@@ -486,38 +472,30 @@ fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     response
 }
 
-/// 405 with the `Allow` header RFC 9110 requires; OPTIONS is listed because the router answers
-/// it (CORS preflight) on every path.
-fn method_not_allowed(method: &Method, use_instead: &str, allow: &'static str) -> Response<Body> {
-    let mut response = error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        format!("{method} is not allowed here; use {use_instead}"),
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
-/// A failure the proxy's routes share, with the status and code they answer it with.
-fn proxy_error(err: &ProxyError) -> Response<Body> {
-    error(err.status(), err.code(), err.to_string())
-}
-
-fn error(status: StatusCode, code: &'static str, message: String) -> Response<Body> {
+/// The answer to a failure: `{"success":false,"error":...,"code":...}` with its status (as the
+/// router writes it, for the failures the routes share), and `Allow` on a 405, as RFC 9110
+/// requires.
+fn failure(err: &RenderError) -> Response<Body> {
     #[derive(Serialize)]
-    struct Failure {
+    struct Failure<'a> {
         success: bool,
         error: String,
-        code: &'static str,
+        code: &'a str,
     }
-    json(
-        status,
-        &Failure {
+    let body = match err {
+        RenderError::Proxy(err) => err.to_json(),
+        err => serde_json::to_vec(&Failure {
             success: false,
-            error: message,
-            code,
-        },
-    )
+            error: err.to_string(),
+            code: err.code(),
+        })
+        .expect("a reply of plain fields serializes"),
+    };
+    let mut response = json_bytes(err.status(), body);
+    if let Some(allow) = err.allow() {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
 }

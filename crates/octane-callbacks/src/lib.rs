@@ -24,11 +24,12 @@
 //! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
 //! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
 //! process's allocator tuned for frame-sized buffers), `hub`
-//! (fan-out), `status` (counters), `http` (endpoints), `png` (image conversion), `page` (the
+//! (fan-out), `status` (counters), `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `page` (the
 //! built-in page).
 
 #![warn(missing_docs)]
 
+mod error;
 mod event_buffers;
 mod frame;
 mod grab;

@@ -203,7 +203,8 @@ async fn a_registration_octane_refused_is_retried_while_the_stream_is_open() {
     assert_eq!(
         reply["message"],
         "streaming started; registration with Octane did not succeed \
-         (setOnNewImageCallback failed: render engine busy); it is retried until it does"
+         (last error: setOnNewImageCallback failed: render engine busy); it is retried until it \
+         does"
     );
     // Retried on the backoff (100 ms, doubling), not only on a reconnect.
     eventually("a retry", || rig.peer.received(REGISTER).len() >= 3).await;
@@ -256,7 +257,8 @@ async fn register_callback_retries_a_refused_registration_at_once() {
     assert_eq!(
         again["message"],
         "callback streaming already running; registration with Octane did not succeed \
-         (setOnNewImageCallback failed: render engine busy); it is retried until it does"
+         (last error: setOnNewImageCallback failed: render engine busy); it is retried until it \
+         does"
     );
 
     rig.peer
