@@ -93,7 +93,7 @@ impl JsonError {
         );
         Self {
             path: if path == "." { String::new() } else { path },
-            syntax: !matches!(inner.classify(), serde_json::error::Category::Data),
+            syntax: is_syntax(&inner),
             message,
         }
     }
@@ -143,10 +143,18 @@ impl JsonError {
     pub(crate) fn from_json(err: &serde_json::Error) -> Self {
         Self {
             path: String::new(),
-            syntax: !matches!(err.classify(), serde_json::error::Category::Data),
+            syntax: is_syntax(err),
             message: err.to_string(),
         }
     }
+}
+
+/// Whether the body is not JSON, as opposed to JSON a field cannot take. serde_json files a
+/// number beyond `f64`'s range (`1e400`) under syntax, but it is valid JSON, and the field
+/// refuses it as it refuses `"1e400"`.
+fn is_syntax(err: &serde_json::Error) -> bool {
+    !matches!(err.classify(), serde_json::error::Category::Data)
+        && !err.to_string().starts_with("number out of range")
 }
 
 fn decode<Req>(json: &[u8], object_ptr_alias: Option<&'static str>) -> Result<Vec<u8>, JsonError>

@@ -386,6 +386,22 @@ async fn livelink_js_calls_with_a_grpc_web_content_type_and_a_json_body() {
 }
 
 #[tokio::test]
+async fn a_number_beyond_doubles_range_is_a_field_error_not_malformed_json() {
+    let (peer, proxy) = peer_and_proxy().await;
+    let reply = post(proxy.addr, "/LiveLink/SetCamera", r#"{"fov":1e400}"#).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert_eq!(reply.json()["code"], "INVALID_ARGUMENT");
+    assert_eq!(reply.json()["field"], "fov");
+    let reply = post(proxy.addr, "/LiveLink/SetCamera", r#"{"fov":}"#).await;
+    assert_eq!(
+        reply.json()["code"],
+        "MALFORMED_JSON",
+        "cut short: not JSON"
+    );
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
 async fn documented_edge_cases_of_the_json_mapping() {
     let (peer, proxy) = peer_and_proxy().await;
     // Two members of one oneof.
