@@ -14,6 +14,30 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 
 use super::model::{to_snake, to_upper_camel};
 
+/// Refuses packages the generators would name differently: none, or segments prost respells.
+pub(super) fn check_packages(fds: &FileDescriptorSet) -> Result<()> {
+    for file in &fds.file {
+        let package = file.package();
+        if package.is_empty() {
+            bail!(
+                "{}: regen needs a `package` line (every Octane proto has one)",
+                file.name()
+            );
+        }
+        // prost names files and modules after its own spelling of each segment; the rest of
+        // regen follows the package as written, so the two must agree.
+        if let Some(segment) = package.split('.').find(|s| to_snake(s) != *s) {
+            bail!(
+                "{}: package `{package}`: regen needs package segments in lowercase snake_case \
+                 that are not Rust keywords, as Octane's are; prost would spell `{segment}` as `{}`",
+                file.name(),
+                to_snake(segment)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Files of `crates/octane-api/src/`, by path relative to that folder.
 pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<String, String>> {
     let prost_dir = scratch.join("prost");
@@ -70,7 +94,12 @@ pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<Stri
         bail!("pbjson wrote no serde impls for package {package}, which has aliased enums");
     }
 
-    files.insert("lib.rs".to_owned(), lib_rs(&packages));
+    // pbjson writes nothing for a package without messages or enums (services only).
+    let with_serde: Vec<&String> = packages
+        .iter()
+        .filter(|package| files.contains_key(&format!("generated/{package}.serde.rs")))
+        .collect();
+    files.insert("lib.rs".to_owned(), lib_rs(&packages, &with_serde));
     Ok(files)
 }
 
@@ -283,25 +312,26 @@ fn non_finite_floats_as_strings(code: &str, floats: &HashMap<String, Vec<String>
     out
 }
 
-fn lib_rs(packages: &[String]) -> String {
+fn lib_rs(packages: &[String], with_serde: &[&String]) -> String {
     // Nest packages as modules: `google.protobuf` -> `pub mod google { pub mod protobuf {..} }`.
     #[derive(Default)]
-    struct Node(BTreeMap<String, Node>, Option<String>);
+    struct Node(BTreeMap<String, Node>, Option<(String, bool)>);
     let mut root = Node::default();
     for package in packages {
         let mut node = &mut root;
         for segment in package.split('.') {
             node = node.0.entry(segment.to_owned()).or_default();
         }
-        node.1 = Some(package.clone());
+        node.1 = Some((package.clone(), with_serde.contains(&package)));
     }
     fn render(out: &mut String, node: &Node) {
         for (name, child) in &node.0 {
             out.push_str(&format!("/// Proto package `{name}`.\npub mod {name} {{\n"));
-            if let Some(package) = &child.1 {
-                out.push_str(&format!(
-                    "include!(\"generated/{package}.rs\");\ninclude!(\"generated/{package}.serde.rs\");\n"
-                ));
+            if let Some((package, serde)) = &child.1 {
+                out.push_str(&format!("include!(\"generated/{package}.rs\");\n"));
+                if *serde {
+                    out.push_str(&format!("include!(\"generated/{package}.serde.rs\");\n"));
+                }
             }
             render(out, child);
             out.push_str("}\n");
@@ -406,6 +436,45 @@ impl<T: FloatValues> serde::Serialize for ProtoFloat<&T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packages_prost_would_respell_are_refused_with_the_reason() {
+        let set = |package: &str| FileDescriptorSet {
+            file: vec![prost_types::FileDescriptorProto {
+                name: Some("a.proto".into()),
+                package: Some(package.into()),
+                ..Default::default()
+            }],
+        };
+        for package in ["octaneapi", "google.protobuf", "zz.nested_pkg"] {
+            check_packages(&set(package)).expect(package);
+        }
+        for (package, why) in [
+            ("", "regen needs a `package` line"),
+            ("zz.MyPkg", "prost would spell `MyPkg` as `my_pkg`"),
+            ("zz.type", "prost would spell `type` as `r#type`"),
+        ] {
+            let err = check_packages(&set(package))
+                .expect_err(package)
+                .to_string();
+            assert!(err.contains(why), "{package}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_package_without_messages_has_no_serde_file_to_include() {
+        let packages = ["zz.api".to_owned(), "zz.services".to_owned()];
+        let code = lib_rs(&packages, &[&packages[0]]);
+        assert!(
+            code.contains("include!(\"generated/zz.api.serde.rs\");"),
+            "{code}"
+        );
+        assert!(
+            code.contains("include!(\"generated/zz.services.rs\");"),
+            "{code}"
+        );
+        assert!(!code.contains("zz.services.serde.rs"), "{code}");
+    }
 
     #[test]
     fn rewrites_singular_and_repeated_enum_serialization() {

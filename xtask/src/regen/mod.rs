@@ -56,6 +56,7 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
         .unwrap_or_else(|| opts.workspace.join("proto"));
     let config = config::Config::load(&proto_dir)?;
     let fds = protos::compile(&proto_dir, &config)?;
+    api_crate::check_packages(&fds)?;
     let api = model::Api::from_descriptors(&fds, &config)?;
 
     let scratch = env::temp_dir().join(format!("octane-regen-{}", std::process::id()));

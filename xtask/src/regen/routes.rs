@@ -1,7 +1,7 @@
 //! Generates the proxy's route table (`crates/octane-proxy/src/routes/table.rs`): one statically
 //! typed entry per RPC and the `match` that resolves every accepted service and method name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::model::{Api, Method, Service};
@@ -132,11 +132,13 @@ pub fn generate(api: &Api) -> String {
 
 /// Every accepted spelling of every service name, grouped by service index.
 ///
-/// Qualified forms are claimed first; an unqualified form two services share (the same short
-/// name in two packages) resolves to neither and is reported, so a call never lands on a guess.
+/// A service's own names (`zz.FooService`, `FooService`) are claimed first, and the short forms
+/// (`zz.Foo`, `Foo`) only where they are no service's own name: `Foo` is service `Foo` when
+/// there is one beside `FooService`. A form two services share (the same short name in two
+/// packages) resolves to neither and is reported, so a call never lands on a guess.
 fn service_name_forms(api: &Api) -> BTreeMap<usize, Vec<String>> {
     let mut owner: BTreeMap<String, Option<usize>> = BTreeMap::new();
-    let mut claim = |form: String, ix: usize| {
+    let claim = |owner: &mut BTreeMap<String, Option<usize>>, form: String, ix: usize| {
         owner
             .entry(form)
             .and_modify(|o| {
@@ -147,10 +149,16 @@ fn service_name_forms(api: &Api) -> BTreeMap<usize, Vec<String>> {
             .or_insert(Some(ix));
     };
     for (ix, svc) in api.services.iter().enumerate() {
-        claim(svc.full_name(), ix);
-        claim(format!("{}.{}", svc.package, svc.short), ix);
-        claim(svc.name.clone(), ix);
-        claim(svc.short.clone(), ix);
+        claim(&mut owner, svc.full_name(), ix);
+        claim(&mut owner, svc.name.clone(), ix);
+    }
+    let own_names: BTreeSet<String> = owner.keys().cloned().collect();
+    for (ix, svc) in api.services.iter().enumerate() {
+        for form in [format!("{}.{}", svc.package, svc.short), svc.short.clone()] {
+            if !own_names.contains(&form) {
+                claim(&mut owner, form, ix);
+            }
+        }
     }
     let mut forms: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (form, ix) in owner {

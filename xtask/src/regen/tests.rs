@@ -50,15 +50,20 @@ fn quirky_api() -> Api {
 }
 
 fn quirky_descriptors() -> (prost_types::FileDescriptorSet, Config) {
+    descriptors_of(QUIRKS)
+}
+
+/// The descriptors of one proto file of text `proto`.
+fn descriptors_of(proto: &str) -> (prost_types::FileDescriptorSet, Config) {
     // One folder per call: the tests run in parallel.
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir =
         std::env::temp_dir().join(format!("octane-regen-quirks-{}-{call}", std::process::id()));
     fs::create_dir_all(&dir).expect("temp dir");
-    fs::write(dir.join("quirks.proto"), QUIRKS).expect("write proto");
+    fs::write(dir.join("quirks.proto"), proto).expect("write proto");
     let config = Config::default();
-    let fds = protos::compile(&dir, &config).expect("the quirky proto compiles");
+    let fds = protos::compile(&dir, &config).expect("the proto compiles");
     let _ = fs::remove_dir_all(&dir);
     (fds, config)
 }
@@ -266,5 +271,40 @@ fn aliases_of_methods_the_protos_lack_are_skipped() {
     assert_eq!(
         aliased,
         vec![("getValueByAttrID", &["getByAttrID".to_owned()][..])]
+    );
+}
+
+#[test]
+fn a_services_own_name_wins_over_another_services_short_form() {
+    let (fds, config) = descriptors_of(
+        r#"
+syntax = "proto3";
+package zz;
+message M {}
+service Foo { rpc ping(M) returns (M); }
+service FooService { rpc pong(M) returns (M); }
+"#,
+    );
+    let api = Api::from_descriptors(&fds, &config).expect("model");
+    let table = routes::generate(&api);
+    let foo = api
+        .services
+        .iter()
+        .position(|s| s.name == "Foo")
+        .expect("Foo");
+    let foo_service = api
+        .services
+        .iter()
+        .position(|s| s.name == "FooService")
+        .expect("FooService");
+    assert!(
+        table.contains(&format!(r#""Foo" | "zz.Foo" => {foo},"#)),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            r#""FooService" | "zz.FooService" => {foo_service},"#
+        )),
+        "{table}"
     );
 }
