@@ -27,7 +27,8 @@ struct Args {
     /// Port to serve HTTP on.
     #[arg(long, default_value_t = 51023)]
     port: u16,
-    /// Octane's LiveLink host [default: detected, see the start-up log].
+    /// Octane's LiveLink host, a name or an IP address without a port [default: detected, see
+    /// the start-up log].
     #[arg(long, env = "OCTANE_HOST")]
     octane_host: Option<String>,
     /// Octane's LiveLink port.

@@ -37,22 +37,42 @@ pub struct Octane {
 
 /// Why Octane's address could not be used.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid Octane address {address:?}: {source}")]
-pub struct InvalidAddress {
-    address: String,
-    #[source]
-    source: http::uri::InvalidUri,
+pub enum InvalidAddress {
+    /// A host with a `:` that is not an IPv6 address: most likely `HOST:PORT`, where the port
+    /// has a setting of its own.
+    #[error(
+        "invalid Octane host {host:?}: a host name or an IP address, without a port (the port \
+         is set on its own, --octane-port)"
+    )]
+    Host {
+        /// The host as given.
+        host: String,
+    },
+    /// `host:port` is not a URI authority.
+    #[error("invalid Octane address {address:?}: {source}")]
+    Uri {
+        /// `HOST:PORT`.
+        address: String,
+        /// Why the URI parser refused it.
+        #[source]
+        source: http::uri::InvalidUri,
+    },
 }
 
 impl Octane {
     /// A lazily connecting channel to Octane at `host:port`.
     pub fn lazy(host: &str, port: u16) -> Result<Self, InvalidAddress> {
-        let address = if host.contains(':') && !host.starts_with('[') {
+        let bare_ipv6 = host.parse::<std::net::Ipv6Addr>().is_ok();
+        let address = if bare_ipv6 {
             format!("[{host}]:{port}")
+        } else if host.contains(':') && !bracketed_ipv6(host) {
+            return Err(InvalidAddress::Host {
+                host: host.to_owned(),
+            });
         } else {
             format!("{host}:{port}")
         };
-        let channel = Channel::lazy(&address).map_err(|source| InvalidAddress {
+        let channel = Channel::lazy(&address).map_err(|source| InvalidAddress::Uri {
             address: address.clone(),
             source,
         })?;
@@ -179,6 +199,13 @@ impl Octane {
     }
 }
 
+/// Whether `host` is an IPv6 address in brackets (`[::1]`).
+fn bracketed_ipv6(host: &str) -> bool {
+    host.strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .is_some_and(|inner| inner.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
 /// Whether a status was made on this side (connect failure, timeout, broken connection) rather
 /// than sent by Octane. Statuses decoded from Octane's trailers have no source error.
 pub(crate) fn is_local(status: &Status) -> bool {
@@ -248,4 +275,28 @@ async fn within<T>(
 /// so [`is_timeout`] knows it.
 pub(crate) fn timeout_status() -> Status {
     Status::from_error(Box::new(tonic::TimeoutExpired(())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_become_addresses_and_a_host_with_a_port_is_refused() {
+        for (host, address) in [
+            ("127.0.0.1", "127.0.0.1:51022"),
+            ("localhost", "localhost:51022"),
+            ("::1", "[::1]:51022"),
+            ("[::1]", "[::1]:51022"),
+            ("fe80::1", "[fe80::1]:51022"),
+        ] {
+            let octane = Octane::lazy(host, 51022).expect(host);
+            assert_eq!(octane.address(), address);
+        }
+        for host in ["127.0.0.1:9999", "bad:host::", "[127.0.0.1]:1"] {
+            let err = Octane::lazy(host, 51022).expect_err(host);
+            assert!(matches!(err, InvalidAddress::Host { .. }), "{host}: {err}");
+            assert!(err.to_string().contains("--octane-port"), "{err}");
+        }
+    }
 }
