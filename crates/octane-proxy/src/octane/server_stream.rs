@@ -43,6 +43,8 @@ pub(crate) async fn send_server_streaming(
 #[derive(Debug, Default)]
 pub struct MessageStream {
     /// The answer still to read; `None` once it ended (or never began: a trailers-only OK).
+    /// Its DATA frames and trailers are read as a unary answer's; only the framing of the
+    /// messages in them differs.
     answer: Option<UnaryAnswer>,
     framing: GrpcFraming,
     /// The message being read.
