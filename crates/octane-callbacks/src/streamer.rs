@@ -104,6 +104,7 @@ enum CallError {
     Status(tonic::Status),
 }
 
+/// A status as the streamer reports it: its message, or its code's name when it has none.
 fn status_text(status: &tonic::Status) -> &str {
     match status.message() {
         "" => octane_proxy::error::code_name(status.code()),
@@ -495,13 +496,27 @@ impl Shared {
             // answers it: the fields in proto order, 32-bit floats as such.
             statistics: Option<RenderResultStatistics>,
         }
-        self.hub.publish_event(sse_event(&StatisticsEvent {
+        let mut event = StatisticsEvent {
             r#type: "newStatistics",
             callback_id: self.counters.callback_id.load(Ordering::Relaxed),
             user_data,
             timestamp: now(),
             statistics,
-        }));
+        };
+        // Octane's values pass through the generated impl, which writes every value it can
+        // get (unknown enum numbers as numbers, non-finite floats as strings); should one
+        // still fail, the event goes out without them rather than not at all.
+        let encoded = match try_sse_event(&event) {
+            Ok(encoded) => encoded,
+            Err(err) => {
+                self.counters.set_error(format!(
+                    "getRenderStatistics answer not written as JSON: {err}"
+                ));
+                event.statistics = None;
+                sse_event(&event)
+            }
+        };
+        self.hub.publish_event(encoded);
     }
 
     fn publish_simple(&self, kind: &'static str, user_data: u64) {
@@ -686,10 +701,15 @@ async fn next_message(
 
 /// `data: <json>\n\n`
 pub(crate) fn sse_event(event: &impl Serialize) -> Bytes {
+    try_sse_event(event).expect("an event of plain fields serializes")
+}
+
+/// [`sse_event`] of an event holding values from Octane.
+fn try_sse_event(event: &impl Serialize) -> Result<Bytes, serde_json::Error> {
     let mut out = b"data: ".to_vec();
-    serde_json::to_writer(&mut out, event).expect("an event of plain fields serializes");
+    serde_json::to_writer(&mut out, event)?;
     out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+    Ok(Bytes::from(out))
 }
 
 /// Unix time in seconds, as the viewers expect `timestamp`.
