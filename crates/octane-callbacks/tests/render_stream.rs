@@ -14,9 +14,9 @@ use octane_api::octaneapi::{
     StreamCallbackRequest, SubSampleMode, Uint322,
 };
 use octane_callbacks::StreamerConfig;
-use octane_proxy::{AccessPolicy, Octane};
+use octane_proxy::AccessPolicy;
 use octane_test_peer::TestPeer;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 mod support;
 
@@ -143,13 +143,11 @@ async fn access_rules_that_refuse_a_call_of_the_streamer_refuse_register_callbac
             "not in --allow",
         ),
     ] {
-        let peer = TestPeer::start().expect("peer");
-        let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
         let config = StreamerConfig {
             access: access.expect("valid rules"),
             ..StreamerConfig::default()
         };
-        let rig = rig_configured(peer, octane, config).await;
+        let rig = rig_of(config).await;
         let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
         assert_eq!(status, 403, "{reply}");
         assert_eq!(reply["code"], "PERMISSION_DENIED");
@@ -162,15 +160,13 @@ async fn access_rules_that_refuse_a_call_of_the_streamer_refuse_register_callbac
         assert!(!rig.streamer.status().streaming);
     }
     // Rules that let the streamer's calls through change nothing.
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
         access: AccessPolicy::default()
             .deny(["ApiProjectManager/*"])
             .expect("valid rules"),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, config).await;
+    let rig = rig_of(config).await;
     let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["status"]["registered"], true);
@@ -236,15 +232,13 @@ async fn a_registration_octane_refused_is_retried_while_the_stream_is_open() {
 
 #[tokio::test]
 async fn register_callback_retries_a_refused_registration_at_once() {
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     // Retries on the backoff would come after the test.
     let slow = StreamerConfig {
         backoff_min: Duration::from_secs(600),
         backoff_max: Duration::from_secs(600),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, slow).await;
+    let rig = rig_of(slow).await;
     rig.peer
         .reply_status(REGISTER, tonic::Code::Unavailable, "render engine busy");
     register_and_wait(&rig).await;
@@ -431,21 +425,10 @@ async fn a_slow_client_gets_events_and_frames_in_the_order_octane_sent_them() {
     })
     .await;
 
-    let mut received = Vec::new();
-    let mut buffer = vec![0; 1 << 20];
-    let find = |haystack: &[u8], needle: &[u8]| {
-        haystack
-            .windows(needle.len())
-            .position(|window| window == needle)
-    };
-    while find(&received, br#""user_data":9,"#).is_none() {
-        let n = tokio::time::timeout(HANG, stalled.read(&mut buffer))
-            .await
-            .expect("data in time")
-            .expect("read");
-        assert!(n > 0, "the stream ended");
-        received.extend_from_slice(&buffer[..n]);
-    }
+    let received = read_until(&mut stalled, |received| {
+        find(received, br#""user_data":9,"#).is_some()
+    })
+    .await;
     let failure = find(&received, br#""type":"renderFailure""#).expect("the failure event");
     let last_frame = find(&received, br#""user_data":9,"#).expect("the last frame");
     assert!(
@@ -742,13 +725,11 @@ async fn a_page_of_another_origin_may_register_and_read_the_stream() {
 
 #[tokio::test]
 async fn idle_streams_get_a_ping_every_interval() {
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
         ping_interval: Duration::from_millis(50),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, config).await;
+    let rig = rig_of(config).await;
     let mut events = Events::open(rig.addr).await;
     assert_eq!(events.next().await["type"], "connected");
     for _ in 0..2 {
@@ -945,13 +926,11 @@ async fn a_ping_body_that_is_not_json_or_has_no_client_id_is_400() {
 
 #[tokio::test]
 async fn a_ping_body_that_stops_arriving_is_408() {
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
         body_timeout: Duration::from_millis(200),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, config).await;
+    let rig = rig_of(config).await;
     let mut client = tokio::net::TcpStream::connect(rig.addr)
         .await
         .expect("connect");
@@ -959,16 +938,10 @@ async fn a_ping_body_that_stops_arriving_is_408() {
         .write_all(b"POST /render/ping-client HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
         .await
         .expect("write");
-    let mut answer = Vec::new();
-    let mut buffer = [0; 4096];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") || !answer.ends_with(b"}") {
-        let n = tokio::time::timeout(HANG, client.read(&mut buffer))
-            .await
-            .expect("an answer in time")
-            .expect("read");
-        assert!(n > 0, "closed without an answer");
-        answer.extend_from_slice(&buffer[..n]);
-    }
+    let answer = read_until(&mut client, |answer| {
+        find(answer, b"\r\n\r\n").is_some() && answer.ends_with(b"}")
+    })
+    .await;
     let answer = String::from_utf8(answer).expect("UTF-8");
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
     assert!(

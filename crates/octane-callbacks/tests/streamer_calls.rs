@@ -118,9 +118,9 @@ async fn a_stream_ended_during_a_hung_grab_is_reopened() {
     eventually("the reconnect", || streamer.status().reconnects == 1).await;
 }
 
-#[tokio::test]
-async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
-    // A host that takes connections and never answers: a hung Octane, or the wrong server.
+/// The port of a host that takes connections and never answers: a hung Octane, or the wrong
+/// server.
+async fn silent_host() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -131,6 +131,12 @@ async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
             held.push(socket);
         }
     });
+    port
+}
+
+#[tokio::test]
+async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
+    let port = silent_host().await;
     let octane = Octane::lazy("127.0.0.1", port).expect("address");
     let streamer = CallbackStreamer::new(
         octane,
@@ -161,16 +167,7 @@ async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
 
 #[tokio::test]
 async fn a_hung_octane_is_given_up_on_within_one_call_deadline() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let port = silent_host().await;
     let deadline = Duration::from_secs(2);
     let streamer = CallbackStreamer::new(
         Octane::lazy("127.0.0.1", port).expect("address"),

@@ -77,13 +77,11 @@ async fn a_panic_in_the_streams_task_is_reported_and_the_stream_reconnects() {
         "render callback stream open",
         "a bug while the stream opens",
     ));
-    let peer = TestPeer::start().expect("peer");
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
         backoff_max: Duration::from_millis(300),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, config).await;
+    let rig = rig_of(config).await;
 
     // `start` returns once the panicked attempt is over, with the panic as the last error.
     let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
@@ -111,14 +109,13 @@ async fn a_panic_between_a_grab_and_its_release_still_releases_the_result() {
         "render result grabbed",
         "a bug after the grab",
     ));
-    let peer = TestPeer::start().expect("peer");
-    peer.reply(GRAB, &grab_reply(vec![ldr_image(4, 2, 16, 1)]));
-    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let config = StreamerConfig {
         backoff_max: Duration::from_millis(300),
         ..StreamerConfig::default()
     };
-    let rig = rig_configured(peer, octane, config).await;
+    let rig = rig_of(config).await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(4, 2, 16, 1)]));
     register_and_wait(&rig).await;
 
     assert_eq!(rig.peer.emit(STREAM, &new_image(7)), 1);

@@ -516,7 +516,6 @@ async fn a_malformed_status_details_header_from_octane_is_dropped_and_the_status
 
 #[tokio::test]
 async fn streaming_calls_whose_answers_break_grpcs_protocol_are_502_too() {
-    const OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
     let http_404 = RawAnswer {
         http_status: 404,
         headers: &[("content-type", "text/plain")],
@@ -524,33 +523,15 @@ async fn streaming_calls_whose_answers_break_grpcs_protocol_are_502_too() {
         trailers: None,
         reset: None,
     };
-    // Client streaming: the answer is one message, as a unary call's.
-    let cases = [
+    // Client streaming: the answer is one message, as a unary call's, with the same rules.
+    let no_trailers = RawAnswer {
+        data: &[0, 0, 0, 0, 0],
+        ..RawAnswer::GRPC
+    };
+    let cases = BROKEN_ONE_MESSAGE_ANSWERS.into_iter().chain([
         (http_404, "Octane answered HTTP 404 Not Found"),
-        (
-            RawAnswer {
-                data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane answered a unary call with more than one message",
-        ),
-        (
-            RawAnswer {
-                data: &[1, 0, 0, 0, 0],
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane sent a compressed message, and no compression was offered",
-        ),
-        (
-            RawAnswer {
-                data: &[0, 0, 0, 0, 0],
-                ..RawAnswer::GRPC
-            },
-            "Octane's answer ended without a grpc-status",
-        ),
-    ];
+        (no_trailers, "Octane's answer ended without a grpc-status"),
+    ]);
     for (answer, what) in cases {
         let (reply, head, body) =
             call_raw_octane_on(answer, "/LiveLink/StreamCamera", "[{},{}]").await;
@@ -577,7 +558,7 @@ async fn streaming_calls_whose_answers_break_grpcs_protocol_are_502_too() {
         (
             RawAnswer {
                 data: &[0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
-                trailers: OK,
+                trailers: STATUS_OK,
                 ..RawAnswer::GRPC
             },
             "Octane sent a compressed message, and no compression was offered",
@@ -585,7 +566,7 @@ async fn streaming_calls_whose_answers_break_grpcs_protocol_are_502_too() {
         (
             RawAnswer {
                 data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 8],
-                trailers: OK,
+                trailers: STATUS_OK,
                 ..RawAnswer::GRPC
             },
             "Octane's answer ended inside a message",
@@ -644,59 +625,7 @@ async fn a_stream_octane_resets_maps_by_its_reason_not_as_a_lost_connection() {
 
 #[tokio::test]
 async fn answers_that_break_grpcs_protocol_are_502_and_say_how() {
-    const OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
-    let cases = [
-        (
-            RawAnswer {
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane answered OK without a message",
-        ),
-        (
-            RawAnswer {
-                data: &[0, 0, 0, 0, 3, 10, 1],
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane's answer ended inside a message",
-        ),
-        (
-            RawAnswer {
-                data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane answered a unary call with more than one message",
-        ),
-        (
-            RawAnswer {
-                data: &[1, 0, 0, 0, 0],
-                trailers: OK,
-                ..RawAnswer::GRPC
-            },
-            "Octane sent a compressed message, and no compression was offered",
-        ),
-        (
-            RawAnswer {
-                data: &[0, 0, 0, 0, 0],
-                trailers: Some(&[]),
-                ..RawAnswer::GRPC
-            },
-            "Octane's answer ended without a grpc-status",
-        ),
-        (
-            RawAnswer {
-                http_status: 503,
-                headers: &[("content-type", "text/plain")],
-                data: b"no upstream",
-                trailers: None,
-                reset: None,
-            },
-            "Octane answered HTTP 503 Service Unavailable",
-        ),
-    ];
-    for (answer, what) in cases {
+    for (answer, what) in BROKEN_ONE_MESSAGE_ANSWERS {
         let reply = call_raw_octane(answer).await;
         assert_eq!(reply.status, 502, "{answer:?}");
         assert_eq!(reply.json()["code"], "BAD_RESPONSE", "{answer:?}");
@@ -706,6 +635,63 @@ async fn answers_that_break_grpcs_protocol_are_502_and_say_how() {
         );
     }
 }
+
+/// Answers that break gRPC's rules for an answer of one message (unary and client-streaming
+/// calls), and what the proxy says broke.
+const BROKEN_ONE_MESSAGE_ANSWERS: [(RawAnswer, &str); 6] = [
+    (
+        RawAnswer {
+            trailers: STATUS_OK,
+            ..RawAnswer::GRPC
+        },
+        "Octane answered OK without a message",
+    ),
+    (
+        RawAnswer {
+            data: &[0, 0, 0, 0, 3, 10, 1],
+            trailers: STATUS_OK,
+            ..RawAnswer::GRPC
+        },
+        "Octane's answer ended inside a message",
+    ),
+    (
+        RawAnswer {
+            data: &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            trailers: STATUS_OK,
+            ..RawAnswer::GRPC
+        },
+        "Octane answered a unary call with more than one message",
+    ),
+    (
+        RawAnswer {
+            data: &[1, 0, 0, 0, 0],
+            trailers: STATUS_OK,
+            ..RawAnswer::GRPC
+        },
+        "Octane sent a compressed message, and no compression was offered",
+    ),
+    (
+        RawAnswer {
+            data: &[0, 0, 0, 0, 0],
+            trailers: Some(&[]),
+            ..RawAnswer::GRPC
+        },
+        "Octane's answer ended without a grpc-status",
+    ),
+    (
+        RawAnswer {
+            http_status: 503,
+            headers: &[("content-type", "text/plain")],
+            data: b"no upstream",
+            trailers: None,
+            reset: None,
+        },
+        "Octane answered HTTP 503 Service Unavailable",
+    ),
+];
+
+/// Trailers with grpc-status OK.
+const STATUS_OK: Option<&[(&str, &str)]> = Some(&[("grpc-status", "0")]);
 
 /// What an HTTP/2 server standing in for Octane answers: the response head, DATA (none if
 /// empty) and trailers (none: the DATA, or the head if there is none, ends the stream).

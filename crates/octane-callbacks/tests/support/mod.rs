@@ -53,6 +53,13 @@ pub async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
     rig_configured(peer, octane, config).await
 }
 
+/// A rig in front of a fresh test peer whose streamer has `config`.
+pub async fn rig_of(config: StreamerConfig) -> Rig {
+    let peer = TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    rig_configured(peer, octane, config).await
+}
+
 /// A rig whose streamer has `config`.
 pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConfig) -> Rig {
     let streamer = CallbackStreamer::new(octane.clone(), config);
@@ -76,6 +83,33 @@ pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConf
         streamer,
         _stop: stop,
     }
+}
+
+/// Reads `stream` until what arrived satisfies `done`; fails if it closes first or stops
+/// sending for [`HANG`].
+pub async fn read_until(
+    stream: &mut tokio::net::TcpStream,
+    done: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let mut buffer = vec![0; 1 << 20];
+    while !done(&received) {
+        let n = tokio::time::timeout(HANG, stream.read(&mut buffer))
+            .await
+            .expect("data in time")
+            .expect("read");
+        assert!(n > 0, "closed after {} bytes", received.len());
+        received.extend_from_slice(&buffer[..n]);
+    }
+    received
+}
+
+/// Where `needle` first occurs in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
