@@ -73,10 +73,7 @@ impl MessageStream {
             let Some(data) = answer.data().await else {
                 let answer = self.answer.take();
                 if !self.framing.between_messages() {
-                    return Err(unary::protocol_error(
-                        Code::Internal,
-                        "Octane's answer ended inside a message",
-                    ));
+                    return Err(unary::cut_inside_message());
                 }
                 return answer
                     .map_or(Ok(()), |answer| answer.status())
@@ -89,10 +86,7 @@ impl MessageStream {
                 } = piece
                 {
                     self.answer = None;
-                    self.failed = Some(unary::protocol_error(
-                        Code::Internal,
-                        "Octane sent a compressed message, and no compression was offered",
-                    ));
+                    self.failed = Some(unary::compressed_message());
                     break;
                 }
                 self.partial = std::mem::take(&mut self.partial).take(piece);

@@ -223,10 +223,7 @@ impl UnaryFraming {
         match self.framing.next(data) {
             Some(GrpcPiece::Prefix {
                 compressed: true, ..
-            }) => Err(protocol_error(
-                Code::Internal,
-                "Octane sent a compressed message, and no compression was offered",
-            )),
+            }) => Err(compressed_message()),
             Some(prefix @ GrpcPiece::Prefix { .. }) => {
                 self.announced = true;
                 Ok(Some(prefix))
@@ -238,10 +235,7 @@ impl UnaryFraming {
     /// Checks that the answer, now ended, held one whole message.
     pub fn finish(&self) -> Result<(), Status> {
         if !self.framing.between_messages() {
-            Err(protocol_error(
-                Code::Internal,
-                "Octane's answer ended inside a message",
-            ))
+            Err(cut_inside_message())
         } else if !self.announced {
             Err(missing_message())
         } else {
@@ -263,7 +257,7 @@ pub enum ProtocolError {
 }
 
 /// A status made on this side for an answer that breaks gRPC's protocol.
-pub(crate) fn protocol_error(code: Code, what: &'static str) -> Status {
+fn protocol_error(code: Code, what: &'static str) -> Status {
     let mut status = Status::new(code, format!("protocol error: {what}"));
     status.set_source(Arc::new(ProtocolError::Framing(what)));
     status
@@ -272,6 +266,19 @@ pub(crate) fn protocol_error(code: Code, what: &'static str) -> Status {
 /// A unary answer without its message.
 fn missing_message() -> Status {
     protocol_error(Code::Internal, "Octane answered OK without a message")
+}
+
+/// An answer with a compressed message: the proxy offers no compression.
+pub(crate) fn compressed_message() -> Status {
+    protocol_error(
+        Code::Internal,
+        "Octane sent a compressed message, and no compression was offered",
+    )
+}
+
+/// An answer that ended inside a message.
+pub(crate) fn cut_inside_message() -> Status {
+    protocol_error(Code::Internal, "Octane's answer ended inside a message")
 }
 
 /// The status of an answer with an HTTP status other than 200 and no gRPC status, mapped as
