@@ -5,11 +5,10 @@
 //! counts them); a stalled one holds nothing but the slot everybody shares, so memory stays
 //! bounded and no subscriber waits for another. Frames are shared (`Arc`), never copied per
 //! subscriber. Small events (statistics, failures, state) go through a bounded broadcast queue, each
-//! stamped with the newest frame published before it, so that a subscriber sends both in
+//! stamped with the frame in the slot when it is published, so that a subscriber sends both in
 //! the order they were published.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
@@ -24,8 +23,6 @@ const EVENT_BACKLOG: usize = 64;
 pub struct FrameHub {
     frames: watch::Sender<Option<Arc<Frame>>>,
     events: broadcast::Sender<Event>,
-    /// The `sequence` of the newest frame published, which stamps each event.
-    last_frame: AtomicU64,
 }
 
 /// One subscriber's view of the hub.
@@ -43,7 +40,8 @@ pub struct Subscription {
 /// connection before the first frame after the reconnect).
 #[derive(Clone, Debug)]
 pub struct Event {
-    /// The `sequence` of the newest frame published before this event (0 before any).
+    /// The `sequence` of the frame in the hub when this event was published (0 if none):
+    /// every frame published later has a higher one.
     pub after_frame: u64,
     /// The encoded SSE event.
     pub bytes: Bytes,
@@ -68,13 +66,11 @@ impl FrameHub {
         Self {
             frames: watch::Sender::new(None),
             events: broadcast::Sender::new(EVENT_BACKLOG),
-            last_frame: AtomicU64::new(0),
         }
     }
 
     /// Replaces the latest frame and wakes every subscriber.
     pub fn publish_frame(&self, frame: Frame) {
-        self.last_frame.fetch_max(frame.sequence, Ordering::Relaxed);
         self.frames.send_replace(Some(Arc::new(frame)));
     }
 
@@ -87,7 +83,11 @@ impl FrameHub {
     /// Sends an encoded SSE event to every subscriber.
     pub fn publish_event(&self, event: Bytes) {
         let event = Event {
-            after_frame: self.last_frame.load(Ordering::Relaxed),
+            after_frame: self
+                .frames
+                .borrow()
+                .as_ref()
+                .map_or(0, |frame| frame.sequence),
             bytes: event,
         };
         // No subscribers is fine: events are not kept for later ones.
