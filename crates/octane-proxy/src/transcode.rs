@@ -86,10 +86,13 @@ impl JsonError {
     fn from_serde(err: serde_path_to_error::Error<serde_json::Error>) -> Self {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        // pbjson reads numbers through an untagged enum whose own error names no type.
+        // pbjson reads numbers through an untagged enum whose own error names neither the type
+        // nor why a number did not fit it: `5.0`, `1e2` and `-0` are floats to serde_json, and
+        // an integer field takes none of them.
         let message = inner.to_string().replace(
             "data did not match any variant of untagged enum Content",
-            "expected a number, or a string holding one",
+            "expected a number the field can hold, or a string holding one \
+             (integer fields take whole numbers in their range, without a fraction or an exponent)",
         );
         Self {
             path: if path == "." { String::new() } else { path },

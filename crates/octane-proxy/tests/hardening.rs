@@ -185,6 +185,34 @@ async fn values_that_do_not_fit_their_field_are_400() {
 }
 
 #[tokio::test]
+async fn a_number_an_integer_field_cannot_hold_is_explained() {
+    let (peer, proxy) = peer_and_proxy().await;
+    for (value, column) in [
+        ("3000000000", 25),
+        ("5.0", 18),
+        ("1e2", 18),
+        ("-0", 17),
+        ("true", 19),
+    ] {
+        let body = format!(r#"{{"categoryId":{value}}}"#);
+        let reply = post(proxy.addr, "/ApiDBMaterialManager/getMaterials", &body).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+        assert_eq!(
+            reply.text(),
+            format!(
+                "{{\"success\":false,\"error\":\"invalid request for ApiDBMaterialManager/getMaterials \
+                 (octaneapi.ApiDBMaterialManager.getMaterialsRequest) at `categoryId`: expected a number \
+                 the field can hold, or a string holding one (integer fields take whole numbers in their \
+                 range, without a fraction or an exponent) at line 1 column {column}\",\
+                 \"code\":\"INVALID_ARGUMENT\",\"field\":\"categoryId\"}}"
+            ),
+            "{body}"
+        );
+    }
+    assert_eq!(peer.call_count(), 0);
+}
+
+#[tokio::test]
 async fn nan_and_infinity_are_fine_where_the_mapping_allows_them() {
     let (peer, proxy) = peer_and_proxy().await;
     let reply = post(
