@@ -17,9 +17,12 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// HTTP/JSON gateway to the gRPC API of the Octane renderer.
+/// HTTP/JSON gateway to the gRPC API of the Octane renderer: `POST /{Service}/{method}` with a
+/// JSON body, the live render at `/` and `/render/stream`, `/health`, `/metrics`.
+// `about` is this doc comment's first paragraph; `#[command(about)]` alone would print the crate's
+// description, which describes the crate to its developers.
 #[derive(Parser, Debug)]
-#[command(name = "octane-proxy", version, about)]
+#[command(name = "octane-proxy", version)]
 struct Args {
     /// Address to serve HTTP on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -102,6 +105,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut access = AccessPolicy::default()
         .allow(&args.allow)?
         .deny(&args.deny)?;
+    for pattern in access.patterns_matching_nothing() {
+        tracing::warn!(
+            "the pattern {pattern:?} matches no RPC of this build; check its spelling \
+             (GET /services lists the names)"
+        );
+    }
     if let Some(token) = args.token {
         // An empty value is a mistake (an unset variable, an empty secret file), not a wish to
         // serve without a token: that is what leaving the flag out is for.

@@ -153,6 +153,19 @@ impl AccessPolicy {
         Ok(())
     }
 
+    /// The allow and deny patterns that match no RPC of this build. Only wildcard patterns can
+    /// be among them (a literal one that names no RPC is refused); they are kept, as a later
+    /// regen may bring RPCs they match, but today they are most likely a typo worth a warning.
+    pub fn patterns_matching_nothing(&self) -> Vec<&str> {
+        [&self.allow, &self.deny]
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p.sources.iter().zip(&p.patterns))
+            .filter(|(_, pattern)| !crate::routes::all().iter().any(|r| pattern.matches(r)))
+            .map(|(source, _)| source.as_str())
+            .collect()
+    }
+
     /// The allow and deny patterns as given, for the start-up log.
     pub fn describe(&self) -> String {
         let list = |p: &Option<Patterns>| {
@@ -335,8 +348,22 @@ mod tests {
             let err = AccessPolicy::default().deny([typo]).expect_err(typo);
             assert!(err.to_string().contains("names no RPC"), "{err}");
         }
-        // Wildcards may match nothing today and something after a regen.
-        assert!(AccessPolicy::default().deny(["Future*/*"]).is_ok());
+        // Wildcards may match nothing today and something after a regen; they are listed for a
+        // warning.
+        let policy = AccessPolicy::default()
+            .allow(["*/get*", "Futur?/*"])
+            .expect("valid")
+            .deny(["ApiItem/*", "Future*/*", "ApiItem/destroy"])
+            .expect("valid");
+        assert_eq!(
+            policy.patterns_matching_nothing(),
+            ["Futur?/*", "Future*/*"]
+        );
+        assert!(
+            AccessPolicy::default()
+                .patterns_matching_nothing()
+                .is_empty()
+        );
     }
 
     #[test]
