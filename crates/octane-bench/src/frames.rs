@@ -29,7 +29,7 @@ use crate::Settings;
 use crate::floors::{Encoder, Relay, SendPath, base64_floor_ms, copy_floor_ms, relay_floor_ms};
 use crate::load::{Client, connect_http, round};
 use crate::procfs::{thread_cpu_ns, thread_ticks};
-use crate::report::{Report, Section, Target, Verdict};
+use crate::report::{Report, Section, Target, Verdict, decimals_against};
 use crate::rig::{PROXY_THREADS, Rig};
 use crate::unary::{measure, med};
 
@@ -762,8 +762,9 @@ fn frame_targets(sse_costs: &[SseCosts], budget: Duration, report: &mut Report) 
                      plain base64 encode"
                 .into(),
             measured: format!(
-                "{one:.1} ms proxy CPU per frame = {:.2}x the {floor:.2} ms floor \
+                "{one:.1} ms proxy CPU per frame = {:.*}x the {floor:.2} ms floor \
                  ({:.2}x the {simd:.2} ms SIMD encode the streamer uses)",
+                decimals_against(one / floor, 2.0, 2),
                 one / floor,
                 one / simd
             ),
@@ -793,7 +794,11 @@ fn frame_targets(sse_costs: &[SseCosts], budget: Duration, report: &mut Report) 
             target: "frames: 10 SSE clients cost < 1.5x one client (encode once, share the \
                      bytes)"
                 .into(),
-            measured: format!("{ten:.1} ms vs {one:.1} ms per frame = {:.2}x", ten / one),
+            measured: format!(
+                "{ten:.1} ms vs {one:.1} ms per frame = {:.*}x",
+                decimals_against(ten / one, 1.5, 2),
+                ten / one
+            ),
             verdict: Verdict::of(ten / one < 1.5),
             why: format!(
                 "The event of a {} frame is encoded once and its `Bytes` shared (no copy per \

@@ -46,6 +46,15 @@ pub enum Verdict {
     NotMeasured,
 }
 
+/// How many decimals to print `value` with, beside a target's `limit`: `decimals`, or more
+/// where fewer would print the limit itself (50.04 us against 50 us, 2.003x against 2x), so
+/// that a figure never reads as the limit when its verdict says it is over or under.
+pub fn decimals_against(value: f64, limit: f64, decimals: usize) -> usize {
+    (decimals..decimals + 3)
+        .find(|&d| value == limit || format!("{value:.d$}") != format!("{limit:.d$}"))
+        .unwrap_or(decimals + 3)
+}
+
 impl Verdict {
     /// `Holds` when `ok`, else `Misses`.
     pub fn of(ok: bool) -> Self {
@@ -333,6 +342,18 @@ pub fn thousands(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_beside_its_limit_never_prints_as_the_limit() {
+        assert_eq!(decimals_against(2.003, 2.0, 2), 3);
+        assert_eq!(decimals_against(1.9996, 2.0, 2), 4);
+        assert_eq!(decimals_against(50.04, 50.0, 1), 2);
+        assert_eq!(decimals_against(59.6, 60.0, 0), 1);
+        // Far from the limit, or on it exactly: the usual decimals.
+        assert_eq!(decimals_against(1.84, 2.0, 2), 2);
+        assert_eq!(decimals_against(2.0, 2.0, 2), 2);
+        assert_eq!(decimals_against(f64::NAN, 2.0, 2), 2);
+    }
 
     #[test]
     fn dates_and_numbers_format() {

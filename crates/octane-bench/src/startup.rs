@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::Settings;
-use crate::report::{Report, Section, Target, Verdict};
+use crate::report::{Report, Section, Target, Verdict, decimals_against};
 use crate::spawned::Spawned;
 use crate::stats::median;
 
@@ -38,7 +38,10 @@ pub fn run(settings: &Settings, binary: &Path, report: &mut Report) {
     let start_up = median(&healthy);
     report.targets.push(Target {
         target: "start-up (process start to a served /health) < 50 ms".into(),
-        measured: format!("{start_up:.1} ms median of {runs}"),
+        measured: format!(
+            "{start_up:.*} ms median of {runs}",
+            decimals_against(start_up, 50.0, 1)
+        ),
         verdict: Verdict::of(start_up < 50.0),
         why: String::new(),
     });

@@ -14,7 +14,7 @@ use octane_test_peer::TestPeer;
 use crate::Settings;
 use crate::frames::{CALLBACK_PATH, FORMATS, GRAB_PATH, SSE_FRAME, Streams, register_callback};
 use crate::load::{Client, Rpc, round};
-use crate::report::{Report, Section, Target, Verdict};
+use crate::report::{Report, Section, Target, Verdict, decimals_against};
 use crate::rig::Rig;
 use crate::unary::{Measured, measure, med};
 
@@ -163,9 +163,10 @@ pub fn run(settings: &Settings, report: &mut Report) {
                  within 2x of idle (issue 3)"
             .into(),
         measured: format!(
-            "p99 streaming / idle {ratio:.2}x (median of the pairs' ratios; median p99 \
+            "p99 streaming / idle {ratio:.d$}x (median of the pairs' ratios; median p99 \
              {streaming_p99:.0} us streaming, {idle_p99:.0} us idle), {frames_per_s:.1} \
-             frames/s delivered"
+             frames/s delivered",
+            d = decimals_against(ratio, 2.0, 2)
         ),
         verdict: Verdict::of(ratio <= 2.0 && frames_per_s >= 0.9 * f64::from(FPS)),
         why: "A frame's pixels are encoded as they arrive, an HTTP/2 frame (at most 128 KiB) \

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::Settings;
 use crate::load::{Client, Round, Rpc, round};
 use crate::procfs::thread_cpu_ns;
-use crate::report::{Report, Section, Target, Verdict, thousands};
+use crate::report::{Report, Section, Target, Verdict, decimals_against, thousands};
 use crate::rig::{LOAD_THREADS, PEER_THREADS, PROXY_THREADS, Rig};
 use crate::stats::{median, quantile};
 
@@ -252,7 +252,10 @@ pub fn overhead(settings: &Settings, report: &mut Report) {
         target: "unary p50 added latency at concurrency 1 <= 50 us over direct tonic".into(),
         measured: overheads
             .iter()
-            .map(|(rpc, o, _)| format!("{} {o:+.1} us", rpc.label()))
+            .map(|(rpc, o, _)| {
+                let d = decimals_against(*o, 50.0, 1);
+                format!("{} {o:+.d$} us", rpc.label())
+            })
             .collect::<Vec<_>>()
             .join(", "),
         verdict: Verdict::of(worst_overhead <= 50.0),
@@ -270,7 +273,10 @@ pub fn overhead(settings: &Settings, report: &mut Report) {
         target: "unary req/s at concurrency 64 >= 60% of direct".into(),
         measured: ratios
             .iter()
-            .map(|(rpc, r)| format!("{} {:.0}%", rpc.label(), r * 100.0))
+            .map(|(rpc, r)| {
+                let d = decimals_against(r * 100.0, 60.0, 0);
+                format!("{} {:.d$}%", rpc.label(), r * 100.0)
+            })
             .collect::<Vec<_>>()
             .join(", "),
         verdict: Verdict::of(worst_ratio >= 0.6),
