@@ -3,32 +3,21 @@
 //! and a call while Octane is down, and a clean stop on SIGTERM and SIGINT that lets a call in
 //! flight finish.
 
-use std::process::{Output, Stdio};
+mod support;
+
+use std::net::SocketAddr;
+use std::process::Output;
 use std::time::Duration;
 
 use octane_api::octaneapi::api_item::NameResponse;
 use octane_test_peer::TestPeer;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, Command};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
 
-const HANG: Duration = Duration::from_secs(30);
+use support::{HANG, octane_proxy, serve};
 
 /// Nothing listens on port 1 of loopback (tcpmux), so Octane there is refused at once.
 const OCTANE_DOWN: [&str; 4] = ["--octane-host", "127.0.0.1", "--octane-port", "1"];
-
-/// The binary with an environment of its own: no settings inherited from the shell.
-fn octane_proxy<'a>(args: impl IntoIterator<Item = &'a str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_octane-proxy"));
-    command
-        .args(args)
-        .env_remove("OCTANE_HOST")
-        .env_remove("OCTANE_PORT")
-        .env_remove("OCTANE_PROXY_TOKEN")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    command
-}
 
 /// Runs the binary to its end.
 async fn run(mut command: Command) -> Output {
@@ -38,68 +27,8 @@ async fn run(mut command: Command) -> Output {
         .expect("run octane-proxy")
 }
 
-/// A running binary, killed by its handle on drop, and the log lines it has not yet read.
-struct Serving {
-    child: Child,
-    addr: String,
-    log: Lines<BufReader<ChildStderr>>,
-    /// The lines logged before the one that says where it serves.
-    before: Vec<String>,
-}
-
-async fn serve(mut command: Command) -> Serving {
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start octane-proxy");
-    let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut before = Vec::new();
-    let addr = tokio::time::timeout(HANG, async {
-        while let Some(line) = log.next_line().await.expect("a log line") {
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                return rest.split_whitespace().next().expect("address").to_owned();
-            }
-            before.push(line);
-        }
-        panic!("octane-proxy exited before serving: {before:#?}");
-    })
-    .await
-    .expect("octane-proxy serves in time");
-    Serving {
-        child,
-        addr,
-        log,
-        before,
-    }
-}
-
-impl Serving {
-    /// Sends `signal` to the process by its own PID.
-    fn signal(&self, signal: libc::c_int) {
-        let pid = self.child.id().expect("still running");
-        let pid = libc::pid_t::try_from(pid).expect("a pid");
-        // SAFETY: kill(2) takes plain integers; the PID is our own child's, not yet reaped.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill {signal} {pid}");
-    }
-
-    /// Waits for the process to exit, and returns its exit code and the rest of its log.
-    async fn wait(mut self) -> (Option<i32>, Vec<String>) {
-        tokio::time::timeout(HANG, async {
-            let mut rest = Vec::new();
-            while let Some(line) = self.log.next_line().await.expect("a log line") {
-                rest.push(line);
-            }
-            let status = self.child.wait().await.expect("wait for octane-proxy");
-            (status.code(), rest)
-        })
-        .await
-        .expect("octane-proxy stops in time")
-    }
-}
-
 /// One HTTP/1.1 request on a connection of its own: the status code and the body.
-async fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
     tokio::time::timeout(HANG, async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let head = format!(
@@ -235,13 +164,13 @@ async fn serves_while_octane_is_down_and_stops_cleanly_on_sigterm_and_sigint() {
             proxy.before
         );
 
-        let (status, body) = request(&proxy.addr, "GET", "/health", "").await;
+        let (status, body) = request(proxy.addr, "GET", "/health", "").await;
         assert_eq!(status, 200);
         assert_eq!(
             body,
             r#"{"status":"ok","connected":false,"octane":"127.0.0.1:1"}"#
         );
-        let (status, body) = request(&proxy.addr, "POST", "/ApiItem/name", "{}").await;
+        let (status, body) = request(proxy.addr, "POST", "/ApiItem/name", "{}").await;
         assert_eq!(status, 503);
         assert_eq!(
             body,
@@ -278,8 +207,8 @@ async fn a_call_in_flight_at_sigterm_gets_its_answer_before_the_proxy_exits() {
         port.as_str(),
     ]))
     .await;
-    let addr = proxy.addr.clone();
-    let call = tokio::spawn(async move { request(&addr, "POST", "/ApiItem/name", "{}").await });
+    let addr = proxy.addr;
+    let call = tokio::spawn(async move { request(addr, "POST", "/ApiItem/name", "{}").await });
     tokio::time::timeout(HANG, async {
         while peer.received(NAME).is_empty() {
             tokio::time::sleep(Duration::from_millis(5)).await;

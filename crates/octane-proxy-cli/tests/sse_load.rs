@@ -1,8 +1,9 @@
 //! The `octane-proxy` binary under SSE load: 500 clients get frames, the proxy's memory stays
 //! bounded and comes back when they leave. Measured on the proxy's own process.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,9 +15,9 @@ use octane_api::octaneapi::{
     ApiArrayApiRenderImage, ApiRenderImage, Buffer, OnNewImageData, StreamCallbackRequest, Uint322,
 };
 use octane_test_peer::TestPeer;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-const HANG: Duration = Duration::from_secs(30);
+use support::HANG;
+
 const CLIENTS: usize = 500;
 const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
 const NEW_IMAGE: &[u8] = br#""type":"newImage""#;
@@ -28,38 +29,24 @@ struct Proxy {
 }
 
 async fn start_proxy(octane: SocketAddr) -> Proxy {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_octane-proxy"))
-        .args([
-            "--port",
-            "0",
-            "--octane-host",
-            "127.0.0.1",
-            "--octane-port",
-            &octane.port().to_string(),
-        ])
-        .env("RUST_LOG", "warn,octane_proxy=info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start octane-proxy");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let addr = tokio::time::timeout(HANG, async {
-        while let Some(line) = lines.next_line().await.expect("log line") {
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                return rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
-            }
-        }
-        panic!("octane-proxy exited before serving");
-    })
-    .await
-    .expect("octane-proxy started in time");
+    let port = octane.port().to_string();
+    let mut command = support::octane_proxy([
+        "--port",
+        "0",
+        "--octane-host",
+        "127.0.0.1",
+        "--octane-port",
+        port.as_str(),
+    ]);
+    command.env("RUST_LOG", "warn,octane_proxy=info");
+    let support::Serving {
+        child,
+        addr,
+        mut log,
+        ..
+    } = support::serve(command).await;
     // Keep draining the log so the proxy never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
     Proxy { child, addr }
 }
 
