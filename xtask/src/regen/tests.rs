@@ -287,16 +287,13 @@ service FooService { rpc pong(M) returns (M); }
     );
     let api = Api::from_descriptors(&fds, &config).expect("model");
     let table = routes::generate(&api);
-    let foo = api
-        .services
-        .iter()
-        .position(|s| s.name == "Foo")
-        .expect("Foo");
-    let foo_service = api
-        .services
-        .iter()
-        .position(|s| s.name == "FooService")
-        .expect("FooService");
+    let index = |name: &str| {
+        api.services
+            .iter()
+            .position(|s| s.name == name)
+            .expect(name)
+    };
+    let (foo, foo_service) = (index("Foo"), index("FooService"));
     assert!(
         table.contains(&format!(r#""Foo" | "zz.Foo" => {foo},"#)),
         "{table}"
