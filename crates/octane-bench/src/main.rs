@@ -163,6 +163,7 @@ fn main() {
         mode: if args.quick { "quick" } else { "full" },
         cpu: procfs::cpu_model(),
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_idle: procfs::cpu_idle(),
         memory: procfs::mem_total_bytes(),
         date: report::utc_now(),
         load_before,

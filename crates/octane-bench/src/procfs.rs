@@ -1,4 +1,5 @@
-//! What the harness reads from `/proc`: CPU time per thread group, resident memory, the machine.
+//! What the harness reads from `/proc` and `/sys`: CPU time per thread group, resident memory, the
+//! machine.
 
 use std::fs;
 
@@ -122,6 +123,33 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// How an idle CPU waits for work: the `cpuidle` driver and, for `haltpoll` (KVM guests), how
+/// long a vCPU with nothing to run polls before it halts. Waking a halted vCPU takes a trip
+/// through the hypervisor, which is most of what waking a parked thread costs on such a VM, and
+/// the latency figures follow it, so the report records it beside the CPU model.
+pub fn cpu_idle() -> String {
+    let read = |path: &str| {
+        fs::read_to_string(path)
+            .ok()
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    match read("/sys/devices/system/cpu/cpuidle/current_driver").as_deref() {
+        None => "unknown".to_owned(),
+        Some("haltpoll") => match read("/sys/module/haltpoll/parameters/guest_halt_poll_ns") {
+            Some(ns) if ns == "0" => {
+                "`haltpoll` driver, `guest_halt_poll_ns` 0: an idle vCPU halts at once".to_owned()
+            }
+            Some(ns) => format!(
+                "`haltpoll` driver, `guest_halt_poll_ns` {ns}: an idle vCPU polls for up to \
+                 {ns} ns before it halts"
+            ),
+            None => "`haltpoll` driver".to_owned(),
+        },
+        Some(driver) => format!("`{driver}` driver"),
+    }
+}
+
 /// The 1-, 5- and 15-minute load averages.
 pub fn loadavg() -> [f64; 3] {
     let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -151,6 +179,7 @@ mod tests {
     fn this_process_has_memory_and_a_cpu_model() {
         assert!(rss_bytes(std::process::id()) > 0);
         assert!(!cpu_model().is_empty());
+        assert!(!cpu_idle().is_empty());
         assert!(loadavg()[0] >= 0.0);
     }
 }

@@ -101,6 +101,8 @@ pub struct RunInfo {
     pub cpu: String,
     /// Logical CPUs.
     pub cores: usize,
+    /// How an idle CPU waits for work ([`crate::procfs::cpu_idle`]).
+    pub cpu_idle: String,
     /// Total memory in bytes.
     pub memory: u64,
     /// UTC date and time.
@@ -171,6 +173,7 @@ impl Report {
             info.cpu,
             info.memory as f64 / (1u64 << 30) as f64
         );
+        let _ = writeln!(md, "| CPU idle | {} |", info.cpu_idle);
         let _ = writeln!(
             md,
             "| load average (1/5/15 min) | {:.2} / {:.2} / {:.2} at the start, {:.2} / {:.2} / {:.2} at the end |",
@@ -373,6 +376,7 @@ mod tests {
             mode: "quick",
             cpu: "c".into(),
             cores: 2,
+            cpu_idle: "i".into(),
             memory: 0,
             date: "d".into(),
             load_before: [0.0; 3],
