@@ -14,7 +14,7 @@ use octane_test_peer::TestPeer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
-use support::{HANG, octane_proxy, serve};
+use support::{HANG, octane_proxy, octane_proxy_for, serve};
 
 /// Nothing listens on port 1 of loopback (tcpmux), so Octane there is refused at once.
 const OCTANE_DOWN: [&str; 4] = ["--octane-host", "127.0.0.1", "--octane-port", "1"];
@@ -197,16 +197,7 @@ async fn a_call_in_flight_at_sigterm_gets_its_answer_before_the_proxy_exits() {
         },
     );
     peer.delay(NAME, Duration::from_secs(1));
-    let port = peer.addr().port().to_string();
-    let proxy = serve(octane_proxy([
-        "--port",
-        "0",
-        "--octane-host",
-        "127.0.0.1",
-        "--octane-port",
-        port.as_str(),
-    ]))
-    .await;
+    let proxy = serve(octane_proxy_for(peer.addr())).await;
     let addr = proxy.addr;
     let call = tokio::spawn(async move { request(addr, "POST", "/ApiItem/name", "{}").await });
     tokio::time::timeout(HANG, async {

@@ -29,15 +29,7 @@ struct Proxy {
 }
 
 async fn start_proxy(octane: SocketAddr) -> Proxy {
-    let port = octane.port().to_string();
-    let mut command = support::octane_proxy([
-        "--port",
-        "0",
-        "--octane-host",
-        "127.0.0.1",
-        "--octane-port",
-        port.as_str(),
-    ]);
+    let mut command = support::octane_proxy_for(octane);
     command.env("RUST_LOG", "warn,octane_proxy=info");
     let support::Serving {
         child,

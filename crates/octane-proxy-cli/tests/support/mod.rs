@@ -27,6 +27,19 @@ pub fn octane_proxy<'a>(args: impl IntoIterator<Item = &'a str>) -> Command {
     command
 }
 
+/// The binary on a free port, talking to the Octane (a test peer) at `octane`.
+pub fn octane_proxy_for(octane: SocketAddr) -> Command {
+    let port = octane.port().to_string();
+    octane_proxy([
+        "--port",
+        "0",
+        "--octane-host",
+        "127.0.0.1",
+        "--octane-port",
+        port.as_str(),
+    ])
+}
+
 /// A running binary, killed by its handle on drop, and the log lines it has not yet read.
 pub struct Serving {
     /// The process.
