@@ -82,6 +82,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
         "--body-limit",
         "--timeout-ms",
         "--max-message-size",
+        "--strict-json",
         "--version",
         "[env: OCTANE_HOST=]",
         "[env: OCTANE_PORT=]",

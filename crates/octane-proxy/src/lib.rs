@@ -25,9 +25,11 @@
 
 mod access;
 mod body;
+mod client_log;
 mod cors;
 mod deadline;
 pub mod error;
+mod ignored_fields;
 mod metrics;
 pub mod octane;
 mod router;
@@ -48,4 +50,4 @@ pub use router::{
 };
 pub use routes::{Route, RouteKind};
 pub use server::{Server, serve};
-pub use transcode::{JsonError, ResponseError};
+pub use transcode::{DecodedRequest, JsonError, JsonMode, ResponseError};

@@ -5,6 +5,7 @@
 
 mod api_crate;
 pub(crate) mod config;
+mod field_reads;
 pub(crate) mod model;
 mod openapi;
 mod peer;
