@@ -248,3 +248,22 @@ async fn a_rust_log_it_cannot_read_is_named_and_logging_stays_at_info() {
         proxy.before
     );
 }
+
+#[tokio::test]
+async fn strict_json_refuses_the_keys_the_default_ignores() {
+    const LOAD: &str = "/octaneapi.ApiProjectManagerService/loadProject";
+    let peer = TestPeer::start().expect("start the test peer");
+    let body = r#"{"projectPath":"/a.orbx","path":"/a.orbx"}"#;
+    let lenient = serve(octane_proxy_for(peer.addr())).await;
+    let (status, reply) =
+        request(lenient.addr, "POST", "/ApiProjectManager/loadProject", body).await;
+    assert_eq!(status, 200, "{reply}");
+    let mut command = octane_proxy_for(peer.addr());
+    command.arg("--strict-json");
+    let strict = serve(command).await;
+    let (status, reply) =
+        request(strict.addr, "POST", "/ApiProjectManager/loadProject", body).await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(reply.contains("unknown field `path`"), "{reply}");
+    assert_eq!(peer.received(LOAD).len(), 1);
+}

@@ -50,4 +50,6 @@ pub use router::{
 };
 pub use routes::{Route, RouteKind};
 pub use server::{Server, serve};
-pub use transcode::{DecodedRequest, JsonError, JsonMode, ResponseError};
+pub use transcode::{
+    DecodedRequest, JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED, ResponseError,
+};

@@ -27,7 +27,7 @@ use crate::ignored_fields::{self, IgnoredFieldLog};
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
-use crate::transcode::{JsonError, JsonMode};
+use crate::transcode::{JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
 use crate::{ProxyError, client_log, deadline};
 
 /// Default request body limit.
@@ -353,7 +353,8 @@ impl Inner {
                         ignored_fields::header_value(&ignored),
                     );
                     self.ignored_log.warn_once(route, &ignored);
-                    self.metrics.record_ignored(label.clone(), ignored.len());
+                    let listed = ignored.iter().filter(|p| *p != MORE_IGNORED).count();
+                    self.metrics.record_ignored(label.clone(), listed);
                 }
                 label
             }
@@ -535,13 +536,7 @@ impl Inner {
                         let decoded = route.decode_request_in(element, mode).map_err(|error| {
                             request_error(route, &service, error.in_array(index, &body, offset))
                         })?;
-                        ignored.extend(decoded.ignored.into_iter().map(|path| {
-                            if path.starts_with('[') {
-                                format!("[{index}]{path}")
-                            } else {
-                                format!("[{index}].{path}")
-                            }
-                        }));
+                        report_element(ignored, index, decoded.ignored);
                         Ok(decoded.message)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
@@ -697,6 +692,27 @@ fn decode(
         *ignored = decoded.ignored;
     }
     Ok(decoded.message)
+}
+
+/// Adds the ignored paths of a client stream's element `index` to the request's, as paths from
+/// the body's start (`[2].stray`), keeping the report bounded as one body's is.
+fn report_element(ignored: &mut Vec<String>, index: usize, element: Vec<String>) {
+    for path in element {
+        if ignored.last().is_some_and(|last| last == MORE_IGNORED) {
+            return;
+        }
+        if ignored.len() == MAX_REPORTED_PATHS {
+            ignored.push(MORE_IGNORED.to_owned());
+            return;
+        }
+        ignored.push(if path == MORE_IGNORED {
+            path
+        } else if path.starts_with('[') {
+            format!("[{index}]{path}")
+        } else {
+            format!("[{index}].{path}")
+        });
+    }
 }
 
 /// A request body that is not JSON, or not JSON of the request's shape.

@@ -12,7 +12,7 @@ use prost::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use leniency::JsonMode;
+pub use leniency::{JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
 use leniency::{Reader, Reading};
 use object_ptr::Aliased;
 
@@ -70,7 +70,8 @@ pub struct DecodedRequest {
     /// The protobuf encoding of the request message.
     pub message: Vec<u8>,
     /// The paths of the keys that were ignored ([`JsonMode::Lenient`] only), in body order,
-    /// each once; empty (and unallocated) when every key was a field.
+    /// each once, at most [`MAX_REPORTED_PATHS`] of them and then [`MORE_IGNORED`]; empty (and
+    /// unallocated) when every key was a field.
     pub ignored: Vec<String>,
 }
 

@@ -561,7 +561,7 @@ async fn bodies_that_stay_400_in_lenient_mode_never_reach_octane() {
             "/ApiNode/connectToIx",
             r#"{"objectPtr":{"handle":"1"},"objectPtr":null}"#,
             "INVALID_ARGUMENT",
-            "objectPtr",
+            "",
         ),
     ];
     for (path, body, code, field) in cases {
@@ -674,4 +674,34 @@ async fn the_debug_log_follows_the_token_rule() {
     )
     .await;
     assert_eq!(accepted.status, 204);
+}
+
+#[tokio::test]
+async fn a_body_of_many_stray_keys_reports_a_bounded_list() {
+    let (peer, lenient, _strict) = both_modes().await;
+    let keys: Vec<String> = (0..5000).map(|i| format!(r#""k{i}":{i}"#)).collect();
+    let body = format!("{{{}}}", keys.join(","));
+    let reply = post(lenient.addr, "/ApiProjectManager/loadProject", &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let header = reply.headers[IGNORED].to_str().expect("ASCII").to_owned();
+    let listed: Vec<&str> = header.split(", ").collect();
+    assert_eq!(
+        listed.len(),
+        octane_proxy::MAX_REPORTED_PATHS + 1,
+        "{header}"
+    );
+    assert_eq!(listed[..3], ["k0", "k1", "k2"]);
+    assert_eq!(listed.last(), Some(&"..."));
+    let metrics = get(lenient.addr, "/metrics").await.text().to_owned();
+    assert!(
+        metrics.contains(&format!(
+            "octane_proxy_ignored_fields_total{{route=\"ApiProjectManager/loadProject\"}} {}",
+            octane_proxy::MAX_REPORTED_PATHS
+        )),
+        "{metrics}"
+    );
+    assert_eq!(
+        peer.received_as::<octaneapi::api_project_manager::LoadProjectRequest>(LOAD),
+        vec![Default::default()]
+    );
 }

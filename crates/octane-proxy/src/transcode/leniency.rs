@@ -36,6 +36,12 @@ pub enum JsonMode {
     Strict,
 }
 
+/// The most distinct paths of ignored keys one body reports; a body with more stray keys (it
+/// may have millions) reports these and then [`MORE_IGNORED`].
+pub const MAX_REPORTED_PATHS: usize = 64;
+/// The last entry of a report that stopped at [`MAX_REPORTED_PATHS`].
+pub const MORE_IGNORED: &str = "...";
+
 /// What one pass over a body shares at every depth: its mode and the fields it ignored.
 pub(super) struct Reading {
     mode: JsonMode,
@@ -50,22 +56,26 @@ impl Reading {
         }
     }
 
-    /// The paths of the fields ignored, in body order, each once.
+    /// The paths of the fields ignored, in body order, each once, at most
+    /// [`MAX_REPORTED_PATHS`] of them (then [`MORE_IGNORED`]).
     pub(super) fn into_ignored(self) -> Vec<String> {
-        let mut ignored = self.ignored.into_inner();
-        let mut seen = 0;
-        for i in 0..ignored.len() {
-            if !ignored[..seen].contains(&ignored[i]) {
-                ignored.swap(seen, i);
-                seen += 1;
-            }
-        }
-        ignored.truncate(seen);
-        ignored
+        self.ignored.into_inner()
     }
 
     fn ignore(&self, at: Option<&Frame<'_>>) {
-        self.ignored.borrow_mut().push(path(at));
+        let mut ignored = self.ignored.borrow_mut();
+        if ignored.len() > MAX_REPORTED_PATHS {
+            return;
+        }
+        let path = path(at);
+        if ignored.contains(&path) {
+            return;
+        }
+        if ignored.len() == MAX_REPORTED_PATHS {
+            ignored.push(MORE_IGNORED.to_owned());
+        } else {
+            ignored.push(path);
+        }
     }
 }
 
@@ -293,5 +303,22 @@ mod tests {
             reading.ignore(Some(&frame));
         }
         assert_eq!(reading.into_ignored(), ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn a_body_full_of_stray_keys_reports_a_bounded_list() {
+        let reading = Reading::new(JsonMode::Lenient);
+        let keys: Vec<String> = (0..10_000).map(|i| format!("k{i}")).collect();
+        for key in &keys {
+            let frame = Frame {
+                segment: Segment::Key(key),
+                parent: None,
+            };
+            reading.ignore(Some(&frame));
+        }
+        let ignored = reading.into_ignored();
+        assert_eq!(ignored.len(), MAX_REPORTED_PATHS + 1);
+        assert_eq!(ignored[..2], ["k0", "k1"]);
+        assert_eq!(ignored[MAX_REPORTED_PATHS], MORE_IGNORED);
     }
 }
