@@ -66,6 +66,10 @@ struct Args {
     /// Largest gRPC message to or from Octane, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)]
     max_message_size: usize,
+    /// Refuse (400) request keys the message does not have and numbers for bool fields, instead
+    /// of ignoring and reporting the keys and reading the numbers as the old proxy did.
+    #[arg(long)]
+    strict_json: bool,
 }
 
 #[tokio::main]
@@ -169,6 +173,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .allowed_origins(origins)
         .allowed_hosts(hosts)
         .body_limit(args.body_limit)
+        .strict_json(args.strict_json)
         .default_timeout(Duration::from_millis(args.timeout_ms))
         .build();
     octane_proxy::serve(listener, router, shutdown_signal()).await?;

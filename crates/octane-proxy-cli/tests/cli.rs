@@ -83,6 +83,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
         "--body-limit",
         "--timeout-ms",
         "--max-message-size",
+        "--strict-json",
         "--version",
         "[env: OCTANE_HOST=]",
         "[env: OCTANE_PORT=]",
@@ -255,4 +256,23 @@ async fn a_rust_log_it_cannot_read_is_named_and_logging_stays_at_info() {
         "{:#?}",
         proxy.before
     );
+}
+
+#[tokio::test]
+async fn strict_json_refuses_the_keys_the_default_ignores() {
+    const LOAD: &str = "/octaneapi.ApiProjectManagerService/loadProject";
+    let peer = TestPeer::start().expect("start the test peer");
+    let body = r#"{"projectPath":"/a.orbx","path":"/a.orbx"}"#;
+    let lenient = serve(octane_proxy_for(peer.addr())).await;
+    let (status, reply) =
+        request(lenient.addr, "POST", "/ApiProjectManager/loadProject", body).await;
+    assert_eq!(status, 200, "{reply}");
+    let mut command = octane_proxy_for(peer.addr());
+    command.arg("--strict-json");
+    let strict = serve(command).await;
+    let (status, reply) =
+        request(strict.addr, "POST", "/ApiProjectManager/loadProject", body).await;
+    assert_eq!(status, 400, "{reply}");
+    assert!(reply.contains("unknown field `path`"), "{reply}");
+    assert_eq!(peer.received(LOAD).len(), 1);
 }

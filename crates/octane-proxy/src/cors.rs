@@ -10,7 +10,7 @@ const ALLOW_METHODS: &str = "GET, POST, OPTIONS, PUT, DELETE";
 // The deadline headers are the ones the proxy reads; the rest are what web clients send.
 const ALLOW_HEADERS: &str = "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Authorization, \
      X-Requested-With, X-Timeout-Ms, Grpc-Timeout";
-const EXPOSE_HEADERS: &str = "X-Call-Id";
+const EXPOSE_HEADERS: &str = "X-Call-Id, X-Octane-Ignored-Fields";
 const MAX_AGE: &str = "86400";
 
 /// The CORS headers of one response: for the allowed `Origin` of its request, or for none.

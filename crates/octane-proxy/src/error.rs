@@ -33,6 +33,15 @@ pub enum ProxyError {
         /// Where and what.
         error: JsonError,
     },
+    /// A `POST /debug/append-log` body that is not one console line.
+    #[error(
+        "invalid debug log entry (send {{\"sessionId\":\"...\",\"logEntry\":\"...\",\"timestamp\":\"...\"}}): {}",
+        .error.message
+    )]
+    ClientLog {
+        /// What the parser said.
+        error: JsonError,
+    },
     /// The body of a client-streaming route is not a JSON array.
     #[error("{service}/{method} streams its requests: send a JSON array of {request_type} objects")]
     ExpectedArray {
@@ -237,6 +246,7 @@ impl ProxyError {
         match self {
             Self::MalformedJson { .. }
             | Self::InvalidRequest { .. }
+            | Self::ClientLog { .. }
             | Self::ExpectedArray { .. }
             | Self::BodyRead(_)
             | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
@@ -269,6 +279,8 @@ impl ProxyError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedJson { .. } => "MALFORMED_JSON",
+            Self::ClientLog { error } if error.syntax => "MALFORMED_JSON",
+            Self::ClientLog { .. } => "INVALID_ARGUMENT",
             Self::InvalidRequest { .. } | Self::ExpectedArray { .. } => "INVALID_ARGUMENT",
             Self::BodyRead(_) => "BODY_READ_FAILED",
             Self::UnknownService { .. } => "UNKNOWN_SERVICE",

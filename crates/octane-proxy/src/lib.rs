@@ -28,10 +28,12 @@
 mod access;
 mod body;
 mod browser_guard;
+mod client_log;
 mod cors;
 mod deadline;
 pub mod error;
 mod host;
+mod ignored_fields;
 mod metrics;
 pub mod octane;
 mod origin;
@@ -54,4 +56,6 @@ pub use router::{
 };
 pub use routes::{Route, RouteKind};
 pub use server::{Server, serve};
-pub use transcode::{JsonError, ResponseError};
+pub use transcode::{
+    DecodedRequest, JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED, ResponseError,
+};

@@ -36,6 +36,7 @@ pub(crate) struct Metrics {
     latency: Family<RouteLabel, Histogram>,
     in_flight: Gauge,
     octane_connected: Gauge,
+    ignored_fields: Family<RouteLabel, Counter>,
 }
 
 impl Metrics {
@@ -68,6 +69,12 @@ impl Metrics {
             "1 if the last call or probe reached Octane, 0 if Octane was not reachable",
             octane_connected.clone(),
         );
+        let ignored_fields = Family::<RouteLabel, Counter>::default();
+        registry.register(
+            "ignored_fields",
+            "Request keys ignored as no field of the request message (lenient mode), by route",
+            ignored_fields.clone(),
+        );
         for f in extend {
             f(&mut registry);
         }
@@ -77,6 +84,7 @@ impl Metrics {
             latency,
             in_flight,
             octane_connected,
+            ignored_fields,
         }
     }
 
@@ -95,6 +103,13 @@ impl Metrics {
         self.requests
             .get_or_create(&RequestLabels { route, status })
             .inc();
+    }
+
+    /// Counts `count` keys of one request to `route` that were ignored.
+    pub(crate) fn record_ignored(&self, route: String, count: usize) {
+        self.ignored_fields
+            .get_or_create(&RouteLabel { route })
+            .inc_by(count as u64);
     }
 
     pub(crate) fn set_connected(&self, connected: bool) {

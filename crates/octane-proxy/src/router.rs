@@ -24,11 +24,12 @@ use crate::body::{Body, BoxError};
 use crate::browser_guard::BrowserGuard;
 use crate::cors::CorsAnswer;
 use crate::error::clip;
+use crate::ignored_fields::{self, IgnoredFieldLog};
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
-use crate::transcode::JsonError;
-use crate::{AllowedHosts, AllowedOrigins, ProxyError, deadline};
+use crate::transcode::{JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
+use crate::{AllowedHosts, AllowedOrigins, ProxyError, client_log, deadline};
 
 /// Default request body limit.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -69,6 +70,8 @@ struct Inner {
     services_json: Bytes,
     mounts: Vec<Mount>,
     metrics: Metrics,
+    json_mode: JsonMode,
+    ignored_log: IgnoredFieldLog,
 }
 
 /// The request body handed to services mounted with [`RouterBuilder::route`] or
@@ -130,6 +133,7 @@ pub struct RouterBuilder {
     default_timeout: Duration,
     mounts: Vec<Mount>,
     metric_registrations: Vec<MetricRegistration>,
+    json_mode: JsonMode,
 }
 
 impl Router {
@@ -144,6 +148,7 @@ impl Router {
             default_timeout: DEFAULT_TIMEOUT,
             mounts: Vec::new(),
             metric_registrations: Vec::new(),
+            json_mode: JsonMode::Lenient,
         }
     }
 
@@ -191,6 +196,21 @@ impl RouterBuilder {
     /// The deadline of a call when the request sets none (default 30 s).
     pub fn default_timeout(mut self, timeout: Duration) -> Self {
         self.default_timeout = timeout;
+        self
+    }
+
+    /// Reads request bodies strictly (default: off). Off, a key the request message does not
+    /// have is ignored at any depth, never sent to Octane, and reported (the
+    /// `x-octane-ignored-fields` response header, a warning once per route and field path, a
+    /// counter in `/metrics`), and a JSON number for a bool field is `false` if 0, else `true`,
+    /// as the old proxy read bodies. On, both answer 400 naming the field (and, for a key, the
+    /// valid field names). Everything else the two modes read alike.
+    pub fn strict_json(mut self, strict: bool) -> Self {
+        self.json_mode = if strict {
+            JsonMode::Strict
+        } else {
+            JsonMode::Lenient
+        };
         self
     }
 
@@ -260,6 +280,8 @@ impl RouterBuilder {
                 services_json: services_json(),
                 mounts: self.mounts,
                 metrics: Metrics::new(self.metric_registrations),
+                json_mode: self.json_mode,
+                ignored_log: IgnoredFieldLog::default(),
             }),
         }
     }
@@ -299,11 +321,12 @@ impl Inner {
 
         let _in_flight = self.metrics.start();
         let mut route = Handled::Unmatched;
+        let mut ignored = Vec::new();
         // Before anything else, on every route: a foreign Host or Origin is refused unread.
         let (cors, outcome) = match self.guard.check(request.headers(), request.uri()) {
             Err(refused) => (CorsAnswer::default(), Ok(Err(refused))),
             Ok(cors) => {
-                let dispatched = AssertUnwindSafe(self.dispatch(request, &mut route));
+                let dispatched = AssertUnwindSafe(self.dispatch(request, &mut route, &mut ignored));
                 (cors, dispatched.catch_unwind().await)
             }
         };
@@ -338,7 +361,17 @@ impl Inner {
                     elapsed_us,
                     "call"
                 );
-                format!("{}/{}", route.short_service, route.method)
+                let label = format!("{}/{}", route.short_service, route.method);
+                if !ignored.is_empty() {
+                    response.headers_mut().insert(
+                        ignored_fields::HEADER,
+                        ignored_fields::header_value(&ignored),
+                    );
+                    self.ignored_log.warn_once(route, &ignored);
+                    let listed = ignored.iter().filter(|p| *p != MORE_IGNORED).count();
+                    self.metrics.record_ignored(label.clone(), listed);
+                }
+                label
             }
             Handled::Fixed(fixed) => {
                 tracing::debug!(http_method = %method, %path, status, elapsed_us, "request");
@@ -353,11 +386,13 @@ impl Inner {
         response
     }
 
-    /// Answers one request; `handled` says what answered it, for the log and metrics.
+    /// Answers one request; `handled` says what answered it, for the log and metrics, and
+    /// `ignored` the paths of the body's keys that were ignored.
     async fn dispatch<B>(
         &self,
         request: Request<B>,
         handled: &mut Handled,
+        ignored: &mut Vec<String>,
     ) -> Result<Response<Body>, ProxyError>
     where
         B: http_body::Body + Send + 'static,
@@ -415,6 +450,19 @@ impl Inner {
                     .insert(header::CONTENT_TYPE, OPENMETRICS);
                 Ok(response)
             }
+            client_log::PATH => {
+                *handled = Handled::Fixed(client_log::PATH);
+                if method != Method::POST {
+                    return Err(ProxyError::MethodNotAllowed {
+                        method: method.clone(),
+                        path: path.to_owned(),
+                        allow: "POST, OPTIONS",
+                    });
+                }
+                let body = self.read_body(request, client_log::BODY_LIMIT).await?;
+                client_log::append(&body)?;
+                Ok(status_only(StatusCode::NO_CONTENT))
+            }
             _ => {
                 let route = resolve(path)?;
                 *handled = Handled::Rpc(route);
@@ -426,7 +474,7 @@ impl Inner {
                     });
                 }
                 self.access.authorize(route)?;
-                self.call(route, request).await
+                self.call(route, request, ignored).await
             }
         }
     }
@@ -451,6 +499,7 @@ impl Inner {
         &self,
         route: &'static Route,
         request: Request<B>,
+        ignored: &mut Vec<String>,
     ) -> Result<Response<Body>, ProxyError>
     where
         B: http_body::Body + Send + 'static,
@@ -460,13 +509,14 @@ impl Inner {
         let requested_timeout = deadline::requested(request.headers())?;
         let timeout = requested_timeout.unwrap_or(self.default_timeout);
         let service = service_segment(request.uri().path()).to_owned();
-        let body = self.read_body(request).await?;
+        let body = self.read_body(request, self.body_limit).await?;
         let octane = &self.octane;
+        let mode = self.json_mode;
         let call_failed = |status| ProxyError::from_call(route, status, timeout, octane.address());
 
         match route.kind {
             RouteKind::Unary => {
-                let message = decode(route, &service, &body)?;
+                let message = decode(route, &service, &body, mode, ignored)?;
                 let reply = octane
                     .unary(route.path, message, timeout)
                     .await
@@ -498,9 +548,11 @@ impl Inner {
                         let element = item.get().as_bytes();
                         // Each element is decoded on its own; its errors point into the body.
                         let offset = element.as_ptr() as usize - body.as_ptr() as usize;
-                        route.decode_request(element).map_err(|error| {
+                        let decoded = route.decode_request_in(element, mode).map_err(|error| {
                             request_error(route, &service, error.in_array(index, &body, offset))
-                        })
+                        })?;
+                        report_element(ignored, index, decoded.ignored);
+                        Ok(decoded.message)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let reply = octane
@@ -510,7 +562,7 @@ impl Inner {
                 envelope(route, reply)
             }
             RouteKind::ServerStreaming => {
-                let message = decode(route, &service, &body)?;
+                let message = decode(route, &service, &body, mode, ignored)?;
                 // A stream lives as long as the client listens, unless it asked for a deadline,
                 // which Octane is told too.
                 let deadline = requested_timeout.map(|limit| tokio::time::Instant::now() + limit);
@@ -558,12 +610,11 @@ impl Inner {
         }
     }
 
-    async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, ProxyError>
+    async fn read_body<B>(&self, request: Request<B>, limit: usize) -> Result<Bytes, ProxyError>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let limit = self.body_limit;
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -641,10 +692,42 @@ fn only_get(method: &Method, path: &str) -> Result<(), ProxyError> {
     }
 }
 
-fn decode(route: &'static Route, service: &str, json: &[u8]) -> Result<Vec<u8>, ProxyError> {
-    route
-        .decode_request(json)
-        .map_err(|error| request_error(route, service, error))
+/// Decodes a request body in `mode`, adding the paths of ignored keys to `ignored`.
+fn decode(
+    route: &'static Route,
+    service: &str,
+    json: &[u8],
+    mode: JsonMode,
+    ignored: &mut Vec<String>,
+) -> Result<Vec<u8>, ProxyError> {
+    let decoded = route
+        .decode_request_in(json, mode)
+        .map_err(|error| request_error(route, service, error))?;
+    if !decoded.ignored.is_empty() {
+        *ignored = decoded.ignored;
+    }
+    Ok(decoded.message)
+}
+
+/// Adds the ignored paths of a client stream's element `index` to the request's, as paths from
+/// the body's start (`[2].stray`), keeping the report bounded as one body's is.
+fn report_element(ignored: &mut Vec<String>, index: usize, element: Vec<String>) {
+    for path in element {
+        if ignored.last().is_some_and(|last| last == MORE_IGNORED) {
+            return;
+        }
+        if ignored.len() == MAX_REPORTED_PATHS {
+            ignored.push(MORE_IGNORED.to_owned());
+            return;
+        }
+        ignored.push(if path == MORE_IGNORED {
+            path
+        } else if path.starts_with('[') {
+            format!("[{index}]{path}")
+        } else {
+            format!("[{index}].{path}")
+        });
+    }
 }
 
 /// A request body that is not JSON, or not JSON of the request's shape.

@@ -4,6 +4,7 @@
 //! table is compiled. Everything after it (the gRPC call, errors, envelopes) handles bytes only,
 //! so the per-RPC generic code is exactly the (de)serialization of its two messages.
 
+mod leniency;
 mod object_ptr;
 
 use bytes::Bytes;
@@ -11,10 +12,12 @@ use prost::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use leniency::{JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
+use leniency::{Reader, Reading};
 use object_ptr::Aliased;
 
-/// JSON body and `objectPtr` alias target in, protobuf encoding out.
-type DecodeFn = fn(&[u8], Option<&'static str>) -> Result<Vec<u8>, JsonError>;
+/// JSON body, `objectPtr` alias target and mode in, protobuf encoding out.
+type DecodeFn = fn(&[u8], Option<&'static str>, JsonMode) -> Result<DecodedRequest, JsonError>;
 /// Protobuf encoding in, JSON appended to the buffer.
 type EncodeFn = fn(Bytes, &mut Vec<u8>) -> Result<(), ResponseError>;
 
@@ -46,8 +49,9 @@ impl Transcoder {
         &self,
         json: &[u8],
         object_ptr_alias: Option<&'static str>,
-    ) -> Result<Vec<u8>, JsonError> {
-        (self.decode)(json, object_ptr_alias)
+        mode: JsonMode,
+    ) -> Result<DecodedRequest, JsonError> {
+        (self.decode)(json, object_ptr_alias, mode)
     }
 
     /// Appends the JSON form of a protobuf-encoded response message to `out`.
@@ -58,6 +62,17 @@ impl Transcoder {
     ) -> Result<(), ResponseError> {
         (self.encode)(protobuf, out)
     }
+}
+
+/// A request body as Octane will be sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedRequest {
+    /// The protobuf encoding of the request message.
+    pub message: Vec<u8>,
+    /// The paths of the keys that were ignored ([`JsonMode::Lenient`] only), in body order,
+    /// each once, at most [`MAX_REPORTED_PATHS`] of them and then [`MORE_IGNORED`]; empty (and
+    /// unallocated) when every key was a field.
+    pub ignored: Vec<String>,
 }
 
 /// Why a response from Octane could not become JSON.
@@ -160,29 +175,51 @@ fn is_syntax(err: &serde_json::Error) -> bool {
         && !err.to_string().starts_with("number out of range")
 }
 
-fn decode<Req>(json: &[u8], object_ptr_alias: Option<&'static str>) -> Result<Vec<u8>, JsonError>
+fn decode<Req>(
+    json: &[u8],
+    object_ptr_alias: Option<&'static str>,
+    mode: JsonMode,
+) -> Result<DecodedRequest, JsonError>
 where
     Req: Message + Default + DeserializeOwned,
 {
     if json.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Req::default().encode_to_vec());
+        return Ok(DecodedRequest {
+            message: Req::default().encode_to_vec(),
+            ignored: Vec::new(),
+        });
     }
+    let aliased = object_ptr_alias.is_some();
+    let reading = Reading::new(mode);
     let mut de = serde_json::Deserializer::from_slice(json);
-    let read = Req::deserialize(Aliased::new(&mut de, object_ptr_alias));
+    let read = Req::deserialize(Aliased::new(
+        Reader::body(&mut de, &reading, aliased),
+        object_ptr_alias,
+    ));
     if let Ok(request) = read.and_then(|request| de.end().map(|()| request)) {
-        return Ok(request.encode_to_vec());
+        return Ok(DecodedRequest {
+            message: request.encode_to_vec(),
+            ignored: reading.into_ignored(),
+        });
     }
     // Read again, tracking the path, to say where the body went wrong (tracking the path
     // allocates per field; only a failure needs it). The alias is renamed above the tracker, so
     // the path names the key the client wrote.
+    let reading = Reading::new(mode);
     let mut de = serde_json::Deserializer::from_slice(json);
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(&mut de, &mut track);
-    let request = Req::deserialize(Aliased::new(tracked, object_ptr_alias))
-        .map_err(|err| JsonError::from_serde(serde_path_to_error::Error::new(track.path(), err)))?;
+    let request = Req::deserialize(Aliased::new(
+        Reader::body(tracked, &reading, aliased),
+        object_ptr_alias,
+    ))
+    .map_err(|err| JsonError::from_serde(serde_path_to_error::Error::new(track.path(), err)))?;
     // Trailing garbage after the object is an error, not ignored.
     de.end().map_err(|err| JsonError::from_json(&err))?;
-    Ok(request.encode_to_vec())
+    Ok(DecodedRequest {
+        message: request.encode_to_vec(),
+        ignored: reading.into_ignored(),
+    })
 }
 
 fn encode<Resp>(protobuf: Bytes, out: &mut Vec<u8>) -> Result<(), ResponseError>

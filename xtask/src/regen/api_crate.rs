@@ -12,6 +12,7 @@ use prost::Message;
 use prost_types::field_descriptor_proto::Type;
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 
+use super::field_reads;
 use super::model::{to_snake, to_upper_camel};
 
 /// Refuses packages the generators would name differently: none, or segments prost respells.
@@ -73,7 +74,10 @@ pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<Stri
     pbjson
         .register_descriptors(&fds.encode_to_vec())
         .context("registering descriptors with pbjson")?
-        .preserve_proto_field_names();
+        .preserve_proto_field_names()
+        // Unknown keys are skipped as `serde::de::IgnoredAny`; the proxy's reader sees each skip
+        // and decides (ignore and report, or refuse in strict mode).
+        .ignore_unknown_fields();
     let prefixes: Vec<String> = packages.iter().map(|p| format!(".{p}")).collect();
     let written = pbjson
         .generate(&prefixes, |_| Ok(Vec::<u8>::new()))
@@ -86,6 +90,8 @@ pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<Stri
         let code = accept_enum_aliases(&code, &aliases.remove(&package).unwrap_or_default())
             .with_context(|| format!("enum aliases of package {package}"))?;
         let code = unknown_enums_as_numbers(&code);
+        let code = field_reads::rewrite(&code)
+            .with_context(|| format!("field reads of package {package}"))?;
         let code = non_finite_floats_as_strings(&code, &floats);
         files.insert(format!("generated/{package}.serde.rs"), code);
     }
@@ -346,6 +352,7 @@ fn lib_rs(packages: &[String], with_serde: &[&String]) -> String {
     render(&mut out, &root);
     out.push_str(ENUM_OR_NUMBER);
     out.push_str(PROTO_FLOAT);
+    out.push_str(field_reads::OPEN_ENUM);
     out
 }
 

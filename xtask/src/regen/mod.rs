@@ -7,6 +7,7 @@ mod api_crate;
 #[cfg(test)]
 mod committed;
 pub(crate) mod config;
+mod field_reads;
 pub(crate) mod model;
 mod openapi;
 mod peer;

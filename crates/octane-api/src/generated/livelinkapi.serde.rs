@@ -66,6 +66,7 @@ impl<'de> serde::Deserialize<'de> for CameraState {
             Target,
             Up,
             Fov,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -94,7 +95,7 @@ impl<'de> serde::Deserialize<'de> for CameraState {
                             "target" => Ok(GeneratedField::Target),
                             "up" => Ok(GeneratedField::Up),
                             "fov" => Ok(GeneratedField::Fov),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -149,6 +150,9 @@ impl<'de> serde::Deserialize<'de> for CameraState {
                             }
                             fov_set__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| camera_state::FovSet::Fov(x.0));
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(CameraState {
@@ -183,7 +187,9 @@ impl<'de> serde::Deserialize<'de> for Empty {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -206,7 +212,7 @@ impl<'de> serde::Deserialize<'de> for Empty {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -262,6 +268,7 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Filepath,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -287,7 +294,7 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
                     {
                         match value {
                             "filepath" => Ok(GeneratedField::Filepath),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -313,7 +320,10 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
                             if filepath__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filepath"));
                             }
-                            filepath__ = Some(map_.next_value()?);
+                            filepath__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -359,6 +369,7 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Filedata,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -384,7 +395,7 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
                     {
                         match value {
                             "filedata" => Ok(GeneratedField::Filedata),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -410,10 +421,12 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
                             if filedata__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filedata"));
                             }
-                            filedata__ = Some(
-                                map_.next_value::<::pbjson::private::BytesDeserialize<_>>()?
-                                    .0,
-                            );
+                            filedata__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -468,6 +481,7 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
             Row0,
             Row1,
             Row2,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -495,7 +509,7 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
                             "row0" => Ok(GeneratedField::Row0),
                             "row1" => Ok(GeneratedField::Row1),
                             "row2" => Ok(GeneratedField::Row2),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -536,6 +550,9 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
                                 return Err(serde::de::Error::duplicate_field("row2"));
                             }
                             row2__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -597,6 +614,7 @@ impl<'de> serde::Deserialize<'de> for Mesh {
             Name,
             Id,
             ObjectHandle,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -624,7 +642,7 @@ impl<'de> serde::Deserialize<'de> for Mesh {
                             "name" => Ok(GeneratedField::Name),
                             "id" => Ok(GeneratedField::Id),
                             "objectHandle" => Ok(GeneratedField::ObjectHandle),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -652,25 +670,26 @@ impl<'de> serde::Deserialize<'de> for Mesh {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Id => {
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ObjectHandle => {
                             if object_handle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("objectHandle"));
                             }
-                            object_handle__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            object_handle__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -771,6 +790,7 @@ impl<'de> serde::Deserialize<'de> for MeshData {
             PolyNormalIndices,
             WindingOrder,
             WorldMatrix,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -803,7 +823,7 @@ impl<'de> serde::Deserialize<'de> for MeshData {
                             "polyNormalIndices" => Ok(GeneratedField::PolyNormalIndices),
                             "windingOrder" => Ok(GeneratedField::WindingOrder),
                             "worldMatrix" => Ok(GeneratedField::WorldMatrix),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -836,67 +856,66 @@ impl<'de> serde::Deserialize<'de> for MeshData {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Positions => {
                             if positions__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("positions"));
                             }
-                            positions__ = Some(map_.next_value()?);
+                            positions__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Normals => {
                             if normals__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("normals"));
                             }
-                            normals__ = Some(map_.next_value()?);
+                            normals__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::VertsPerPoly => {
                             if verts_per_poly__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("vertsPerPoly"));
                             }
-                            verts_per_poly__ = Some(
-                                map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
-                                    .into_iter()
-                                    .map(|x| x.0)
-                                    .collect(),
-                            );
+                            verts_per_poly__ =
+                                map_.next_value::<::std::option::Option<
+                                    Vec<::pbjson::private::NumberDeserialize<_>>,
+                                >>()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::PolyVertIndices => {
                             if poly_vert_indices__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("polyVertIndices"));
                             }
-                            poly_vert_indices__ = Some(
-                                map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
-                                    .into_iter()
-                                    .map(|x| x.0)
-                                    .collect(),
-                            );
+                            poly_vert_indices__ =
+                                map_.next_value::<::std::option::Option<
+                                    Vec<::pbjson::private::NumberDeserialize<_>>,
+                                >>()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::PolyNormalIndices => {
                             if poly_normal_indices__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("polyNormalIndices"));
                             }
-                            poly_normal_indices__ = Some(
-                                map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
-                                    .into_iter()
-                                    .map(|x| x.0)
-                                    .collect(),
-                            );
+                            poly_normal_indices__ =
+                                map_.next_value::<::std::option::Option<
+                                    Vec<::pbjson::private::NumberDeserialize<_>>,
+                                >>()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::WindingOrder => {
                             if winding_order__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("windingOrder"));
                             }
-                            winding_order__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            winding_order__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::WorldMatrix => {
                             if world_matrix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("worldMatrix"));
                             }
                             world_matrix__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -944,6 +963,7 @@ impl<'de> serde::Deserialize<'de> for MeshList {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Meshes,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -969,7 +989,7 @@ impl<'de> serde::Deserialize<'de> for MeshList {
                     {
                         match value {
                             "meshes" => Ok(GeneratedField::Meshes),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -995,7 +1015,10 @@ impl<'de> serde::Deserialize<'de> for MeshList {
                             if meshes__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("meshes"));
                             }
-                            meshes__ = Some(map_.next_value()?);
+                            meshes__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1036,6 +1059,7 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Objecthandle,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1061,7 +1085,7 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
                     {
                         match value {
                             "objecthandle" => Ok(GeneratedField::Objecthandle),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1087,10 +1111,12 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
                             if objecthandle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("objecthandle"));
                             }
-                            objecthandle__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            objecthandle__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1131,6 +1157,7 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Message,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1156,7 +1183,7 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
                     {
                         match value {
                             "message" => Ok(GeneratedField::Message),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1182,7 +1209,10 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
                             if message__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("message"));
                             }
-                            message__ = Some(map_.next_value()?);
+                            message__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1237,6 +1267,7 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
             X,
             Y,
             Z,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1264,7 +1295,7 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1292,28 +1323,28 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1377,6 +1408,7 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
             Y,
             Z,
             W,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1405,7 +1437,7 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
                             "w" => Ok(GeneratedField::W),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1434,37 +1466,36 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            w__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }

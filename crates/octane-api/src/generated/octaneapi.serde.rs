@@ -30,6 +30,7 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -55,7 +56,7 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
                     {
                         match value {
                             "data" => Ok(GeneratedField::Data),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -84,7 +85,10 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(map_.next_value()?);
+                            data__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -135,6 +139,7 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -160,7 +165,7 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
                     {
                         match value {
                             "data" => Ok(GeneratedField::Data),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -189,12 +194,10 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(
-                                map_.next_value::<Vec<RenderPassId>>()?
-                                    .into_iter()
-                                    .map(|x| x as i32)
-                                    .collect(),
-                            );
+                            data__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<RenderPassId>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -333,6 +336,7 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
             DefaultString,
             MinVersion,
             EndVersion,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -369,7 +373,7 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                             "defaultString" => Ok(GeneratedField::DefaultString),
                             "minVersion" => Ok(GeneratedField::MinVersion),
                             "endVersion" => Ok(GeneratedField::EndVersion),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -406,37 +410,46 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Type => {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<AttributeType>()? as i32);
+                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<AttributeType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::IsArray => {
                             if is_array__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isArray"));
                             }
-                            is_array__ = Some(map_.next_value()?);
+                            is_array__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::FileNameAttribute => {
                             if file_name_attribute__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("fileNameAttribute"));
                             }
-                            file_name_attribute__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            file_name_attribute__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PackageAttribute => {
                             if package_attribute__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("packageAttribute"));
                             }
-                            package_attribute__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            package_attribute__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("description"));
                             }
-                            description__ = Some(map_.next_value()?);
+                            description__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultInts => {
                             if default_ints__.is_some() {
@@ -460,25 +473,26 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                             if default_string__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultString"));
                             }
-                            default_string__ = Some(map_.next_value()?);
+                            default_string__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::MinVersion => {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EndVersion => {
                             if end_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("endVersion"));
                             }
-                            end_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            end_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -551,6 +565,7 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
             Labels,
             LabelCount,
             DefaultValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -579,7 +594,7 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
                             "labels" => Ok(GeneratedField::Labels),
                             "labelCount" => Ok(GeneratedField::LabelCount),
                             "defaultValue" => Ok(GeneratedField::DefaultValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -608,31 +623,32 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Labels => {
                             if labels__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("labels"));
                             }
-                            labels__ = Some(map_.next_value()?);
+                            labels__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::LabelCount => {
                             if label_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("labelCount"));
                             }
-                            label_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            label_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            default_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -684,6 +700,7 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
         enum GeneratedField {
             Name,
             ShortName,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -710,7 +727,7 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
                         match value {
                             "name" => Ok(GeneratedField::Name),
                             "shortName" => Ok(GeneratedField::ShortName),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -740,13 +757,16 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ShortName => {
                             if short_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("shortName"));
                             }
-                            short_name__ = Some(map_.next_value()?);
+                            short_name__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -799,6 +819,7 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
         enum GeneratedField {
             IsValid,
             DefaultValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -825,7 +846,7 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
                         match value {
                             "isValid" => Ok(GeneratedField::IsValid),
                             "defaultValue" => Ok(GeneratedField::DefaultValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -852,13 +873,16 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ = Some(map_.next_value()?);
+                            default_value__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -892,7 +916,9 @@ impl<'de> serde::Deserialize<'de> for ApiChangeManager {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -915,7 +941,7 @@ impl<'de> serde::Deserialize<'de> for ApiChangeManager {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -964,7 +990,9 @@ impl<'de> serde::Deserialize<'de> for api_change_manager::UpdateRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -987,7 +1015,7 @@ impl<'de> serde::Deserialize<'de> for api_change_manager::UpdateRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -1065,6 +1093,7 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
             StartVersion,
             Name,
             Description,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1092,7 +1121,7 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
                             "startVersion" => Ok(GeneratedField::StartVersion),
                             "name" => Ok(GeneratedField::Name),
                             "description" => Ok(GeneratedField::Description),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1123,22 +1152,24 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
                             if start_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("startVersion"));
                             }
-                            start_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            start_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("description"));
                             }
-                            description__ = Some(map_.next_value()?);
+                            description__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1186,6 +1217,7 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Infos,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1211,7 +1243,7 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
                     {
                         match value {
                             "infos" => Ok(GeneratedField::Infos),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1240,7 +1272,10 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
                             if infos__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("infos"));
                             }
-                            infos__ = Some(map_.next_value()?);
+                            infos__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1277,7 +1312,9 @@ impl<'de> serde::Deserialize<'de> for ApiDbMaterialManager {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -1300,7 +1337,7 @@ impl<'de> serde::Deserialize<'de> for ApiDbMaterialManager {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -1392,6 +1429,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
             ParentId,
             TypeId,
             Name,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1421,7 +1459,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             "parentID" => Ok(GeneratedField::ParentId),
                             "typeID" => Ok(GeneratedField::TypeId),
                             "name" => Ok(GeneratedField::Name),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1465,31 +1503,32 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ParentId => {
                             if parent_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("parentID"));
                             }
-                            parent_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            parent_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::TypeId => {
                             if type_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("typeID"));
                             }
-                            type_id__ = Some(map_.next_value::<OctaneLiveCategory>()? as i32);
+                            type_id__ = map_.next_value::<::std::option::Option<crate::OpenEnum<OctaneLiveCategory>>>()?.map(|v| v.0);
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1533,7 +1572,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -1556,7 +1597,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -1628,6 +1669,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1653,7 +1695,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1680,6 +1722,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1724,6 +1769,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1749,7 +1795,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1776,6 +1822,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1823,6 +1872,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1848,7 +1898,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1882,6 +1932,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -1933,6 +1986,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1958,7 +2012,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -1984,10 +2038,12 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2063,6 +2119,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
             Name,
             Nickname,
             Copyright,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2092,7 +2149,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             "name" => Ok(GeneratedField::Name),
                             "nickname" => Ok(GeneratedField::Nickname),
                             "copyright" => Ok(GeneratedField::Copyright),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2130,37 +2187,38 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::CategoryId => {
                             if category_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("categoryID"));
                             }
-                            category_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            category_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Nickname => {
                             if nickname__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("nickname"));
                             }
-                            nickname__ = Some(map_.next_value()?);
+                            nickname__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Copyright => {
                             if copyright__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("copyright"));
                             }
-                            copyright__ = Some(map_.next_value()?);
+                            copyright__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2204,7 +2262,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -2227,7 +2287,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -2302,6 +2362,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2327,7 +2388,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2361,6 +2422,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2412,6 +2476,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2437,7 +2502,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2463,10 +2528,12 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2515,6 +2582,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2540,7 +2608,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2567,6 +2635,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2611,6 +2682,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2636,7 +2708,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2663,6 +2735,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2704,6 +2779,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Categories,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2729,7 +2805,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
                     {
                         match value {
                             "categories" => Ok(GeneratedField::Categories),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2758,7 +2834,10 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
                             if categories__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("categories"));
                             }
-                            categories__ = Some(map_.next_value()?);
+                            categories__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2804,6 +2883,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Materials,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2829,7 +2909,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
                     {
                         match value {
                             "materials" => Ok(GeneratedField::Materials),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2858,7 +2938,10 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
                             if materials__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materials"));
                             }
-                            materials__ = Some(map_.next_value()?);
+                            materials__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -2913,6 +2996,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         enum GeneratedField {
             MaterialId,
             DestinationGraph,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2939,7 +3023,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                         match value {
                             "materialId" => Ok(GeneratedField::MaterialId),
                             "destinationGraph" => Ok(GeneratedField::DestinationGraph),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -2969,16 +3053,18 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                             if material_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialId"));
                             }
-                            material_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            material_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DestinationGraph => {
                             if destination_graph__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("destinationGraph"));
                             }
                             destination_graph__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3034,6 +3120,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         enum GeneratedField {
             Result,
             OutputNode,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3060,7 +3147,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "outputNode" => Ok(GeneratedField::OutputNode),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3091,13 +3178,16 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::OutputNode => {
                             if output_node__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputNode"));
                             }
                             output_node__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3136,7 +3226,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesRequ
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -3159,7 +3251,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesRequ
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -3230,6 +3322,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
         enum GeneratedField {
             Result,
             List,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3256,7 +3349,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "list" => Ok(GeneratedField::List),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3286,13 +3379,16 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::List => {
                             if list__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("list"));
                             }
                             list__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3356,6 +3452,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
             MaterialId,
             RequestedSize,
             View,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3383,7 +3480,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                             "materialId" => Ok(GeneratedField::MaterialId),
                             "requestedSize" => Ok(GeneratedField::RequestedSize),
                             "view" => Ok(GeneratedField::View),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3415,25 +3512,26 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                             if material_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialId"));
                             }
-                            material_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            material_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RequestedSize => {
                             if requested_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("requestedSize"));
                             }
-                            requested_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            requested_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::View => {
                             if view__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("view"));
                             }
-                            view__ = Some(map_.next_value::<LiveDbThumbnailView>()? as i32);
+                            view__ = map_.next_value::<::std::option::Option<crate::OpenEnum<LiveDbThumbnailView>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3490,6 +3588,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
         enum GeneratedField {
             Result,
             Size,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3516,7 +3615,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "size" => Ok(GeneratedField::Size),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3554,6 +3653,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                                 return Err(serde::de::Error::duplicate_field("size"));
                             }
                             size__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3600,6 +3702,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CategoryId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3625,7 +3728,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
                     {
                         match value {
                             "categoryId" => Ok(GeneratedField::CategoryId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3654,10 +3757,12 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
                             if category_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("categoryId"));
                             }
-                            category_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            category_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3710,6 +3815,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
         enum GeneratedField {
             Result,
             List,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3736,7 +3842,7 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "list" => Ok(GeneratedField::List),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3766,13 +3872,16 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::List => {
                             if list__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("list"));
                             }
                             list__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -3877,6 +3986,7 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
             TotalDeviceMemory,
             OutOfCoreMemory,
             PeerToPeerBytesUsed,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3906,7 +4016,7 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                             "totalDeviceMemory" => Ok(GeneratedField::TotalDeviceMemory),
                             "outOfCoreMemory" => Ok(GeneratedField::OutOfCoreMemory),
                             "peerToPeerBytesUsed" => Ok(GeneratedField::PeerToPeerBytesUsed),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -3939,37 +4049,33 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                             if used_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedDeviceMemory"));
                             }
-                            used_device_memory__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_device_memory__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::FreeDeviceMemory => {
                             if free_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("freeDeviceMemory"));
                             }
-                            free_device_memory__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            free_device_memory__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::TotalDeviceMemory => {
                             if total_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("totalDeviceMemory"));
                             }
-                            total_device_memory__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            total_device_memory__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::OutOfCoreMemory => {
                             if out_of_core_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outOfCoreMemory"));
                             }
-                            out_of_core_memory__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            out_of_core_memory__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::PeerToPeerBytesUsed => {
                             if peer_to_peer_bytes_used__.is_some() {
@@ -3977,10 +4083,12 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                                     "peerToPeerBytesUsed",
                                 ));
                             }
-                            peer_to_peer_bytes_used__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            peer_to_peer_bytes_used__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4111,6 +4219,7 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
             ImagesDataSize,
             CompositorDataSize,
             DenoiserDataSize,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4142,7 +4251,7 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                             "imagesDataSize" => Ok(GeneratedField::ImagesDataSize),
                             "compositorDataSize" => Ok(GeneratedField::CompositorDataSize),
                             "denoiserDataSize" => Ok(GeneratedField::DenoiserDataSize),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -4177,28 +4286,25 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                             if runtime_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("runtimeDataSize"));
                             }
-                            runtime_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            runtime_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::FilmDataSize => {
                             if film_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filmDataSize"));
                             }
-                            film_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            film_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::GeometryDataSize => {
                             if geometry_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("geometryDataSize"));
                             }
-                            geometry_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            geometry_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::NodeSystemDataSize => {
                             if node_system_data_size__.is_some() {
@@ -4206,19 +4312,17 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                                     "nodeSystemDataSize",
                                 ));
                             }
-                            node_system_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            node_system_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ImagesDataSize => {
                             if images_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imagesDataSize"));
                             }
-                            images_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            images_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::CompositorDataSize => {
                             if compositor_data_size__.is_some() {
@@ -4226,19 +4330,20 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                                     "compositorDataSize",
                                 ));
                             }
-                            compositor_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            compositor_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DenoiserDataSize => {
                             if denoiser_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("denoiserDataSize"));
                             }
-                            denoiser_data_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            denoiser_data_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4310,6 +4415,7 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
             Values,
             ValueCount,
             DefaultValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4338,7 +4444,7 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
                             "values" => Ok(GeneratedField::Values),
                             "valueCount" => Ok(GeneratedField::ValueCount),
                             "defaultValue" => Ok(GeneratedField::DefaultValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -4367,31 +4473,32 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Values => {
                             if values__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("values"));
                             }
-                            values__ = Some(map_.next_value()?);
+                            values__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ValueCount => {
                             if value_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueCount"));
                             }
-                            value_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            value_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            default_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4443,6 +4550,7 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
         enum GeneratedField {
             Value,
             Label,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4469,7 +4577,7 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
                         match value {
                             "value" => Ok(GeneratedField::Value),
                             "label" => Ok(GeneratedField::Label),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -4499,16 +4607,18 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Label => {
                             if label__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("label"));
                             }
-                            label__ = Some(map_.next_value()?);
+                            label__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4561,6 +4671,7 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
         enum GeneratedField {
             Package,
             FileName,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4587,7 +4698,7 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
                         match value {
                             "package" => Ok(GeneratedField::Package),
                             "fileName" => Ok(GeneratedField::FileName),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -4614,13 +4725,16 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
                             if package__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("package"));
                             }
-                            package__ = Some(map_.next_value()?);
+                            package__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::FileName => {
                             if file_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("fileName"));
                             }
-                            file_name__ = Some(map_.next_value()?);
+                            file_name__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4744,6 +4858,7 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
             UseAspectRatio,
             IsColor,
             AlwaysDisplaySign,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4779,7 +4894,7 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                             "useAspectRatio" => Ok(GeneratedField::UseAspectRatio),
                             "isColor" => Ok(GeneratedField::IsColor),
                             "alwaysDisplaySign" => Ok(GeneratedField::AlwaysDisplaySign),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -4815,22 +4930,21 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DimCount => {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            dim_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DimInfos => {
                             if dim_infos__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimInfos"));
                             }
-                            dim_infos__ = Some(map_.next_value()?);
+                            dim_infos__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
@@ -4842,19 +4956,19 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                             if use_sliders__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("useSliders"));
                             }
-                            use_sliders__ = Some(map_.next_value()?);
+                            use_sliders__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AllowLog => {
                             if allow_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowLog"));
                             }
-                            allow_log__ = Some(map_.next_value()?);
+                            allow_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultIsLog => {
                             if default_is_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultIsLog"));
                             }
-                            default_is_log__ = Some(map_.next_value()?);
+                            default_is_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DisplayPercentages => {
                             if display_percentages__.is_some() {
@@ -4862,25 +4976,30 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                                     "displayPercentages",
                                 ));
                             }
-                            display_percentages__ = Some(map_.next_value()?);
+                            display_percentages__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::UseAspectRatio => {
                             if use_aspect_ratio__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("useAspectRatio"));
                             }
-                            use_aspect_ratio__ = Some(map_.next_value()?);
+                            use_aspect_ratio__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsColor => {
                             if is_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isColor"));
                             }
-                            is_color__ = Some(map_.next_value()?);
+                            is_color__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AlwaysDisplaySign => {
                             if always_display_sign__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("alwaysDisplaySign"));
                             }
-                            always_display_sign__ = Some(map_.next_value()?);
+                            always_display_sign__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -4976,6 +5095,7 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
             SliderMinValue,
             SliderMaxValue,
             SliderStep,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5006,7 +5126,7 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
                             "sliderMinValue" => Ok(GeneratedField::SliderMinValue),
                             "sliderMaxValue" => Ok(GeneratedField::SliderMaxValue),
                             "sliderStep" => Ok(GeneratedField::SliderStep),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -5040,52 +5160,50 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::MinValue => {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderStep => {
                             if slider_step__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderStep"));
                             }
-                            slider_step__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_step__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -5219,6 +5337,7 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
             EmitPriCount,
             EmitInstanceCount,
             AnalyticLiCount,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5253,7 +5372,7 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                             "emitPriCount" => Ok(GeneratedField::EmitPriCount),
                             "emitInstanceCount" => Ok(GeneratedField::EmitInstanceCount),
                             "analyticLiCount" => Ok(GeneratedField::AnalyticLiCount),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -5291,37 +5410,33 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                             if tri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("triCount"));
                             }
-                            tri_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            tri_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DispTriCount => {
                             if disp_tri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dispTriCount"));
                             }
-                            disp_tri_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            disp_tri_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::HairSegCount => {
                             if hair_seg_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hairSegCount"));
                             }
-                            hair_seg_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            hair_seg_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::VoxelCount => {
                             if voxel_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("voxelCount"));
                             }
-                            voxel_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            voxel_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::GaussianSplatCount => {
                             if gaussian_splat_count__.is_some() {
@@ -5329,55 +5444,52 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                                     "gaussianSplatCount",
                                 ));
                             }
-                            gaussian_splat_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            gaussian_splat_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SphereCount => {
                             if sphere_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sphereCount"));
                             }
-                            sphere_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            sphere_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::InstanceCount => {
                             if instance_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("instanceCount"));
                             }
-                            instance_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            instance_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EmitPriCount => {
                             if emit_pri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("emitPriCount"));
                             }
-                            emit_pri_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            emit_pri_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EmitInstanceCount => {
                             if emit_instance_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("emitInstanceCount"));
                             }
-                            emit_instance_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            emit_instance_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::AnalyticLiCount => {
                             if analytic_li_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("analyticLiCount"));
                             }
-                            analytic_li_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            analytic_li_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -5419,7 +5531,9 @@ impl<'de> serde::Deserialize<'de> for ApiInfo {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -5442,7 +5556,7 @@ impl<'de> serde::Deserialize<'de> for ApiInfo {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -5490,7 +5604,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -5513,7 +5629,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -5577,6 +5693,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5602,7 +5719,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -5631,7 +5748,10 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -5669,7 +5789,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -5692,7 +5814,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -5756,6 +5878,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5781,7 +5904,7 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -5810,10 +5933,12 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -5924,6 +6049,7 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
             DefaultIsLog,
             IsColor,
             AlwaysDisplaySign,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5957,7 +6083,7 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
                             "defaultIsLog" => Ok(GeneratedField::DefaultIsLog),
                             "isColor" => Ok(GeneratedField::IsColor),
                             "alwaysDisplaySign" => Ok(GeneratedField::AlwaysDisplaySign),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -5991,22 +6117,21 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DimCount => {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            dim_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DimInfos => {
                             if dim_infos__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimInfos"));
                             }
-                            dim_infos__ = Some(map_.next_value()?);
+                            dim_infos__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
@@ -6018,31 +6143,35 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
                             if use_sliders__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("useSliders"));
                             }
-                            use_sliders__ = Some(map_.next_value()?);
+                            use_sliders__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AllowLog => {
                             if allow_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowLog"));
                             }
-                            allow_log__ = Some(map_.next_value()?);
+                            allow_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultIsLog => {
                             if default_is_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultIsLog"));
                             }
-                            default_is_log__ = Some(map_.next_value()?);
+                            default_is_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsColor => {
                             if is_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isColor"));
                             }
-                            is_color__ = Some(map_.next_value()?);
+                            is_color__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AlwaysDisplaySign => {
                             if always_display_sign__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("alwaysDisplaySign"));
                             }
-                            always_display_sign__ = Some(map_.next_value()?);
+                            always_display_sign__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6134,6 +6263,7 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
             SliderMinValue,
             SliderMaxValue,
             SliderStep,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6164,7 +6294,7 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
                             "sliderMinValue" => Ok(GeneratedField::SliderMinValue),
                             "sliderMaxValue" => Ok(GeneratedField::SliderMaxValue),
                             "sliderStep" => Ok(GeneratedField::SliderStep),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6198,52 +6328,50 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
                             if name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("name"));
                             }
-                            name__ = Some(map_.next_value()?);
+                            name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::MinValue => {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderStep => {
                             if slider_step__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderStep"));
                             }
-                            slider_step__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_step__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6285,7 +6413,9 @@ impl<'de> serde::Deserialize<'de> for ApiItem {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -6308,7 +6438,7 @@ impl<'de> serde::Deserialize<'de> for ApiItem {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -6373,6 +6503,7 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
         enum GeneratedField {
             ObjectPtr,
             Id,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6399,7 +6530,7 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "id" => Ok(GeneratedField::Id),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6435,7 +6566,13 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6482,6 +6619,7 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6507,7 +6645,7 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6537,6 +6675,9 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6580,6 +6721,7 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6605,7 +6747,7 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6635,6 +6777,9 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6680,6 +6825,7 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6705,7 +6851,7 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6734,7 +6880,10 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6780,6 +6929,7 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6805,7 +6955,7 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6835,6 +6985,9 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -6879,6 +7032,7 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6904,7 +7058,7 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -6934,6 +7088,9 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7000,6 +7157,7 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
             ItemRef,
             AttributeId,
             ExpectedType,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7027,7 +7185,7 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
                             "itemRef" | "item_ref" => Ok(GeneratedField::ItemRef),
                             "attributeId" | "attribute_id" => Ok(GeneratedField::AttributeId),
                             "expectedType" | "expected_type" => Ok(GeneratedField::ExpectedType),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7064,13 +7222,19 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
                             if attribute_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("attributeId"));
                             }
-                            attribute_id__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            attribute_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExpectedType => {
                             if expected_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("expectedType"));
                             }
-                            expected_type__ = Some(map_.next_value::<AttributeTypeId>()? as i32);
+                            expected_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<AttributeTypeId>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7199,6 +7363,7 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
             Float4Value,
             MatrixValue,
             StringValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7236,7 +7401,7 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                             "float4Value" | "float4_value" => Ok(GeneratedField::Float4Value),
                             "matrixValue" | "matrix_value" => Ok(GeneratedField::MatrixValue),
                             "stringValue" | "string_value" => Ok(GeneratedField::StringValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7359,6 +7524,9 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                                 .next_value::<::std::option::Option<_>>()?
                                 .map(api_item::get_value_response::Value::StringValue);
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(api_item::GetValueResponse { value: value__ })
@@ -7401,6 +7569,7 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7426,7 +7595,7 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7456,6 +7625,9 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7501,6 +7673,7 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7526,7 +7699,7 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7555,7 +7728,10 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7600,6 +7776,7 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7625,7 +7802,7 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7655,6 +7832,9 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7695,6 +7875,7 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7720,7 +7901,7 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7749,7 +7930,10 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7791,6 +7975,7 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7816,7 +8001,7 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7846,6 +8031,9 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7892,6 +8080,7 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7917,7 +8106,7 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -7946,7 +8135,13 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value::<NodePinType>()? as i32);
+                            result__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
+                                )?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -7992,6 +8187,7 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8017,7 +8213,7 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8047,6 +8243,9 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -8092,6 +8291,7 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8117,7 +8317,7 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8147,6 +8347,9 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -8197,6 +8400,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
         enum GeneratedField {
             ObjectPtr,
             NewPos,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8223,7 +8427,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "newPos" => Ok(GeneratedField::NewPos),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8260,6 +8464,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
                                 return Err(serde::de::Error::duplicate_field("newPos"));
                             }
                             new_pos__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -8414,6 +8621,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
             Float4Value,
             MatrixValue,
             StringValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8454,7 +8662,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                             "float4Value" | "float4_value" => Ok(GeneratedField::Float4Value),
                             "matrixValue" | "matrix_value" => Ok(GeneratedField::MatrixValue),
                             "stringValue" | "string_value" => Ok(GeneratedField::StringValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8492,7 +8700,10 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                             if attribute_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("attributeId"));
                             }
-                            attribute_id__ = Some(map_.next_value::<AttributeId>()? as i32);
+                            attribute_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Evaluate => {
                             if evaluate__.is_some() {
@@ -8598,6 +8809,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                                 .next_value::<::std::option::Option<_>>()?
                                 .map(api_item::set_value_by_id_request::Value::StringValue);
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(api_item::SetValueByIdRequest {
@@ -8652,6 +8866,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
         enum GeneratedField {
             Success,
             ErrorMessage,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8678,7 +8893,7 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
                         match value {
                             "success" => Ok(GeneratedField::Success),
                             "errorMessage" | "error_message" => Ok(GeneratedField::ErrorMessage),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8708,13 +8923,16 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
                             if success__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("success"));
                             }
-                            success__ = Some(map_.next_value()?);
+                            success__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ErrorMessage => {
                             if error_message__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("errorMessage"));
                             }
-                            error_message__ = Some(map_.next_value()?);
+                            error_message__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -8752,7 +8970,9 @@ impl<'de> serde::Deserialize<'de> for ApiItemArray {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -8775,7 +8995,7 @@ impl<'de> serde::Deserialize<'de> for ApiItemArray {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -8839,6 +9059,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8865,7 +9086,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -8901,10 +9122,12 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -8951,6 +9174,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -8976,7 +9200,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9006,6 +9230,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9049,6 +9276,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9074,7 +9302,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9104,6 +9332,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9149,6 +9380,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9174,7 +9406,7 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9203,10 +9435,12 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9243,7 +9477,9 @@ impl<'de> serde::Deserialize<'de> for ApiLocalDb {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -9266,7 +9502,7 @@ impl<'de> serde::Deserialize<'de> for ApiLocalDb {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -9315,7 +9551,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbCategory {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -9338,7 +9576,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbCategory {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -9402,6 +9640,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9427,7 +9666,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9457,6 +9696,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9502,6 +9744,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9527,7 +9770,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9556,7 +9799,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9604,6 +9850,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9629,7 +9876,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9664,6 +9911,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9711,6 +9961,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9736,7 +9987,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9770,10 +10021,12 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9828,6 +10081,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9854,7 +10108,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9891,10 +10145,12 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -9943,6 +10199,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -9968,7 +10225,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -9999,6 +10256,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10044,6 +10304,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10069,7 +10330,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10104,6 +10365,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10155,6 +10419,7 @@ impl<'de> serde::Deserialize<'de>
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10180,7 +10445,7 @@ impl<'de> serde::Deserialize<'de>
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10214,10 +10479,12 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10274,6 +10541,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10300,7 +10568,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10340,10 +10608,12 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10392,6 +10662,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10417,7 +10688,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10453,6 +10724,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                             }
                             result__ = map_.next_value()?;
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(api_local_db::api_local_db_category::SubCategoryResponse { result: result__ })
@@ -10487,7 +10761,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbPackage {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -10510,7 +10786,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbPackage {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -10576,6 +10852,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10601,7 +10878,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10635,6 +10912,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10682,6 +10962,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10707,7 +10988,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10741,7 +11022,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10796,6 +11080,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         enum GeneratedField {
             ObjectPtr,
             DestinationGraph,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10822,7 +11107,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "destinationGraph" => Ok(GeneratedField::DestinationGraph),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10860,6 +11145,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                                 return Err(serde::de::Error::duplicate_field("destinationGraph"));
                             }
                             destination_graph__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -10908,6 +11196,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -10933,7 +11222,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -10966,7 +11255,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11012,6 +11304,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11037,7 +11330,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11067,6 +11360,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11112,6 +11408,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11137,7 +11434,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11166,7 +11463,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11203,7 +11503,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -11226,7 +11528,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -11290,6 +11592,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11315,7 +11618,7 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11345,6 +11648,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11379,7 +11685,9 @@ impl<'de> serde::Deserialize<'de> for ApiNode {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -11402,7 +11710,7 @@ impl<'de> serde::Deserialize<'de> for ApiNode {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -11493,6 +11801,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
             SourceNode,
             Evaluate,
             DoCycleCheck,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11522,7 +11831,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
                             "sourceNode" => Ok(GeneratedField::SourceNode),
                             "evaluate" => Ok(GeneratedField::Evaluate),
                             "doCycleCheck" => Ok(GeneratedField::DoCycleCheck),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11561,10 +11870,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
                             if pin_idx__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinIdx"));
                             }
-                            pin_idx__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            pin_idx__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SourceNode => {
                             if source_node__.is_some() {
@@ -11576,13 +11884,16 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
                             if evaluate__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("evaluate"));
                             }
-                            evaluate__ = Some(map_.next_value()?);
+                            evaluate__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DoCycleCheck => {
                             if do_cycle_check__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("doCycleCheck"));
                             }
-                            do_cycle_check__ = Some(map_.next_value()?);
+                            do_cycle_check__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11646,6 +11957,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
             ObjectPtr,
             PinIx,
             EnterWrapperNode,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11673,7 +11985,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "pinIx" => Ok(GeneratedField::PinIx),
                             "enterWrapperNode" => Ok(GeneratedField::EnterWrapperNode),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11710,16 +12022,18 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
                             if pin_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinIx"));
                             }
-                            pin_ix__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            pin_ix__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EnterWrapperNode => {
                             if enter_wrapper_node__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("enterWrapperNode"));
                             }
-                            enter_wrapper_node__ = Some(map_.next_value()?);
+                            enter_wrapper_node__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11767,6 +12081,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11792,7 +12107,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11822,6 +12137,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11880,6 +12198,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
             ObjectPtr,
             PinId,
             EnterWrapperNode,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -11907,7 +12226,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "pinId" => Ok(GeneratedField::PinId),
                             "enterWrapperNode" => Ok(GeneratedField::EnterWrapperNode),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -11944,13 +12263,18 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
                             if pin_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
-                            pin_id__ = Some(map_.next_value::<PinId>()? as i32);
+                            pin_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EnterWrapperNode => {
                             if enter_wrapper_node__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("enterWrapperNode"));
                             }
-                            enter_wrapper_node__ = Some(map_.next_value()?);
+                            enter_wrapper_node__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -11998,6 +12322,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12023,7 +12348,7 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12053,6 +12378,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12110,6 +12438,7 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
             Type,
             OwnerGraph,
             ConfigurePins,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12137,7 +12466,7 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
                             "type" => Ok(GeneratedField::Type),
                             "ownerGraph" => Ok(GeneratedField::OwnerGraph),
                             "configurePins" => Ok(GeneratedField::ConfigurePins),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12168,7 +12497,9 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<NodeType>()? as i32);
+                            r#type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::OwnerGraph => {
                             if owner_graph__.is_some() {
@@ -12180,7 +12511,10 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
                             if configure_pins__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("configurePins"));
                             }
-                            configure_pins__ = Some(map_.next_value()?);
+                            configure_pins__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12224,6 +12558,7 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12249,7 +12584,7 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12279,6 +12614,9 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12322,6 +12660,7 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12347,7 +12686,7 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12377,6 +12716,9 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12429,6 +12771,7 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
         enum GeneratedField {
             Nodes,
             PinNames,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12455,7 +12798,7 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
                         match value {
                             "nodes" => Ok(GeneratedField::Nodes),
                             "pinNames" => Ok(GeneratedField::PinNames),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12492,6 +12835,9 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
                                 return Err(serde::de::Error::duplicate_field("pinNames"));
                             }
                             pin_names__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12561,6 +12907,7 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
             ItemRef,
             PinId,
             ExpectedType,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12588,7 +12935,7 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
                             "itemRef" | "item_ref" => Ok(GeneratedField::ItemRef),
                             "pinId" | "pin_id" => Ok(GeneratedField::PinId),
                             "expectedType" | "expected_type" => Ok(GeneratedField::ExpectedType),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12625,13 +12972,20 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
                             if pin_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
-                            pin_id__ = Some(map_.next_value::<PinId>()? as i32);
+                            pin_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExpectedType => {
                             if expected_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("expectedType"));
                             }
-                            expected_type__ = Some(map_.next_value::<PinTypeId>()? as i32);
+                            expected_type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<PinTypeId>>>()?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -12766,6 +13120,7 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
             MatrixValue,
             StringValue,
             FilePathValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -12806,7 +13161,7 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                             "filePathValue" | "file_path_value" => {
                                 Ok(GeneratedField::FilePathValue)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -12937,6 +13292,9 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                                 .next_value::<::std::option::Option<_>>()?
                                 .map(api_node::get_pin_value_by_x_response::Value::FilePathValue);
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(api_node::GetPinValueByXResponse { value: value__ })
@@ -12978,6 +13336,7 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13003,7 +13362,7 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13033,6 +13392,9 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13073,6 +13435,7 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13098,7 +13461,7 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13128,6 +13491,9 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13167,6 +13533,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13192,7 +13559,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13222,6 +13589,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13267,6 +13637,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13292,7 +13663,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13321,10 +13692,12 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13377,6 +13750,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13403,7 +13777,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13439,10 +13813,12 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13489,6 +13865,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13514,7 +13891,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13544,6 +13921,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13594,6 +13974,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13620,7 +14001,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13656,10 +14037,12 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13706,6 +14089,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13731,7 +14115,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13760,7 +14144,10 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13813,6 +14200,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13839,7 +14227,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13875,10 +14263,12 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -13926,6 +14316,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -13951,7 +14342,7 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -13980,7 +14371,13 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value::<NodePinType>()? as i32);
+                            result__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
+                                )?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14140,6 +14537,7 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
             MatrixValue,
             StringValue,
             FilePathValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14183,7 +14581,7 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                             "filePathValue" | "file_path_value" => {
                                 Ok(GeneratedField::FilePathValue)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14221,7 +14619,9 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                             if pin_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
-                            pin_id__ = Some(map_.next_value::<PinId>()? as i32);
+                            pin_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Evaluate => {
                             if evaluate__.is_some() {
@@ -14335,6 +14735,9 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                                 .next_value::<::std::option::Option<_>>()?
                                 .map(api_node::set_pin_value_by_id_request::Value::FilePathValue);
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(api_node::SetPinValueByIdRequest {
@@ -14389,6 +14792,7 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
         enum GeneratedField {
             Success,
             ErrorMessage,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14415,7 +14819,7 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
                         match value {
                             "success" => Ok(GeneratedField::Success),
                             "errorMessage" | "error_message" => Ok(GeneratedField::ErrorMessage),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14445,13 +14849,16 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
                             if success__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("success"));
                             }
-                            success__ = Some(map_.next_value()?);
+                            success__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ErrorMessage => {
                             if error_message__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("errorMessage"));
                             }
-                            error_message__ = Some(map_.next_value()?);
+                            error_message__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14489,7 +14896,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeArray {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -14512,7 +14921,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeArray {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -14576,6 +14985,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
         enum GeneratedField {
             ObjectPtr,
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14602,7 +15012,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14638,10 +15048,12 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14688,6 +15100,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14713,7 +15126,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14743,6 +15156,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14786,6 +15202,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14811,7 +15228,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14841,6 +15258,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14886,6 +15306,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -14911,7 +15332,7 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -14940,10 +15361,12 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -14980,7 +15403,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraph {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -15003,7 +15428,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraph {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -15094,6 +15519,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
             SourceItemsCount,
             OrigItems,
             OrigItemsCount,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15123,7 +15549,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                             "sourceItemsCount" => Ok(GeneratedField::SourceItemsCount),
                             "origItems" => Ok(GeneratedField::OrigItems),
                             "origItemsCount" => Ok(GeneratedField::OrigItemsCount),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15168,10 +15594,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                             if source_items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sourceItemsCount"));
                             }
-                            source_items_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            source_items_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::OrigItems => {
                             if orig_items__.is_some() {
@@ -15183,10 +15608,12 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                             if orig_items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("origItemsCount"));
                             }
-                            orig_items_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            orig_items_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15243,6 +15670,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
         enum GeneratedField {
             SourceItemCopies,
             OrigItemCopies,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15269,7 +15697,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
                         match value {
                             "sourceItemCopies" => Ok(GeneratedField::SourceItemCopies),
                             "origItemCopies" => Ok(GeneratedField::OrigItemCopies),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15306,6 +15734,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
                                 return Err(serde::de::Error::duplicate_field("origItemCopies"));
                             }
                             orig_item_copies__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15359,6 +15790,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
         enum GeneratedField {
             ObjectPtr,
             RootItem,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15385,7 +15817,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "rootItem" => Ok(GeneratedField::RootItem),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15422,6 +15854,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
                                 return Err(serde::de::Error::duplicate_field("rootItem"));
                             }
                             root_item__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15468,6 +15903,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15493,7 +15929,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15523,6 +15959,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15566,6 +16005,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15591,7 +16031,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15621,6 +16061,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15666,6 +16109,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             List,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15691,7 +16135,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
                     {
                         match value {
                             "list" => Ok(GeneratedField::List),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15721,6 +16165,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
                                 return Err(serde::de::Error::duplicate_field("list"));
                             }
                             list__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15778,6 +16225,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
             ObjectPtr,
             Items,
             ItemsCount,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15805,7 +16253,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
                             "items" => Ok(GeneratedField::Items),
                             "itemsCount" => Ok(GeneratedField::ItemsCount),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15848,10 +16296,12 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
                             if items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("itemsCount"));
                             }
-                            items_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            items_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15899,6 +16349,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -15924,7 +16375,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -15954,6 +16405,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -15997,6 +16451,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16022,7 +16477,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16052,6 +16507,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -16097,6 +16555,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16122,7 +16581,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16152,6 +16611,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -16195,6 +16657,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16220,7 +16683,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
                     {
                         match value {
                             "objectPtr" => Ok(GeneratedField::ObjectPtr),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16250,6 +16713,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
                                 return Err(serde::de::Error::duplicate_field("objectPtr"));
                             }
                             object_ptr__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -16295,6 +16761,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UngroupedItems,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16320,7 +16787,7 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
                     {
                         match value {
                             "ungroupedItems" => Ok(GeneratedField::UngroupedItems),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16350,6 +16817,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
                                 return Err(serde::de::Error::duplicate_field("ungroupedItems"));
                             }
                             ungrouped_items__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -16489,6 +16959,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
             IsModule,
             IsPopulatedAtConstruction,
             AttributeInfoCount,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16527,7 +16998,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                                 Ok(GeneratedField::IsPopulatedAtConstruction)
                             }
                             "attributeInfoCount" => Ok(GeneratedField::AttributeInfoCount),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16564,61 +17035,65 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<NodeGraphType>()? as i32);
+                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NodeGraphType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("description"));
                             }
-                            description__ = Some(map_.next_value()?);
+                            description__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::OutType => {
                             if out_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outType"));
                             }
-                            out_type__ = Some(map_.next_value::<NodePinType>()? as i32);
+                            out_type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Category => {
                             if category__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("category"));
                             }
-                            category__ = Some(map_.next_value()?);
+                            category__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultName => {
                             if default_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultName"));
                             }
-                            default_name__ = Some(map_.next_value()?);
+                            default_name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsInspectable => {
                             if is_inspectable__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isInspectable"));
                             }
-                            is_inspectable__ = Some(map_.next_value()?);
+                            is_inspectable__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsCreatableByApi => {
                             if is_creatable_by_api__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isCreatableByApi"));
                             }
-                            is_creatable_by_api__ = Some(map_.next_value()?);
+                            is_creatable_by_api__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsHidden => {
                             if is_hidden__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isHidden"));
                             }
-                            is_hidden__ = Some(map_.next_value()?);
+                            is_hidden__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsScripted => {
                             if is_scripted__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isScripted"));
                             }
-                            is_scripted__ = Some(map_.next_value()?);
+                            is_scripted__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsModule => {
                             if is_module__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isModule"));
                             }
-                            is_module__ = Some(map_.next_value()?);
+                            is_module__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsPopulatedAtConstruction => {
                             if is_populated_at_construction__.is_some() {
@@ -16626,7 +17101,8 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                                     "isPopulatedAtConstruction",
                                 ));
                             }
-                            is_populated_at_construction__ = Some(map_.next_value()?);
+                            is_populated_at_construction__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AttributeInfoCount => {
                             if attribute_info_count__.is_some() {
@@ -16634,10 +17110,12 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                                     "attributeInfoCount",
                                 ));
                             }
-                            attribute_info_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            attribute_info_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -16868,6 +17346,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
             TexNodeTypeInfo,
             CompatibilityModeInfos,
             MinVersion,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -16916,7 +17395,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                             "texNodeTypeInfo" => Ok(GeneratedField::TexNodeTypeInfo),
                             "compatibilityModeInfos" => Ok(GeneratedField::CompatibilityModeInfos),
                             "minVersion" => Ok(GeneratedField::MinVersion),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -16963,40 +17442,44 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<NodeType>()? as i32);
+                            r#type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("description"));
                             }
-                            description__ = Some(map_.next_value()?);
+                            description__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::OutType => {
                             if out_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outType"));
                             }
-                            out_type__ = Some(map_.next_value::<NodePinType>()? as i32);
+                            out_type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::NodeColor => {
                             if node_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("nodeColor"));
                             }
-                            node_color__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            node_color__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::IsLinker => {
                             if is_linker__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isLinker"));
                             }
-                            is_linker__ = Some(map_.next_value()?);
+                            is_linker__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsOutputLinker => {
                             if is_output_linker__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isOutputLinker"));
                             }
-                            is_output_linker__ = Some(map_.next_value()?);
+                            is_output_linker__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::TakesPinDefaultValue => {
                             if takes_pin_default_value__.is_some() {
@@ -17004,19 +17487,21 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "takesPinDefaultValue",
                                 ));
                             }
-                            takes_pin_default_value__ = Some(map_.next_value()?);
+                            takes_pin_default_value__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsHidden => {
                             if is_hidden__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isHidden"));
                             }
-                            is_hidden__ = Some(map_.next_value()?);
+                            is_hidden__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsCreatableByApi => {
                             if is_creatable_by_api__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isCreatableByApi"));
                             }
-                            is_creatable_by_api__ = Some(map_.next_value()?);
+                            is_creatable_by_api__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsScriptGraphWrapper => {
                             if is_script_graph_wrapper__.is_some() {
@@ -17024,7 +17509,8 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "isScriptGraphWrapper",
                                 ));
                             }
-                            is_script_graph_wrapper__ = Some(map_.next_value()?);
+                            is_script_graph_wrapper__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsTypedTextureNode => {
                             if is_typed_texture_node__.is_some() {
@@ -17032,19 +17518,20 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "isTypedTextureNode",
                                 ));
                             }
-                            is_typed_texture_node__ = Some(map_.next_value()?);
+                            is_typed_texture_node__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Category => {
                             if category__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("category"));
                             }
-                            category__ = Some(map_.next_value()?);
+                            category__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultName => {
                             if default_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultName"));
                             }
-                            default_name__ = Some(map_.next_value()?);
+                            default_name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AttributeInfoCount => {
                             if attribute_info_count__.is_some() {
@@ -17052,19 +17539,17 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "attributeInfoCount",
                                 ));
                             }
-                            attribute_info_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            attribute_info_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::PinInfoCount => {
                             if pin_info_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinInfoCount"));
                             }
-                            pin_info_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            pin_info_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MovableInputCountAttribute => {
                             if movable_input_count_attribute__.is_some() {
@@ -17072,8 +17557,10 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "movableInputCountAttribute",
                                 ));
                             }
-                            movable_input_count_attribute__ =
-                                Some(map_.next_value::<AttributeId>()? as i32);
+                            movable_input_count_attribute__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MovableInputPinCount => {
                             if movable_input_pin_count__.is_some() {
@@ -17081,10 +17568,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "movableInputPinCount",
                                 ));
                             }
-                            movable_input_pin_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            movable_input_pin_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MovableInputFormat => {
                             if movable_input_format__.is_some() {
@@ -17092,14 +17578,13 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "movableInputFormat",
                                 ));
                             }
-                            movable_input_format__ =
-                                Some(map_.next_value::<MovableInputFormat>()? as i32);
+                            movable_input_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<MovableInputFormat>>>()?.map(|v| v.0);
                         }
                         GeneratedField::MovableInputName => {
                             if movable_input_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("movableInputName"));
                             }
-                            movable_input_name__ = Some(map_.next_value()?);
+                            movable_input_name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::TexNodeTypeInfo => {
                             if tex_node_type_info__.is_some() {
@@ -17119,10 +17604,12 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -17375,6 +17862,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
             TransformInfo,
             StringInfo,
             BitMaskInfo,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -17423,7 +17911,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                             "transformInfo" => Ok(GeneratedField::TransformInfo),
                             "stringInfo" => Ok(GeneratedField::StringInfo),
                             "bitMaskInfo" => Ok(GeneratedField::BitMaskInfo),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -17472,76 +17960,81 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ = Some(map_.next_value::<PinId>()? as i32);
+                            id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Type => {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<NodePinType>()? as i32);
+                            r#type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsTypedTexturePin => {
                             if is_typed_texture_pin__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isTypedTexturePin"));
                             }
-                            is_typed_texture_pin__ = Some(map_.next_value()?);
+                            is_typed_texture_pin__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::StaticName => {
                             if static_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("staticName"));
                             }
-                            static_name__ = Some(map_.next_value()?);
+                            static_name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::StaticLabel => {
                             if static_label__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("staticLabel"));
                             }
-                            static_label__ = Some(map_.next_value()?);
+                            static_label__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("description"));
                             }
-                            description__ = Some(map_.next_value()?);
+                            description__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::GroupName => {
                             if group_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("groupName"));
                             }
-                            group_name__ = Some(map_.next_value()?);
+                            group_name__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::PinColor => {
                             if pin_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinColor"));
                             }
-                            pin_color__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            pin_color__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DefaultNodeType => {
                             if default_node_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultNodeType"));
                             }
-                            default_node_type__ = Some(map_.next_value::<NodeType>()? as i32);
+                            default_node_type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MinVersion => {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EndVersion => {
                             if end_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("endVersion"));
                             }
-                            end_version__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            end_version__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::BoolInfo => {
                             if bool_info__.is_some() {
@@ -17623,6 +18116,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                             }
                             bit_mask_info__ = map_.next_value()?;
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(ApiNodePinInfo {
@@ -17677,7 +18173,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfoEx {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -17700,7 +18198,7 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfoEx {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -17757,6 +18255,7 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             NodePinInfoRef,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -17782,7 +18281,7 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
                     {
                         match value {
                             "nodePinInfoRef" => Ok(GeneratedField::NodePinInfoRef),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -17812,6 +18311,9 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
                                 return Err(serde::de::Error::duplicate_field("nodePinInfoRef"));
                             }
                             node_pin_info_ref__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -17864,6 +18366,7 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
         enum GeneratedField {
             Success,
             NodePinInfo,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -17890,7 +18393,7 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
                         match value {
                             "success" => Ok(GeneratedField::Success),
                             "nodePinInfo" => Ok(GeneratedField::NodePinInfo),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -17920,13 +18423,16 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
                             if success__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("success"));
                             }
-                            success__ = Some(map_.next_value()?);
+                            success__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::NodePinInfo => {
                             if node_pin_info__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("nodePinInfo"));
                             }
                             node_pin_info__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18013,6 +18519,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
             OtherText,
             ShowFileTypeHints,
             LinearSrgbUsesLegacyGamma,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18044,7 +18551,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
                             "linearSrgbUsesLegacyGamma" => {
                                 Ok(GeneratedField::LinearSrgbUsesLegacyGamma)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18077,26 +18584,26 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultColorSpace => {
                             if default_color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultColorSpace"));
                             }
-                            default_color_space__ =
-                                Some(map_.next_value::<NamedColorSpace>()? as i32);
+                            default_color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
                         }
                         GeneratedField::OtherText => {
                             if other_text__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("otherText"));
                             }
-                            other_text__ = Some(map_.next_value()?);
+                            other_text__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ShowFileTypeHints => {
                             if show_file_type_hints__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("showFileTypeHints"));
                             }
-                            show_file_type_hints__ = Some(map_.next_value()?);
+                            show_file_type_hints__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::LinearSrgbUsesLegacyGamma => {
                             if linear_srgb_uses_legacy_gamma__.is_some() {
@@ -18104,7 +18611,11 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
                                     "linearSrgbUsesLegacyGamma",
                                 ));
                             }
-                            linear_srgb_uses_legacy_gamma__ = Some(map_.next_value()?);
+                            linear_srgb_uses_legacy_gamma__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18161,6 +18672,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
         enum GeneratedField {
             IsValid,
             ForView,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18187,7 +18699,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
                         match value {
                             "isValid" => Ok(GeneratedField::IsValid),
                             "forView" => Ok(GeneratedField::ForView),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18214,13 +18726,16 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ForView => {
                             if for_view__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("forView"));
                             }
-                            for_view__ = Some(map_.next_value()?);
+                            for_view__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18262,6 +18777,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18287,7 +18803,7 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
                     {
                         match value {
                             "isValid" => Ok(GeneratedField::IsValid),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18313,7 +18829,10 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18346,7 +18865,9 @@ impl<'de> serde::Deserialize<'de> for ApiProjectManager {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -18369,7 +18890,7 @@ impl<'de> serde::Deserialize<'de> for ApiProjectManager {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -18418,7 +18939,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectRequ
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -18441,7 +18964,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectRequ
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -18505,6 +19028,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18530,7 +19054,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18559,7 +19083,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18636,6 +19163,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
             AssetMissingcallback,
             AssetMissinguserData,
             Evaluate,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18664,7 +19192,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
                             "assetMissingcallback" => Ok(GeneratedField::AssetMissingcallback),
                             "assetMissinguserData" => Ok(GeneratedField::AssetMissinguserData),
                             "evaluate" => Ok(GeneratedField::Evaluate),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18696,7 +19224,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
                             if project_path__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("projectPath"));
                             }
-                            project_path__ = Some(map_.next_value()?);
+                            project_path__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AssetMissingcallback => {
                             if asset_missingcallback__.is_some() {
@@ -18712,16 +19240,18 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
                                     "assetMissinguserData",
                                 ));
                             }
-                            asset_missinguser_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            asset_missinguser_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Evaluate => {
                             if evaluate__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("evaluate"));
                             }
-                            evaluate__ = Some(map_.next_value()?);
+                            evaluate__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18777,6 +19307,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
         enum GeneratedField {
             Result,
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18803,7 +19334,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18833,16 +19364,18 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18889,6 +19422,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SuppressUi,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -18914,7 +19448,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
                     {
                         match value {
                             "suppressUI" => Ok(GeneratedField::SuppressUi),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -18943,7 +19477,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
                             if suppress_ui__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("suppressUI"));
                             }
-                            suppress_ui__ = Some(map_.next_value()?);
+                            suppress_ui__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -18989,6 +19526,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19014,7 +19552,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19043,7 +19581,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19081,7 +19622,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphRequest 
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -19104,7 +19647,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphRequest 
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -19168,6 +19711,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19193,7 +19737,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19223,6 +19767,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19275,6 +19822,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         enum GeneratedField {
             Path,
             ReferencePackageSettings,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19303,7 +19851,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                             "referencePackageSettings" => {
                                 Ok(GeneratedField::ReferencePackageSettings)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19338,7 +19886,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                             if path__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("path"));
                             }
-                            path__ = Some(map_.next_value()?);
+                            path__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ReferencePackageSettings => {
                             if reference_package_settings__.is_some() {
@@ -19347,6 +19895,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                                 ));
                             }
                             reference_package_settings__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19395,6 +19946,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19420,7 +19972,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19454,7 +20006,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19500,6 +20055,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Path,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19525,7 +20081,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
                     {
                         match value {
                             "path" => Ok(GeneratedField::Path),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19554,7 +20110,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
                             if path__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("path"));
                             }
-                            path__ = Some(map_.next_value()?);
+                            path__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19600,6 +20159,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19625,7 +20185,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19654,7 +20214,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19692,7 +20255,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -19715,7 +20280,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -19779,6 +20344,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19804,7 +20370,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19833,7 +20399,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -19893,6 +20462,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
             UnpackDir,
             PackagePath,
             UnpackName,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -19920,7 +20490,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
                             "unpackDir" => Ok(GeneratedField::UnpackDir),
                             "packagePath" => Ok(GeneratedField::PackagePath),
                             "unpackName" => Ok(GeneratedField::UnpackName),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -19951,19 +20521,22 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
                             if unpack_dir__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("unpackDir"));
                             }
-                            unpack_dir__ = Some(map_.next_value()?);
+                            unpack_dir__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::PackagePath => {
                             if package_path__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("packagePath"));
                             }
-                            package_path__ = Some(map_.next_value()?);
+                            package_path__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::UnpackName => {
                             if unpack_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("unpackName"));
                             }
-                            unpack_name__ = Some(map_.next_value()?);
+                            unpack_name__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20011,6 +20584,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20036,7 +20610,7 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20065,7 +20639,10 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20117,6 +20694,7 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
         enum GeneratedField {
             IsValid,
             UseImageProjection,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20143,7 +20721,7 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
                         match value {
                             "isValid" => Ok(GeneratedField::IsValid),
                             "useImageProjection" => Ok(GeneratedField::UseImageProjection),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20173,7 +20751,7 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::UseImageProjection => {
                             if use_image_projection__.is_some() {
@@ -20181,7 +20759,11 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
                                     "useImageProjection",
                                 ));
                             }
-                            use_image_projection__ = Some(map_.next_value()?);
+                            use_image_projection__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20215,7 +20797,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderCloudManager {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -20238,7 +20822,7 @@ impl<'de> serde::Deserialize<'de> for ApiRenderCloudManager {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -20326,6 +20910,7 @@ impl<'de> serde::Deserialize<'de>
             Subscribed,
             AvailableCreditBalance,
             AvailableRndrBalance,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20353,7 +20938,7 @@ impl<'de> serde::Deserialize<'de>
                             "subscribed" => Ok(GeneratedField::Subscribed),
                             "availableCreditBalance" => Ok(GeneratedField::AvailableCreditBalance),
                             "availableRndrBalance" => Ok(GeneratedField::AvailableRndrBalance),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20389,7 +20974,7 @@ impl<'de> serde::Deserialize<'de>
                             if subscribed__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subscribed"));
                             }
-                            subscribed__ = Some(map_.next_value()?);
+                            subscribed__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AvailableCreditBalance => {
                             if available_credit_balance__.is_some() {
@@ -20397,10 +20982,9 @@ impl<'de> serde::Deserialize<'de>
                                     "availableCreditBalance",
                                 ));
                             }
-                            available_credit_balance__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            available_credit_balance__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::AvailableRndrBalance => {
                             if available_rndr_balance__.is_some() {
@@ -20408,10 +20992,12 @@ impl<'de> serde::Deserialize<'de>
                                     "availableRndrBalance",
                                 ));
                             }
-                            available_rndr_balance__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            available_rndr_balance__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20461,6 +21047,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SceneGuid,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20486,7 +21073,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
                     {
                         match value {
                             "sceneGuid" => Ok(GeneratedField::SceneGuid),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20516,6 +21103,9 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
                                 return Err(serde::de::Error::duplicate_field("sceneGuid"));
                             }
                             scene_guid__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20561,6 +21151,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20586,7 +21177,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20615,7 +21206,10 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20689,6 +21283,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
             OnUpdate,
             OnFinish,
             CallbackData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20717,7 +21312,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                             "onUpdate" => Ok(GeneratedField::OnUpdate),
                             "onFinish" => Ok(GeneratedField::OnFinish),
                             "callbackData" => Ok(GeneratedField::CallbackData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20768,10 +21363,12 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                             if callback_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackData"));
                             }
-                            callback_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20829,6 +21426,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
         enum GeneratedField {
             CallbackId,
             CallbackId2,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -20855,7 +21453,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                         match value {
                             "callbackId" => Ok(GeneratedField::CallbackId),
                             "callbackId2" => Ok(GeneratedField::CallbackId2),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -20887,19 +21485,20 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::CallbackId2 => {
                             if callback_id2__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId2"));
                             }
-                            callback_id2__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id2__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -20940,7 +21539,9 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -20963,7 +21564,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -21037,6 +21638,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         enum GeneratedField {
             Result,
             SubscriptionInfo,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -21063,7 +21665,7 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "subscriptionInfo" => Ok(GeneratedField::SubscriptionInfo),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -21095,13 +21697,16 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::SubscriptionInfo => {
                             if subscription_info__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subscriptionInfo"));
                             }
                             subscription_info__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -21139,7 +21744,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderEngine {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -21162,7 +21769,7 @@ impl<'de> serde::Deserialize<'de> for ApiRenderEngine {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -21290,6 +21897,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
             PrimitiveType,
             PrimitiveVertices,
             PositionOnPrimitive,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -21323,7 +21931,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                             "primitiveType" => Ok(GeneratedField::PrimitiveType),
                             "primitiveVertices" => Ok(GeneratedField::PrimitiveVertices),
                             "positionOnPrimitive" => Ok(GeneratedField::PositionOnPrimitive),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -21367,19 +21975,17 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                             if material_pin_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialPinIx"));
                             }
-                            material_pin_ix__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            material_pin_ix__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Depth => {
                             if depth__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("depth"));
                             }
-                            depth__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            depth__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Position => {
                             if position__.is_some() {
@@ -21403,7 +22009,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                             if primitive_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("primitiveType"));
                             }
-                            primitive_type__ = Some(map_.next_value::<PrimitiveType>()? as i32);
+                            primitive_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PrimitiveType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::PrimitiveVertices => {
                             if primitive_vertices__.is_some() {
@@ -21418,6 +22024,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                                 ));
                             }
                             position_on_primitive__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -21540,7 +22149,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -21563,7 +22174,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -21628,6 +22239,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -21653,7 +22265,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -21682,7 +22294,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value::<ClayMode>()? as i32);
+                            result__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<ClayMode>>>()?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -21720,7 +22337,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ContinueRenderingReques
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -21743,7 +22362,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ContinueRenderingReques
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -21809,6 +22428,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -21834,7 +22454,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                     {
                         match value {
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -21865,10 +22485,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -21916,6 +22538,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -21941,7 +22564,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -21975,7 +22598,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22013,7 +22639,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -22036,7 +22664,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -22100,6 +22728,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22125,7 +22754,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22154,10 +22783,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22203,6 +22834,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Index,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22228,7 +22860,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
                     {
                         match value {
                             "index" => Ok(GeneratedField::Index),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22257,10 +22889,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            index__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22306,6 +22940,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22331,7 +22966,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22360,7 +22995,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22400,7 +23038,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -22423,7 +23063,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -22489,6 +23129,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Stats,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22514,7 +23155,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
                     {
                         match value {
                             "stats" => Ok(GeneratedField::Stats),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22545,6 +23186,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
                                 return Err(serde::de::Error::duplicate_field("stats"));
                             }
                             stats__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22588,6 +23232,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             DeviceIx,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22613,7 +23258,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
                     {
                         match value {
                             "deviceIx" => Ok(GeneratedField::DeviceIx),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22642,10 +23287,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
                             if device_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deviceIx"));
                             }
-                            device_ix__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            device_ix__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22691,6 +23338,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             MemUsage,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22716,7 +23364,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
                     {
                         match value {
                             "memUsage" => Ok(GeneratedField::MemUsage),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22746,6 +23394,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
                                 return Err(serde::de::Error::duplicate_field("memUsage"));
                             }
                             mem_usage__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -22783,7 +23434,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionRequest 
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -22806,7 +23459,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionRequest 
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -22891,6 +23544,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
             RegionMin,
             RegionMax,
             FeatherWidth,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -22919,7 +23573,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
                             "regionMin" => Ok(GeneratedField::RegionMin),
                             "regionMax" => Ok(GeneratedField::RegionMax),
                             "featherWidth" => Ok(GeneratedField::FeatherWidth),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -22951,7 +23605,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
                             if active__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("active"));
                             }
-                            active__ = Some(map_.next_value()?);
+                            active__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::RegionMin => {
                             if region_min__.is_some() {
@@ -22969,10 +23623,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
                             if feather_width__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("featherWidth"));
                             }
-                            feather_width__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            feather_width__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23013,7 +23669,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsRequ
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -23036,7 +23694,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsRequ
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -23100,6 +23758,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Statistics,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23125,7 +23784,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
                     {
                         match value {
                             "statistics" => Ok(GeneratedField::Statistics),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23155,6 +23814,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
                                 return Err(serde::de::Error::duplicate_field("statistics"));
                             }
                             statistics__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23192,7 +23854,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeRequ
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -23215,7 +23879,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeRequ
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -23279,6 +23943,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23304,7 +23969,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23334,6 +23999,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23389,6 +24057,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         enum GeneratedField {
             DeviceIx,
             MemoryLocation,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23415,7 +24084,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                         match value {
                             "deviceIx" => Ok(GeneratedField::DeviceIx),
                             "memoryLocation" => Ok(GeneratedField::MemoryLocation),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23445,16 +24114,18 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                             if device_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deviceIx"));
                             }
-                            device_ix__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            device_ix__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MemoryLocation => {
                             if memory_location__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("memoryLocation"));
                             }
-                            memory_location__ = Some(map_.next_value::<MemoryLocation>()? as i32);
+                            memory_location__ = map_.next_value::<::std::option::Option<crate::OpenEnum<MemoryLocation>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23503,6 +24174,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ResourceStats,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23528,7 +24200,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                     {
                         match value {
                             "resourceStats" => Ok(GeneratedField::ResourceStats),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23559,6 +24231,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                                 return Err(serde::de::Error::duplicate_field("resourceStats"));
                             }
                             resource_stats__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23596,7 +24271,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRequest
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -23619,7 +24296,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRequest
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -23684,6 +24361,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23709,7 +24387,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23738,7 +24416,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value::<SubSampleMode>()? as i32);
+                            result__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23778,7 +24459,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -23801,7 +24484,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -23867,6 +24550,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             TextureStats,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -23892,7 +24576,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
                     {
                         match value {
                             "textureStats" => Ok(GeneratedField::TextureStats),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -23923,6 +24607,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
                                 return Err(serde::de::Error::duplicate_field("textureStats"));
                             }
                             texture_stats__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -23960,7 +24647,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRequest
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -23983,7 +24672,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRequest
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -24054,6 +24743,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
         enum GeneratedField {
             Result,
             RenderImages,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -24080,7 +24770,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "renderImages" => Ok(GeneratedField::RenderImages),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -24110,13 +24800,16 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::RenderImages => {
                             if render_images__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderImages"));
                             }
                             render_images__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -24155,7 +24848,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PauseRenderingRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -24178,7 +24873,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PauseRenderingRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -24266,6 +24961,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
             Y,
             FilterDuplicateMaterialPins,
             IntersectionsSize,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -24296,7 +24992,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                                 Ok(GeneratedField::FilterDuplicateMaterialPins)
                             }
                             "intersectionsSize" => Ok(GeneratedField::IntersectionsSize),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -24328,19 +25024,17 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::FilterDuplicateMaterialPins => {
                             if filter_duplicate_material_pins__.is_some() {
@@ -24348,16 +25042,19 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                                     "filterDuplicateMaterialPins",
                                 ));
                             }
-                            filter_duplicate_material_pins__ = Some(map_.next_value()?);
+                            filter_duplicate_material_pins__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IntersectionsSize => {
                             if intersections_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intersectionsSize"));
                             }
-                            intersections_size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            intersections_size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -24414,6 +25111,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
         enum GeneratedField {
             Result,
             Intersections,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -24440,7 +25138,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "intersections" => Ok(GeneratedField::Intersections),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -24470,16 +25168,18 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            result__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Intersections => {
                             if intersections__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intersections"));
                             }
                             intersections__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -24533,6 +25233,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
         enum GeneratedField {
             X,
             Y,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -24559,7 +25260,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
                         match value {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -24589,19 +25290,20 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -24655,6 +25357,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
         enum GeneratedField {
             Result,
             WhitePoint,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -24681,7 +25384,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
                         match value {
                             "result" => Ok(GeneratedField::Result),
                             "whitePoint" => Ok(GeneratedField::WhitePoint),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -24711,13 +25414,16 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::WhitePoint => {
                             if white_point__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("whitePoint"));
                             }
                             white_point__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -24756,7 +25462,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ReleaseRenderResultRequ
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -24779,7 +25487,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ReleaseRenderResultRequ
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -24835,7 +25543,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RestartRenderingRequest
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -24858,7 +25568,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RestartRenderingRequest
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -24998,6 +25708,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
             ExrCompressionType,
             ExrCompressionLevel,
             Asynchronous,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25030,7 +25741,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                             "exrCompressionType" => Ok(GeneratedField::ExrCompressionType),
                             "exrCompressionLevel" => Ok(GeneratedField::ExrCompressionLevel),
                             "asynchronous" => Ok(GeneratedField::Asynchronous),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25066,26 +25777,28 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                             if render_pass_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
-                            render_pass_id__ = Some(map_.next_value::<RenderPassId>()? as i32);
+                            render_pass_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::FullPath => {
                             if full_path__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("fullPath"));
                             }
-                            full_path__ = Some(map_.next_value()?);
+                            full_path__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ImageSaveFormat => {
                             if image_save_format__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imageSaveFormat"));
                             }
-                            image_save_format__ =
-                                Some(map_.next_value::<ImageSaveFormat>()? as i32);
+                            image_save_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ImageSaveFormat>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = Some(map_.next_value::<NamedColorSpace>()? as i32);
+                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -25093,8 +25806,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ =
-                                Some(map_.next_value::<PremultipliedAlphaType>()? as i32);
+                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionType => {
                             if exr_compression_type__.is_some() {
@@ -25102,8 +25814,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "exrCompressionType",
                                 ));
                             }
-                            exr_compression_type__ =
-                                Some(map_.next_value::<ExrCompressionType>()? as i32);
+                            exr_compression_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ExrCompressionType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionLevel => {
                             if exr_compression_level__.is_some() {
@@ -25111,16 +25822,18 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "exrCompressionLevel",
                                 ));
                             }
-                            exr_compression_level__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            exr_compression_level__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Asynchronous => {
                             if asynchronous__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("asynchronous"));
                             }
-                            asynchronous__ = Some(map_.next_value()?);
+                            asynchronous__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25173,6 +25886,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25198,7 +25912,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25227,7 +25941,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25370,6 +26087,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
             Metadata,
             MetadataLength,
             Asynchronous,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25405,7 +26123,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                             "metadata" => Ok(GeneratedField::Metadata),
                             "metadataLength" => Ok(GeneratedField::MetadataLength),
                             "asynchronous" => Ok(GeneratedField::Asynchronous),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25444,7 +26162,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                             if output_directory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputDirectory"));
                             }
-                            output_directory__ = Some(map_.next_value()?);
+                            output_directory__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::PassesToExport => {
                             if passes_to_export__.is_some() {
@@ -25458,23 +26176,21 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "passesToExportLength",
                                 ));
                             }
-                            passes_to_export_length__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            passes_to_export_length__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ImageSaveFormat => {
                             if image_save_format__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imageSaveFormat"));
                             }
-                            image_save_format__ =
-                                Some(map_.next_value::<ImageSaveFormat>()? as i32);
+                            image_save_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ImageSaveFormat>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = Some(map_.next_value::<NamedColorSpace>()? as i32);
+                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -25482,8 +26198,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ =
-                                Some(map_.next_value::<PremultipliedAlphaType>()? as i32);
+                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionType => {
                             if exr_compression_type__.is_some() {
@@ -25491,8 +26206,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "exrCompressionType",
                                 ));
                             }
-                            exr_compression_type__ =
-                                Some(map_.next_value::<ExrCompressionType>()? as i32);
+                            exr_compression_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ExrCompressionType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionLevel => {
                             if exr_compression_level__.is_some() {
@@ -25500,10 +26214,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "exrCompressionLevel",
                                 ));
                             }
-                            exr_compression_level__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            exr_compression_level__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Metadata => {
                             if metadata__.is_some() {
@@ -25515,16 +26228,18 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                             if metadata_length__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("metadataLength"));
                             }
-                            metadata_length__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            metadata_length__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Asynchronous => {
                             if asynchronous__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("asynchronous"));
                             }
-                            asynchronous__ = Some(map_.next_value()?);
+                            asynchronous__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25580,6 +26295,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25605,7 +26321,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
                     {
                         match value {
                             "result" => Ok(GeneratedField::Result),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25634,7 +26350,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = Some(map_.next_value()?);
+                            result__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25681,6 +26400,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Mode,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25706,7 +26426,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
                     {
                         match value {
                             "mode" => Ok(GeneratedField::Mode),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25735,7 +26455,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
                             if mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
-                            mode__ = Some(map_.next_value::<ClayMode>()? as i32);
+                            mode__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<ClayMode>>>()?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25793,6 +26518,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         enum GeneratedField {
             Callback,
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25819,7 +26545,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                         match value {
                             "callback" => Ok(GeneratedField::Callback),
                             "userData" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25855,10 +26581,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -25907,6 +26635,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -25932,7 +26661,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                     {
                         match value {
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -25962,10 +26691,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26023,6 +26754,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         enum GeneratedField {
             Callback,
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26049,7 +26781,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                         match value {
                             "callback" => Ok(GeneratedField::Callback),
                             "userData" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26086,10 +26818,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26138,6 +26872,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26163,7 +26898,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                     {
                         match value {
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26194,10 +26929,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26246,6 +26983,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Priority,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26271,7 +27009,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
                     {
                         match value {
                             "priority" => Ok(GeneratedField::Priority),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26300,9 +27038,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
                             if priority__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("priority"));
                             }
-                            priority__ = Some(
-                                map_.next_value::<api_render_engine::RenderPriority>()? as i32,
-                            );
+                            priority__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::OpenEnum<api_render_engine::RenderPriority>,
+                                >>()?
+                                .map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26369,6 +27112,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
             RegionMin,
             RegionMax,
             FeatherWidth,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26397,7 +27141,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
                             "regionMin" => Ok(GeneratedField::RegionMin),
                             "regionMax" => Ok(GeneratedField::RegionMax),
                             "featherWidth" => Ok(GeneratedField::FeatherWidth),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26429,7 +27173,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
                             if active__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("active"));
                             }
-                            active__ = Some(map_.next_value()?);
+                            active__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::RegionMin => {
                             if region_min__.is_some() {
@@ -26447,10 +27191,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
                             if feather_width__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("featherWidth"));
                             }
-                            feather_width__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            feather_width__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26500,6 +27246,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Mode,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26525,7 +27272,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
                     {
                         match value {
                             "mode" => Ok(GeneratedField::Mode),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26554,7 +27301,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
                             if mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
-                            mode__ = Some(map_.next_value::<SubSampleMode>()? as i32);
+                            mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -26592,7 +27342,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::StopRenderingRequest {
         const FIELDS: &[&str] = &[];
 
         #[allow(clippy::enum_variant_names)]
-        enum GeneratedField {}
+        enum GeneratedField {
+            __SkipField__,
+        }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
             where
@@ -26615,7 +27367,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::StopRenderingRequest {
                     where
                         E: serde::de::Error,
                     {
-                        Err(serde::de::Error::unknown_field(value, FIELDS))
+                        Ok(GeneratedField::__SkipField__)
                     }
                 }
                 deserializer.deserialize_identifier(GeneratedVisitor)
@@ -26868,6 +27620,7 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
             PremultipliedAlphaType,
             KeepEnvironment,
             MPrivate,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -26917,7 +27670,7 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             "premultipliedAlphaType" => Ok(GeneratedField::PremultipliedAlphaType),
                             "keepEnvironment" => Ok(GeneratedField::KeepEnvironment),
                             "MPrivate" | "_mPrivate" => Ok(GeneratedField::MPrivate),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -26963,19 +27716,21 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<ImageType>()? as i32);
+                            r#type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<ImageType>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = Some(map_.next_value::<NamedColorSpace>()? as i32);
+                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
                         }
                         GeneratedField::IsLinear => {
                             if is_linear__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isLinear"));
                             }
-                            is_linear__ = Some(map_.next_value()?);
+                            is_linear__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::SharedSurface => {
                             if shared_surface__.is_some() {
@@ -26993,10 +27748,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if pitch__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pitch"));
                             }
-                            pitch__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            pitch__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Buffer => {
                             if buffer__.is_some() {
@@ -27008,7 +27762,10 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if render_pass_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
-                            render_pass_id__ = Some(map_.next_value::<RenderPassId>()? as i32);
+                            render_pass_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::TonemappedSamplesPerPixel => {
                             if tonemapped_samples_per_pixel__.is_some() {
@@ -27016,10 +27773,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "tonemappedSamplesPerPixel",
                                 ));
                             }
-                            tonemapped_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            tonemapped_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::CalculatedSamplesPerPixel => {
                             if calculated_samples_per_pixel__.is_some() {
@@ -27027,10 +27783,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "calculatedSamplesPerPixel",
                                 ));
                             }
-                            calculated_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            calculated_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RegionSamplesPerPixel => {
                             if region_samples_per_pixel__.is_some() {
@@ -27038,10 +27793,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "regionSamplesPerPixel",
                                 ));
                             }
-                            region_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            region_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MaxSamplesPerPixel => {
                             if max_samples_per_pixel__.is_some() {
@@ -27049,28 +27803,25 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "maxSamplesPerPixel",
                                 ));
                             }
-                            max_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            max_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SamplesPerSecond => {
                             if samples_per_second__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("samplesPerSecond"));
                             }
-                            samples_per_second__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            samples_per_second__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RenderTime => {
                             if render_time__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderTime"));
                             }
-                            render_time__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            render_time__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ChangeLevel => {
                             if change_level__.is_some() {
@@ -27082,19 +27833,20 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if has_pending_updates__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hasPendingUpdates"));
                             }
-                            has_pending_updates__ = Some(map_.next_value()?);
+                            has_pending_updates__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::SubSampling => {
                             if sub_sampling__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subSampling"));
                             }
-                            sub_sampling__ = Some(map_.next_value::<SubSampleMode>()? as i32);
+                            sub_sampling__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
                         }
                         GeneratedField::HasAlpha => {
                             if has_alpha__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hasAlpha"));
                             }
-                            has_alpha__ = Some(map_.next_value()?);
+                            has_alpha__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -27102,20 +27854,22 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ =
-                                Some(map_.next_value::<PremultipliedAlphaType>()? as i32);
+                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::KeepEnvironment => {
                             if keep_environment__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("keepEnvironment"));
                             }
-                            keep_environment__ = Some(map_.next_value()?);
+                            keep_environment__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::MPrivate => {
                             if m_private__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("MPrivate"));
                             }
                             m_private__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -27252,6 +28006,7 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
             ForSaving,
             AllowCustomValue,
             UpdateWhileTyping,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -27286,7 +28041,7 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
                             "forSaving" => Ok(GeneratedField::ForSaving),
                             "allowCustomValue" => Ok(GeneratedField::AllowCustomValue),
                             "updateWhileTyping" => Ok(GeneratedField::UpdateWhileTyping),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -27321,19 +28076,19 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ = Some(map_.next_value()?);
+                            default_value__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::FilePatterns => {
                             if file_patterns__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filePatterns"));
                             }
-                            file_patterns__ = Some(map_.next_value()?);
+                            file_patterns__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Values => {
                             if values__.is_some() {
@@ -27345,40 +28100,43 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
                             if value_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueCount"));
                             }
-                            value_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            value_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MultiLine => {
                             if multi_line__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("multiLine"));
                             }
-                            multi_line__ = Some(map_.next_value()?);
+                            multi_line__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IsFile => {
                             if is_file__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isFile"));
                             }
-                            is_file__ = Some(map_.next_value()?);
+                            is_file__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ForSaving => {
                             if for_saving__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("forSaving"));
                             }
-                            for_saving__ = Some(map_.next_value()?);
+                            for_saving__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AllowCustomValue => {
                             if allow_custom_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowCustomValue"));
                             }
-                            allow_custom_value__ = Some(map_.next_value()?);
+                            allow_custom_value__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::UpdateWhileTyping => {
                             if update_while_typing__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("updateWhileTyping"));
                             }
-                            update_while_typing__ = Some(map_.next_value()?);
+                            update_while_typing__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -27507,6 +28265,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
             OutputValueTypes,
             ConfigurationsCount,
             Configurations,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -27542,7 +28301,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                             "outputValueTypes" => Ok(GeneratedField::OutputValueTypes),
                             "configurationsCount" => Ok(GeneratedField::ConfigurationsCount),
                             "configurations" => Ok(GeneratedField::Configurations),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -27579,19 +28338,19 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::OutputMode => {
                             if output_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputMode"));
                             }
-                            output_mode__ = Some(map_.next_value::<TextureNodeTypeMode>()? as i32);
+                            output_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureNodeTypeMode>>>()?.map(|v| v.0);
                         }
                         GeneratedField::InputMode => {
                             if input_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputMode"));
                             }
-                            input_mode__ = Some(map_.next_value::<TextureNodeTypeMode>()? as i32);
+                            input_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureNodeTypeMode>>>()?.map(|v| v.0);
                         }
                         GeneratedField::CanToggleValueTypesOfPins => {
                             if can_toggle_value_types_of_pins__.is_some() {
@@ -27599,7 +28358,8 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                                     "canToggleValueTypesOfPins",
                                 ));
                             }
-                            can_toggle_value_types_of_pins__ = Some(map_.next_value()?);
+                            can_toggle_value_types_of_pins__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::StaticOutputValueType => {
                             if static_output_value_type__.is_some() {
@@ -27607,8 +28367,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                                     "staticOutputValueType",
                                 ));
                             }
-                            static_output_value_type__ =
-                                Some(map_.next_value::<TextureValueType>()? as i32);
+                            static_output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::InputValueTypes => {
                             if input_value_types__.is_some() {
@@ -27628,16 +28387,18 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                                     "configurationsCount",
                                 ));
                             }
-                            configurations_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            configurations_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Configurations => {
                             if configurations__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("configurations"));
                             }
-                            configurations__ = Some(map_.next_value()?);
+                            configurations__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -27711,6 +28472,7 @@ impl<'de> serde::Deserialize<'de>
             NodeType,
             Parameters,
             Interface,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -27738,7 +28500,7 @@ impl<'de> serde::Deserialize<'de>
                             "nodeType" => Ok(GeneratedField::NodeType),
                             "parameters" => Ok(GeneratedField::Parameters),
                             "interface" => Ok(GeneratedField::Interface),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -27774,7 +28536,9 @@ impl<'de> serde::Deserialize<'de>
                             if node_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("nodeType"));
                             }
-                            node_type__ = Some(map_.next_value::<NodeType>()? as i32);
+                            node_type__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Parameters => {
                             if parameters__.is_some() {
@@ -27787,6 +28551,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("interface"));
                             }
                             interface__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -27868,6 +28635,7 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             InputValueTypes,
             InputPinIds,
             InputPinCount,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -27893,7 +28661,7 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                             "inputValueTypes" => Ok(GeneratedField::InputValueTypes),
                             "inputPinIds" => Ok(GeneratedField::InputPinIds),
                             "inputPinCount" => Ok(GeneratedField::InputPinCount),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -27922,27 +28690,30 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                             if output_value_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputValueType"));
                             }
-                            output_value_type__ = Some(map_.next_value::<TextureValueType>()? as i32);
+                            output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::InputValueTypes => {
                             if input_value_types__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputValueTypes"));
                             }
-                            input_value_types__ = Some(map_.next_value::<Vec<TextureValueType>>()?.into_iter().map(|x| x as i32).collect());
+                            input_value_types__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<TextureValueType>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::InputPinIds => {
                             if input_pin_ids__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputPinIds"));
                             }
-                            input_pin_ids__ = Some(map_.next_value::<Vec<PinId>>()?.into_iter().map(|x| x as i32).collect());
+                            input_pin_ids__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<PinId>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::InputPinCount => {
                             if input_pin_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputPinCount"));
                             }
                             input_pin_count__ =
-                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
                             ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28006,6 +28777,7 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             OutputValueType,
             InputValueType,
             IsInputValueTypeToggled,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28030,7 +28802,7 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                             "outputValueType" => Ok(GeneratedField::OutputValueType),
                             "inputValueType" => Ok(GeneratedField::InputValueType),
                             "isInputValueTypeToggled" => Ok(GeneratedField::IsInputValueTypeToggled),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -28058,19 +28830,22 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                             if output_value_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputValueType"));
                             }
-                            output_value_type__ = Some(map_.next_value::<TextureValueType>()? as i32);
+                            output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::InputValueType => {
                             if input_value_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputValueType"));
                             }
-                            input_value_type__ = Some(map_.next_value::<TextureValueType>()? as i32);
+                            input_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::IsInputValueTypeToggled => {
                             if is_input_value_type_toggled__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isInputValueTypeToggled"));
                             }
-                            is_input_value_type_toggled__ = Some(map_.next_value()?);
+                            is_input_value_type_toggled__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28197,6 +28972,7 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
             DefaultIsLog,
             DisplayPercentages,
             AlwaysDisplaySign,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28232,7 +29008,7 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                             "defaultIsLog" => Ok(GeneratedField::DefaultIsLog),
                             "displayPercentages" => Ok(GeneratedField::DisplayPercentages),
                             "alwaysDisplaySign" => Ok(GeneratedField::AlwaysDisplaySign),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -28268,43 +29044,39 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::MinValue => {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            slider_max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
@@ -28316,19 +29088,19 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                             if uses_spectrum__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usesSpectrum"));
                             }
-                            uses_spectrum__ = Some(map_.next_value()?);
+                            uses_spectrum__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AllowLog => {
                             if allow_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("allowLog"));
                             }
-                            allow_log__ = Some(map_.next_value()?);
+                            allow_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultIsLog => {
                             if default_is_log__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultIsLog"));
                             }
-                            default_is_log__ = Some(map_.next_value()?);
+                            default_is_log__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DisplayPercentages => {
                             if display_percentages__.is_some() {
@@ -28336,13 +29108,18 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                                     "displayPercentages",
                                 ));
                             }
-                            display_percentages__ = Some(map_.next_value()?);
+                            display_percentages__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AlwaysDisplaySign => {
                             if always_display_sign__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("alwaysDisplaySign"));
                             }
-                            always_display_sign__ = Some(map_.next_value()?);
+                            always_display_sign__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28439,6 +29216,7 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
             ValueType,
             ValueTypeWhenToggled,
             NodeInputTypesAreDerivedFromOutputType,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28470,7 +29248,7 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                             "nodeInputTypesAreDerivedFromOutputType" => {
                                 Ok(GeneratedField::NodeInputTypesAreDerivedFromOutputType)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -28503,19 +29281,23 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::Mode => {
                             if mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
-                            mode__ = Some(map_.next_value::<TexturePinValueTypeMode>()? as i32);
+                            mode__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::OpenEnum<TexturePinValueTypeMode>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ValueType => {
                             if value_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueType"));
                             }
-                            value_type__ = Some(map_.next_value::<TextureValueType>()? as i32);
+                            value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ValueTypeWhenToggled => {
                             if value_type_when_toggled__.is_some() {
@@ -28523,8 +29305,7 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                                     "valueTypeWhenToggled",
                                 ));
                             }
-                            value_type_when_toggled__ =
-                                Some(map_.next_value::<TextureValueType>()? as i32);
+                            value_type_when_toggled__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::NodeInputTypesAreDerivedFromOutputType => {
                             if node_input_types_are_derived_from_output_type__.is_some() {
@@ -28533,7 +29314,10 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                                 ));
                             }
                             node_input_types_are_derived_from_output_type__ =
-                                Some(map_.next_value()?);
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28613,6 +29397,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
             UsedY8Textures,
             UsedY16Textures,
             UsedVirtualTextures,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28642,7 +29427,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                             "usedY8Textures" => Ok(GeneratedField::UsedY8Textures),
                             "usedY16Textures" => Ok(GeneratedField::UsedY16Textures),
                             "usedVirtualTextures" => Ok(GeneratedField::UsedVirtualTextures),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -28677,10 +29462,9 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedRgba32Textures",
                                 ));
                             }
-                            used_rgba32_textures__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_rgba32_textures__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::UsedRgba64Textures => {
                             if used_rgba64_textures__.is_some() {
@@ -28688,28 +29472,25 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedRgba64Textures",
                                 ));
                             }
-                            used_rgba64_textures__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_rgba64_textures__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::UsedY8Textures => {
                             if used_y8_textures__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedY8Textures"));
                             }
-                            used_y8_textures__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_y8_textures__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::UsedY16Textures => {
                             if used_y16_textures__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedY16Textures"));
                             }
-                            used_y16_textures__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_y16_textures__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::UsedVirtualTextures => {
                             if used_virtual_textures__.is_some() {
@@ -28717,10 +29498,12 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedVirtualTextures",
                                 ));
                             }
-                            used_virtual_textures__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            used_virtual_textures__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28773,6 +29556,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
         enum GeneratedField {
             BitField,
             Count,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28799,7 +29583,7 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
                         match value {
                             "bitField" => Ok(GeneratedField::BitField),
                             "count" => Ok(GeneratedField::Count),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -28829,19 +29613,20 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
                             if bit_field__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("bitField"));
                             }
-                            bit_field__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            bit_field__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Count => {
                             if count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("count"));
                             }
-                            count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -28937,6 +29722,7 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
             RotationBounds,
             TranslationBounds,
             IsUvwTransform,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -28968,7 +29754,7 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                             "rotationBounds" => Ok(GeneratedField::RotationBounds),
                             "translationBounds" => Ok(GeneratedField::TranslationBounds),
                             "isUvwTransform" => Ok(GeneratedField::IsUvwTransform),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -29000,7 +29786,7 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                             if is_valid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isValid"));
                             }
-                            is_valid__ = Some(map_.next_value()?);
+                            is_valid__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
@@ -29012,10 +29798,9 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            dim_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ScaleBounds => {
                             if scale_bounds__.is_some() {
@@ -29039,7 +29824,10 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                             if is_uvw_transform__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isUvwTransform"));
                             }
-                            is_uvw_transform__ = Some(map_.next_value()?);
+                            is_uvw_transform__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -29103,6 +29891,7 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
             DefaultValue,
             MinValue,
             MaxValue,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -29130,7 +29919,7 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
                             "defaultValue" => Ok(GeneratedField::DefaultValue),
                             "minValue" => Ok(GeneratedField::MinValue),
                             "maxValue" => Ok(GeneratedField::MaxValue),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -29162,28 +29951,28 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            default_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MinValue => {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            min_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            max_value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -29237,6 +30026,7 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
         enum GeneratedField {
             CallbackSource,
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -29263,7 +30053,7 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
                         match value {
                             "callbackSource" => Ok(GeneratedField::CallbackSource),
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -29293,16 +30083,18 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
                             if callback_source__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackSource"));
                             }
-                            callback_source__ = Some(map_.next_value()?);
+                            callback_source__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -31715,6 +32507,7 @@ impl<'de> serde::Deserialize<'de> for Buffer {
         enum GeneratedField {
             Data,
             Size,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -31741,7 +32534,7 @@ impl<'de> serde::Deserialize<'de> for Buffer {
                         match value {
                             "data" => Ok(GeneratedField::Data),
                             "size" => Ok(GeneratedField::Size),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -31768,19 +32561,20 @@ impl<'de> serde::Deserialize<'de> for Buffer {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(
-                                map_.next_value::<::pbjson::private::BytesDeserialize<_>>()?
-                                    .0,
-                            );
+                            data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Size => {
                             if size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("size"));
                             }
-                            size__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            size__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -31824,6 +32618,7 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Value,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -31849,7 +32644,7 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
                     {
                         match value {
                             "value" => Ok(GeneratedField::Value),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -31875,10 +32670,12 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -32096,6 +32893,7 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
         enum GeneratedField {
             CallbackSource,
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -32122,7 +32920,7 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
                         match value {
                             "callbackSource" => Ok(GeneratedField::CallbackSource),
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -32149,16 +32947,18 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
                             if callback_source__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackSource"));
                             }
-                            callback_source__ = Some(map_.next_value()?);
+                            callback_source__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -32200,6 +33000,7 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -32225,7 +33026,7 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
                     {
                         match value {
                             "data" => Ok(GeneratedField::Data),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -32251,7 +33052,10 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(map_.next_value()?);
+                            data__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -32292,6 +33096,7 @@ impl<'de> serde::Deserialize<'de> for GuidT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Guid,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -32317,7 +33122,7 @@ impl<'de> serde::Deserialize<'de> for GuidT {
                     {
                         match value {
                             "guid" => Ok(GeneratedField::Guid),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -32343,7 +33148,10 @@ impl<'de> serde::Deserialize<'de> for GuidT {
                             if guid__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("guid"));
                             }
-                            guid__ = Some(map_.next_value()?);
+                            guid__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -32663,6 +33471,7 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             M,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -32688,7 +33497,7 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
                     {
                         match value {
                             "m" => Ok(GeneratedField::M),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -32714,7 +33523,10 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
                             if m__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("m"));
                             }
-                            m__ = Some(map_.next_value()?);
+                            m__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -36256,6 +37068,7 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
         enum GeneratedField {
             Handle,
             Type,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -36282,7 +37095,7 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
                         match value {
                             "handle" => Ok(GeneratedField::Handle),
                             "type" => Ok(GeneratedField::Type),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -36309,16 +37122,18 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
                             if handle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("handle"));
                             }
-                            handle__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            handle__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Type => {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = Some(map_.next_value::<object_ref::ObjectType>()? as i32);
+                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<object_ref::ObjectType>>>()?.map(|v| v.0);
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -36734,6 +37549,7 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -36759,7 +37575,7 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
                     {
                         match value {
                             "data" => Ok(GeneratedField::Data),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -36785,7 +37601,10 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(map_.next_value()?);
+                            data__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -36913,6 +37732,7 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
         enum GeneratedField {
             CallbackSource,
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -36939,7 +37759,7 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
                         match value {
                             "callbackSource" => Ok(GeneratedField::CallbackSource),
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -36966,16 +37786,18 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
                             if callback_source__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackSource"));
                             }
-                            callback_source__ = Some(map_.next_value()?);
+                            callback_source__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -37020,6 +37842,7 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -37045,7 +37868,7 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
                     {
                         match value {
                             "userData" | "user_data" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -37071,10 +37894,12 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -37123,6 +37948,7 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
         enum GeneratedField {
             CallbackSource,
             CallbackId,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -37149,7 +37975,7 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
                         match value {
                             "callbackSource" => Ok(GeneratedField::CallbackSource),
                             "callbackId" => Ok(GeneratedField::CallbackId),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -37179,16 +38005,18 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
                             if callback_source__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackSource"));
                             }
-                            callback_source__ = Some(map_.next_value()?);
+                            callback_source__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -37237,6 +38065,7 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -37262,7 +38091,7 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
                     {
                         match value {
                             "userData" | "user_data" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -37291,10 +38120,12 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -37338,6 +38169,7 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -37363,7 +38195,7 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
                     {
                         match value {
                             "userData" | "user_data" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -37389,10 +38221,12 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -37436,6 +38270,7 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -37461,7 +38296,7 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
                     {
                         match value {
                             "userData" | "user_data" => Ok(GeneratedField::UserData),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -37487,10 +38322,12 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            user_data__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -41480,6 +42317,7 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
             EnableCustomAnimationTimespan,
             CustomAnimationTimespan,
             ExportNestedReferenceGraphs,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -41522,7 +42360,7 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                             "exportNestedReferenceGraphs" => {
                                 Ok(GeneratedField::ExportNestedReferenceGraphs)
                             }
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -41560,7 +42398,8 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "mergeScatterInstances",
                                 ));
                             }
-                            merge_scatter_instances__ = Some(map_.next_value()?);
+                            merge_scatter_instances__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::IncludeInstancePercentage => {
                             if include_instance_percentage__.is_some() {
@@ -41568,10 +42407,9 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "includeInstancePercentage",
                                 ));
                             }
-                            include_instance_percentage__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            include_instance_percentage__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::IgnoreSmallObjectPercentage => {
                             if ignore_small_object_percentage__.is_some() {
@@ -41579,16 +42417,15 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "ignoreSmallObjectPercentage",
                                 ));
                             }
-                            ignore_small_object_percentage__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            ignore_small_object_percentage__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::ExportAnimation => {
                             if export_animation__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("exportAnimation"));
                             }
-                            export_animation__ = Some(map_.next_value()?);
+                            export_animation__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::AnimationFramerate => {
                             if animation_framerate__.is_some() {
@@ -41596,10 +42433,9 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "animationFramerate",
                                 ));
                             }
-                            animation_framerate__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            animation_framerate__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EnableCustomAnimationTimespan => {
                             if enable_custom_animation_timespan__.is_some() {
@@ -41607,7 +42443,8 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "enableCustomAnimationTimespan",
                                 ));
                             }
-                            enable_custom_animation_timespan__ = Some(map_.next_value()?);
+                            enable_custom_animation_timespan__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CustomAnimationTimespan => {
                             if custom_animation_timespan__.is_some() {
@@ -41623,7 +42460,11 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "exportNestedReferenceGraphs",
                                 ));
                             }
-                            export_nested_reference_graphs__ = Some(map_.next_value()?);
+                            export_nested_reference_graphs__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -41688,6 +42529,7 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
         enum GeneratedField {
             RenderPassId,
             ExportName,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -41714,7 +42556,7 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
                         match value {
                             "renderPassId" => Ok(GeneratedField::RenderPassId),
                             "exportName" => Ok(GeneratedField::ExportName),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -41741,13 +42583,19 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
                             if render_pass_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
-                            render_pass_id__ = Some(map_.next_value::<RenderPassId>()? as i32);
+                            render_pass_id__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExportName => {
                             if export_name__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("exportName"));
                             }
-                            export_name__ = Some(map_.next_value()?);
+                            export_name__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -42916,6 +43764,7 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
             State,
             RenderTime,
             EstimatedRenderTime,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -42980,7 +43829,7 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             "state" => Ok(GeneratedField::State),
                             "renderTime" => Ok(GeneratedField::RenderTime),
                             "estimatedRenderTime" => Ok(GeneratedField::EstimatedRenderTime),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -43054,40 +43903,39 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if sub_sample_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subSampleMode"));
                             }
-                            sub_sample_mode__ = Some(map_.next_value::<SubSampleMode>()? as i32);
+                            sub_sample_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
                         }
                         GeneratedField::UpSamplingRatio => {
                             if up_sampling_ratio__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("upSamplingRatio"));
                             }
-                            up_sampling_ratio__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            up_sampling_ratio__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::BufferType => {
                             if buffer_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("bufferType"));
                             }
-                            buffer_type__ = Some(map_.next_value::<TonemapBufferType>()? as i32);
+                            buffer_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TonemapBufferType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = Some(map_.next_value::<NamedColorSpace>()? as i32);
+                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
                         }
                         GeneratedField::IsLinear => {
                             if is_linear__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("isLinear"));
                             }
-                            is_linear__ = Some(map_.next_value()?);
+                            is_linear__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::HasAlpha => {
                             if has_alpha__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hasAlpha"));
                             }
-                            has_alpha__ = Some(map_.next_value()?);
+                            has_alpha__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -43095,14 +43943,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ =
-                                Some(map_.next_value::<PremultipliedAlphaType>()? as i32);
+                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
                         }
                         GeneratedField::KeepEnvironment => {
                             if keep_environment__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("keepEnvironment"));
                             }
-                            keep_environment__ = Some(map_.next_value()?);
+                            keep_environment__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::ChangeLevel => {
                             if change_level__.is_some() {
@@ -43114,25 +43961,24 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if has_pending_updates__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hasPendingUpdates"));
                             }
-                            has_pending_updates__ = Some(map_.next_value()?);
+                            has_pending_updates__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::DeepBinCount => {
                             if deep_bin_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deepBinCount"));
                             }
-                            deep_bin_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            deep_bin_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DeepSeedSpp => {
                             if deep_seed_spp__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deepSeedSpp"));
                             }
-                            deep_seed_spp__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            deep_seed_spp__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::CryptomatteSeedSpp => {
                             if cryptomatte_seed_spp__.is_some() {
@@ -43140,16 +43986,16 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "cryptomatteSeedSpp",
                                 ));
                             }
-                            cryptomatte_seed_spp__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            cryptomatte_seed_spp__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DeepPassesEnabled => {
                             if deep_passes_enabled__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deepPassesEnabled"));
                             }
-                            deep_passes_enabled__ = Some(map_.next_value()?);
+                            deep_passes_enabled__ =
+                                map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::TonemapPassesCount => {
                             if tonemap_passes_count__.is_some() {
@@ -43157,10 +44003,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "tonemapPassesCount",
                                 ));
                             }
-                            tonemap_passes_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            tonemap_passes_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::TonemapPasses => {
                             if tonemap_passes__.is_some() {
@@ -43172,10 +44017,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if passes_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("passesCount"));
                             }
-                            passes_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            passes_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RenderPasses => {
                             if render_passes__.is_some() {
@@ -43187,10 +44031,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if beauty_wipe_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("beautyWipeCount"));
                             }
-                            beauty_wipe_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            beauty_wipe_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::BeautySamplesPerPixel => {
                             if beauty_samples_per_pixel__.is_some() {
@@ -43198,10 +44041,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautySamplesPerPixel",
                                 ));
                             }
-                            beauty_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            beauty_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::BeautyMaxSamplesPerPixel => {
                             if beauty_max_samples_per_pixel__.is_some() {
@@ -43209,10 +44051,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautyMaxSamplesPerPixel",
                                 ));
                             }
-                            beauty_max_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            beauty_max_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::BeautySamplesPerSecond => {
                             if beauty_samples_per_second__.is_some() {
@@ -43220,10 +44061,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautySamplesPerSecond",
                                 ));
                             }
-                            beauty_samples_per_second__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            beauty_samples_per_second__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RegionSamplesPerPixel => {
                             if region_samples_per_pixel__.is_some() {
@@ -43231,10 +44071,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "regionSamplesPerPixel",
                                 ));
                             }
-                            region_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            region_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::DenoisedSamplesPerPixel => {
                             if denoised_samples_per_pixel__.is_some() {
@@ -43242,10 +44081,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "denoisedSamplesPerPixel",
                                 ));
                             }
-                            denoised_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            denoised_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::RegionDenoisedSamplesPerPixel => {
                             if region_denoised_samples_per_pixel__.is_some() {
@@ -43253,19 +44091,17 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "regionDenoisedSamplesPerPixel",
                                 ));
                             }
-                            region_denoised_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            region_denoised_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::InfoWipeCount => {
                             if info_wipe_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("infoWipeCount"));
                             }
-                            info_wipe_count__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            info_wipe_count__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::InfoSamplesPerPixel => {
                             if info_samples_per_pixel__.is_some() {
@@ -43273,10 +44109,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoSamplesPerPixel",
                                 ));
                             }
-                            info_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            info_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::InfoMaxSamplesPerPixel => {
                             if info_max_samples_per_pixel__.is_some() {
@@ -43284,10 +44119,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoMaxSamplesPerPixel",
                                 ));
                             }
-                            info_max_samples_per_pixel__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            info_max_samples_per_pixel__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::InfoSamplesPerSecond => {
                             if info_samples_per_second__.is_some() {
@@ -43295,25 +44129,26 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoSamplesPerSecond",
                                 ));
                             }
-                            info_samples_per_second__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            info_samples_per_second__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::State => {
                             if state__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("state"));
                             }
-                            state__ = Some(map_.next_value::<RenderState>()? as i32);
+                            state__ = map_
+                                .next_value::<::std::option::Option<crate::OpenEnum<RenderState>>>(
+                                )?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RenderTime => {
                             if render_time__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderTime"));
                             }
-                            render_time__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            render_time__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::EstimatedRenderTime => {
                             if estimated_render_time__.is_some() {
@@ -43321,10 +44156,12 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "estimatedRenderTime",
                                 ));
                             }
-                            estimated_render_time__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            estimated_render_time__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -43505,6 +44342,7 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
             RenderFailure,
             NewStatistics,
             ProjectManagerChanged,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -43533,7 +44371,7 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
                             "renderFailure" => Ok(GeneratedField::RenderFailure),
                             "newStatistics" => Ok(GeneratedField::NewStatistics),
                             "projectManagerChanged" => Ok(GeneratedField::ProjectManagerChanged),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -43592,6 +44430,9 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
                                 .next_value::<::std::option::Option<_>>()?
                                 .map(stream_callback_request::Payload::ProjectManagerChanged);
                         }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
+                        }
                     }
                 }
                 Ok(StreamCallbackRequest { payload: payload__ })
@@ -43629,6 +44470,7 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -43654,7 +44496,7 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
                     {
                         match value {
                             "data" => Ok(GeneratedField::Data),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -43680,7 +44522,10 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = Some(map_.next_value()?);
+                            data__ = map_.next_value::<::std::option::Option<_>>()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44082,6 +44927,7 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
         enum GeneratedField {
             Begin,
             End,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44108,7 +44954,7 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
                         match value {
                             "begin" => Ok(GeneratedField::Begin),
                             "end" => Ok(GeneratedField::End),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44142,6 +44988,9 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
                                 return Err(serde::de::Error::duplicate_field("end"));
                             }
                             end__ = map_.next_value()?;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44183,6 +45032,7 @@ impl<'de> serde::Deserialize<'de> for TimeT {
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Value,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44208,7 +45058,7 @@ impl<'de> serde::Deserialize<'de> for TimeT {
                     {
                         match value {
                             "value" => Ok(GeneratedField::Value),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44234,10 +45084,12 @@ impl<'de> serde::Deserialize<'de> for TimeT {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            value__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44381,6 +45233,7 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
             CallbackId,
             Progress,
             Context,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44409,7 +45262,7 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
                             "callbackId" => Ok(GeneratedField::CallbackId),
                             "progress" => Ok(GeneratedField::Progress),
                             "context" => Ok(GeneratedField::Context),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44438,34 +45291,34 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
                             if callback_source__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackSource"));
                             }
-                            callback_source__ = Some(map_.next_value()?);
+                            callback_source__ = map_.next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::CallbackId => {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            callback_id__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Progress => {
                             if progress__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("progress"));
                             }
-                            progress__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            progress__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Context => {
                             if context__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("context"));
                             }
-                            context__ = Some(
-                                map_.next_value::<::pbjson::private::BytesDeserialize<_>>()?
-                                    .0,
-                            );
+                            context__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44516,6 +45369,7 @@ impl<'de> serde::Deserialize<'de> for Float2 {
         enum GeneratedField {
             X,
             Y,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44542,7 +45396,7 @@ impl<'de> serde::Deserialize<'de> for Float2 {
                         match value {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44569,19 +45423,20 @@ impl<'de> serde::Deserialize<'de> for Float2 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44637,6 +45492,7 @@ impl<'de> serde::Deserialize<'de> for Float3 {
             X,
             Y,
             Z,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44664,7 +45520,7 @@ impl<'de> serde::Deserialize<'de> for Float3 {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44692,28 +45548,28 @@ impl<'de> serde::Deserialize<'de> for Float3 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44777,6 +45633,7 @@ impl<'de> serde::Deserialize<'de> for Float4 {
             Y,
             Z,
             W,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44805,7 +45662,7 @@ impl<'de> serde::Deserialize<'de> for Float4 {
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
                             "w" => Ok(GeneratedField::W),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44834,37 +45691,36 @@ impl<'de> serde::Deserialize<'de> for Float4 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            w__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -44915,6 +45771,7 @@ impl<'de> serde::Deserialize<'de> for Int322 {
         enum GeneratedField {
             X,
             Y,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -44941,7 +45798,7 @@ impl<'de> serde::Deserialize<'de> for Int322 {
                         match value {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -44968,19 +45825,20 @@ impl<'de> serde::Deserialize<'de> for Int322 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -45036,6 +45894,7 @@ impl<'de> serde::Deserialize<'de> for Int323 {
             X,
             Y,
             Z,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -45063,7 +45922,7 @@ impl<'de> serde::Deserialize<'de> for Int323 {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -45091,28 +45950,28 @@ impl<'de> serde::Deserialize<'de> for Int323 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -45176,6 +46035,7 @@ impl<'de> serde::Deserialize<'de> for Int324 {
             Y,
             Z,
             W,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -45204,7 +46064,7 @@ impl<'de> serde::Deserialize<'de> for Int324 {
                             "y" => Ok(GeneratedField::Y),
                             "z" => Ok(GeneratedField::Z),
                             "w" => Ok(GeneratedField::W),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -45233,37 +46093,36 @@ impl<'de> serde::Deserialize<'de> for Int324 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            z__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            w__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -45318,6 +46177,7 @@ impl<'de> serde::Deserialize<'de> for Int642 {
         enum GeneratedField {
             X,
             Y,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -45344,7 +46204,7 @@ impl<'de> serde::Deserialize<'de> for Int642 {
                         match value {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -45371,19 +46231,20 @@ impl<'de> serde::Deserialize<'de> for Int642 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
@@ -45432,6 +46293,7 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
         enum GeneratedField {
             X,
             Y,
+            __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -45458,7 +46320,7 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
                         match value {
                             "x" => Ok(GeneratedField::X),
                             "y" => Ok(GeneratedField::Y),
-                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                            _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
                 }
@@ -45485,19 +46347,20 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            x__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ = Some(
-                                map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?
-                                    .0,
-                            );
+                            y__ =
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
+                            ;
+                        }
+                        GeneratedField::__SkipField__ => {
+                            let _ = map_.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }

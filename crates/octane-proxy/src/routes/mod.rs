@@ -11,7 +11,7 @@ use std::ops::Range;
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::transcode::{JsonError, ResponseError, Transcoder};
+use crate::transcode::{DecodedRequest, JsonError, JsonMode, ResponseError, Transcoder};
 
 /// How an RPC streams, and so how its HTTP route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,8 +57,22 @@ impl Route {
     /// Decodes a proto3 JSON request body into the protobuf encoding of this route's request
     /// message. An empty body is the default request; `objectPtr` is accepted for the target
     /// field where [`Route::object_ptr_alias`] names one.
+    ///
+    /// This reads in [`JsonMode::Strict`]: a key the message does not have is an error.
     pub fn decode_request(&self, json: &[u8]) -> Result<Vec<u8>, JsonError> {
-        self.transcoder.decode_request(json, self.object_ptr_alias)
+        self.decode_request_in(json, JsonMode::Strict)
+            .map(|decoded| decoded.message)
+    }
+
+    /// Decodes a request body as [`Route::decode_request`] does, in `mode`; in
+    /// [`JsonMode::Lenient`] the answer lists the keys that were ignored.
+    pub fn decode_request_in(
+        &self,
+        json: &[u8],
+        mode: JsonMode,
+    ) -> Result<DecodedRequest, JsonError> {
+        self.transcoder
+            .decode_request(json, self.object_ptr_alias, mode)
     }
 
     /// Appends the proto3 JSON form of a protobuf-encoded response message to `out`.
