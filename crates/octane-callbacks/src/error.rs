@@ -46,6 +46,9 @@ pub(crate) enum RenderError {
         .0.as_ref().map_or_else(String::new, |err| format!(" ({err})"))
     )]
     MissingClientId(Option<serde_json::Error>),
+    /// A request to a WebSocket endpoint that is not a WebSocket handshake; says what is missing.
+    #[error("{0}")]
+    NotWebSocket(&'static str),
     /// A failure the proxy's routes share.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -60,6 +63,7 @@ impl RenderError {
             Self::NotConnected { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Image(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson(_) | Self::MissingClientId(_) => StatusCode::BAD_REQUEST,
+            Self::NotWebSocket(_) => StatusCode::UPGRADE_REQUIRED,
             Self::Proxy(err) => err.status(),
         }
     }
@@ -74,6 +78,7 @@ impl RenderError {
             Self::Image(_) => "IMAGE",
             Self::MalformedJson(_) => "MALFORMED_JSON",
             Self::MissingClientId(_) => "INVALID_ARGUMENT",
+            Self::NotWebSocket(_) => "UPGRADE_REQUIRED",
             Self::Proxy(err) => err.code(),
         }
     }
@@ -112,6 +117,11 @@ mod tests {
             ),
             (RenderError::Image("4 channels".into()), 422, "IMAGE"),
             (RenderError::MissingClientId(None), 400, "INVALID_ARGUMENT"),
+            (
+                RenderError::NotWebSocket("send Upgrade"),
+                426,
+                "UPGRADE_REQUIRED",
+            ),
             (
                 RenderError::Proxy(ProxyError::PayloadTooLarge { limit: 1 }),
                 413,

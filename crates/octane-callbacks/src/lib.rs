@@ -43,6 +43,7 @@ pub mod png;
 mod restart;
 mod status;
 mod streamer;
+mod websocket;
 
 pub use event_buffers::EventBuffers;
 pub use frame::{EVENT_TAIL, Frame, Image};
