@@ -25,6 +25,7 @@ use crate::hub::{Event, Subscription};
 use crate::page;
 use crate::status::Status;
 use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
+use crate::webr_callbacks;
 
 /// Largest `ping-client` body read.
 const SMALL_BODY: usize = 64 * 1024;
@@ -77,6 +78,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         ("/render/ping-client", _, true) => ping_client(&streamer, request).await,
         ("/render/latest.png", true, _) => latest_png(&streamer).await,
         ("/render/stream.mjpeg", true, _) => Ok(mjpeg(&streamer)),
+        ("/api/callbacks", ..) => webr_callbacks::callbacks(&streamer, request),
         (
             "/"
             | "/render/stream"
