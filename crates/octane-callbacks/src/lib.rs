@@ -24,7 +24,8 @@
 //! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
 //! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
 //! process's allocator tuned for frame-sized buffers), `hub`
-//! (fan-out), `status` (counters), `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `page` (the
+//! (fan-out), `status` (counters), `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `jpeg` (JPEG
+//! frames for viewers beyond the workstation), `page` (the
 //! built-in page).
 
 #![warn(missing_docs)]
@@ -37,6 +38,7 @@ mod grab_decoder;
 pub mod heap;
 mod http;
 mod hub;
+pub mod jpeg;
 mod metrics;
 mod page;
 pub mod png;
