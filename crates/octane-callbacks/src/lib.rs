@@ -27,7 +27,9 @@
 //! process's allocator tuned for frame-sized buffers), `hub`
 //! (fan-out of the frames' SSE event), `fan_out` (the frames' other encodings, each made once per
 //! frame while someone watches it), `webr_callbacks` and `webr_messages` (octaneWebR's
-//! `/api/callbacks` WebSocket and its messages), `websocket` (upgrades), `status` (counters), `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `page` (the
+//! `/api/callbacks` WebSocket and its messages), `websocket` (upgrades), `status` (counters),
+//! `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `jpeg`
+//! (JPEG frames for viewers beyond the workstation), `page` (the
 //! built-in page).
 
 #![warn(missing_docs)]
@@ -41,6 +43,7 @@ mod grab_decoder;
 pub mod heap;
 mod http;
 mod hub;
+pub mod jpeg;
 mod metrics;
 mod page;
 pub mod png;
