@@ -35,6 +35,7 @@ use crate::fan_out::Variants;
 use crate::frame::FrameBuilder;
 use crate::grab::grab_render_result;
 use crate::hub::FrameHub;
+use crate::jpeg_variant::JpegVariant;
 use crate::restart::restart_on_panic;
 use crate::status::{Counters, Status};
 use crate::webr_callbacks::WebrFeed;
@@ -141,6 +142,8 @@ pub(crate) struct Shared {
     pub(crate) hub: FrameHub,
     /// What `/api/callbacks` sockets get.
     pub(crate) webr: WebrFeed,
+    /// The JPEG variants the live views watch.
+    pub(crate) jpeg: Variants<JpegVariant>,
     pub(crate) counters: Counters,
     pub(crate) config: StreamerConfig,
     sequence: AtomicU64,
@@ -190,11 +193,13 @@ impl CallbackStreamer {
     pub fn new(octane: Octane, config: StreamerConfig) -> Self {
         let hub = FrameHub::new();
         let webr = WebrFeed::new(Variants::new(hub.frames()));
+        let jpeg = Variants::new(hub.frames());
         Self {
             shared: Arc::new(Shared {
                 octane: octane.own_connection(),
                 hub,
                 webr,
+                jpeg,
                 counters: Counters::default(),
                 config,
                 sequence: AtomicU64::new(0),
@@ -287,7 +292,9 @@ impl CallbackStreamer {
 impl Shared {
     /// Every live variant's metrics label and counters.
     pub(crate) fn variant_stats(&self) -> Vec<(String, crate::fan_out::StatsSnapshot)> {
-        self.webr.images.stats()
+        let mut stats = self.jpeg.stats();
+        stats.extend(self.webr.images.stats());
+        stats
     }
 
     fn channel(&self) -> Channel {

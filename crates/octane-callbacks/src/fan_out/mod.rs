@@ -16,5 +16,5 @@ mod variants;
 mod viewer;
 
 pub(crate) use stats::StatsSnapshot;
-pub(crate) use variants::{Encoding, Variants};
+pub(crate) use variants::{Encoded, Encoding, Variants};
 pub(crate) use viewer::Viewer;

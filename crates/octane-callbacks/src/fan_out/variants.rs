@@ -28,6 +28,8 @@ pub(crate) trait Encoding: Clone + Eq + Hash + Debug + Send + Sync + 'static {
 /// One frame in one variant, shared by every viewer of the variant.
 #[derive(Debug)]
 pub(crate) struct Encoded<O> {
+    /// The frame's `sequence`.
+    pub(crate) sequence: u64,
     /// The frame's encoding.
     pub(crate) output: O,
 }
@@ -133,7 +135,13 @@ async fn encode_frames<E: Encoding>(
         let encoded = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let output = key.encode(&frame);
-            (Encoded { output }, started.elapsed())
+            (
+                Encoded {
+                    sequence: frame.sequence,
+                    output,
+                },
+                started.elapsed(),
+            )
         })
         .await;
         match encoded {
@@ -198,7 +206,7 @@ mod tests {
                 hub.publish_frame(frame(sequence));
                 for viewer in &mut watching {
                     let mut got = viewer.next().await.expect("an encoding");
-                    while got.output.1 < sequence {
+                    while got.sequence < sequence {
                         got = viewer.next().await.expect("an encoding");
                     }
                     assert_eq!(got.output, (1, sequence));

@@ -240,6 +240,14 @@ impl Events {
         }
     }
 
+    /// Reads the events of an SSE `response` already checked by the caller.
+    pub fn from_response(response: http::Response<Incoming>) -> Self {
+        Self {
+            body: response.into_body(),
+            buffer: Vec::new(),
+        }
+    }
+
     pub async fn next(&mut self) -> Value {
         serde_json::from_str(&self.next_data().await).expect("JSON event")
     }
