@@ -235,3 +235,38 @@ async fn a_closed_socket_is_dropped_at_once() {
     }
     assert!(left, "the variant went with its last socket");
 }
+
+#[tokio::test]
+async fn with_a_token_the_upgrade_needs_it_in_the_query_as_event_source_sends_it() {
+    use octane_callbacks::{CallbackStreamer, StreamerConfig};
+    use octane_proxy::{AccessPolicy, Octane, Router};
+    let peer = octane_test_peer::TestPeer::start().expect("peer");
+    let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
+    let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+    let router = Router::builder(octane)
+        .route("/api/callbacks", streamer.routes())
+        .access(AccessPolicy::default().token("s3cret"))
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(octane_proxy::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let refused = tokio_tungstenite::client_async(format!("ws://{addr}/api/callbacks"), stream)
+        .await
+        .expect_err("no token, no upgrade");
+    match refused {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!("not an HTTP refusal: {other}"),
+    }
+    let mut socket = websocket(addr, "/api/callbacks?token=s3cret").await;
+    send_text(&mut socket, r#"{"type":"ping"}"#).await;
+    assert_eq!(next_text(&mut socket).await, json!({"type": "pong"}));
+}
