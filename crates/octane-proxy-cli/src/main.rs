@@ -168,6 +168,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let router = Router::builder(octane)
         .register_metrics(move |registry| metrics.register_metrics(registry))
         .nest("/render", streamer.routes())
+        .route("/api/callbacks", streamer.routes())
         .route("/", streamer.routes())
         .access(access)
         .allowed_origins(origins)

@@ -76,7 +76,7 @@ impl Devtools {
             "--remote-debugging-pipe",
             "--hide-scrollbars",
             "--force-device-scale-factor=1",
-            "--window-size=480,320",
+            "--window-size=640,480",
         ];
         flags.extend_from_slice(args);
         let mut command = headless_chromium(dir, &flags, url);
