@@ -3,10 +3,11 @@
 //! downscaled to fit the viewer's `max_width` / `max_height` (aspect kept, Lanczos3), then
 //! encoded at the viewer's quality with 4:2:0 chroma subsampling.
 //!
-//! The encoder is `jpeg-encoder` (pure Rust, AVX2 where the CPU has it): chosen by measurement
-//! against libjpeg-turbo (`docs/benchmarks.md`), and it builds wherever Rust does, so the proxy
-//! still builds for Windows and macOS without a C toolchain. Alpha is not kept: JPEG has none,
-//! and the colour channels are encoded as they are (not composited over a background).
+//! The encoder is `jpeg-encoder` (pure Rust, AVX2 where the CPU has it): it builds wherever
+//! Rust does, so the proxy still builds for Windows and macOS with no C toolchain. libjpeg-turbo
+//! encodes about three times faster (`docs/benchmarks.md`, *encoders compared*), but needs
+//! CMake, NASM and a C compiler for each target. Alpha is not kept: JPEG has none, and the
+//! colour channels are encoded as they are (not composited over a background).
 //!
 //! [`encode`] is synchronous CPU work (milliseconds for a 1080p frame): callers run it off the
 //! async workers that serve calls.
@@ -20,9 +21,10 @@ use crate::frame::Image;
 use crate::png::{ImageError, to_rgba8};
 
 /// The quality a viewer gets when it does not ask for one, chosen by measurement
-/// (`cargo xtask bench --only jpeg`): a converged 1080p frame stays within the bit-rate target,
-/// and noise and edges stay visibly faithful.
-pub const DEFAULT_QUALITY: u8 = 80;
+/// (`cargo xtask bench --only jpeg`, section *the default quality*): the highest whose
+/// converged 1080p reference frame stays within both bit-rate targets (170 KB full size, 80 KB
+/// at 1280 wide).
+pub const DEFAULT_QUALITY: u8 = 60;
 
 /// The largest width or height a JPEG file can state.
 const MAX_JPEG_SIDE: u32 = u16::MAX as u32;
