@@ -794,15 +794,17 @@ fn frame_targets(sse_costs: &[SseCosts], budget: Duration, report: &mut Report) 
             ),
         });
         report.targets.push(Target {
-            target: "frames: 10 SSE clients cost < 1.5x one client (encode once, share the \
-                     bytes)"
+            target: "frames: 10 SSE clients cost <= 1.3x what the bare relay spends writing \
+                     the event to 10 sockets (encode once, share the bytes)"
                 .into(),
             measured: format!(
-                "{ten:.1} ms vs {one:.1} ms per frame = {:.*}x",
-                decimals_against(ten / one, 1.5, 2),
+                "{ten:.1} ms vs the relay's {ten_relay:.1} ms per frame = {:.*}x ({:.2}x one \
+                 client's {one:.1} ms)",
+                decimals_against(ten / ten_relay, 1.3, 2),
+                ten / ten_relay,
                 ten / one
             ),
-            verdict: Verdict::of(ten / one < 1.5),
+            verdict: Verdict::of(ten / ten_relay <= 1.3),
             why: format!(
                 "The event of a {} frame is encoded once and its `Bytes` shared (no copy per \
                  client in the proxy, see the next row); what grows with clients is the \

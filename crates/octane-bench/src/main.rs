@@ -7,9 +7,11 @@
 
 mod floors;
 mod frames;
+mod jpeg;
 mod load;
 mod memory;
 mod procfs;
+mod reference;
 mod report;
 mod rig;
 mod spawned;
@@ -61,6 +63,8 @@ enum Part {
     Startup,
     /// Unary call latency idle and while 30 frames/s of 2 MiB stream to a client.
     StreamingCalls,
+    /// JPEG frames of the reference sequence: bytes, encode CPU, PSNR, encoders compared.
+    Jpeg,
 }
 
 /// How long and how often to measure.
@@ -155,6 +159,10 @@ fn main() {
     if wanted(Part::StreamingCalls) {
         eprintln!("octane-bench: calls while streaming ...");
         streaming_calls::run(&settings, &mut report);
+    }
+    if wanted(Part::Jpeg) {
+        eprintln!("octane-bench: JPEG frames ...");
+        jpeg::run(&settings, &mut report);
     }
 
     print!("{}", report.to_text());

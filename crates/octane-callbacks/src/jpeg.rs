@@ -3,10 +3,13 @@
 //! downscaled to fit the viewer's `max_width` / `max_height` (aspect kept, Lanczos3), then
 //! encoded at the viewer's quality with 4:2:0 chroma subsampling.
 //!
-//! The encoder is `jpeg-encoder` (pure Rust, AVX2 where the CPU has it): chosen by measurement
-//! against libjpeg-turbo (`docs/benchmarks.md`), and it builds wherever Rust does, so the proxy
-//! still builds for Windows and macOS without a C toolchain. Alpha is not kept: JPEG has none,
-//! and the colour channels are encoded as they are (not composited over a background).
+//! The encoder is libjpeg-turbo on Linux (through `turbojpeg`, built from its bundled source)
+//! and `jpeg-encoder` (pure Rust, AVX2 where the CPU has it) elsewhere: libjpeg-turbo encodes
+//! about three times faster (`docs/benchmarks.md`, *encoders compared*), but needs CMake, NASM
+//! and a C compiler for each target, which Windows and macOS builds of the proxy are not asked
+//! to have. Both use the IJG quantisation tables and make files of the same size and quality
+//! within a few percent. Alpha is not kept: JPEG has none, and the colour channels are encoded
+//! as they are (not composited over a background).
 //!
 //! [`encode`] is synchronous CPU work (milliseconds for a 1080p frame): callers run it off the
 //! async workers that serve calls.
@@ -14,15 +17,15 @@
 use bytes::Bytes;
 use fast_image_resize::images::{Image as ResizedImage, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 use crate::frame::Image;
 use crate::png::{ImageError, to_rgba8};
 
 /// The quality a viewer gets when it does not ask for one, chosen by measurement
-/// (`cargo xtask bench --only jpeg`): a converged 1080p frame stays within the bit-rate target,
-/// and noise and edges stay visibly faithful.
-pub const DEFAULT_QUALITY: u8 = 80;
+/// (`cargo xtask bench --only jpeg`, section *the default quality*): the highest whose
+/// converged 1080p reference frame stays within both bit-rate targets (170 KB full size, 80 KB
+/// at 1280 wide).
+pub const DEFAULT_QUALITY: u8 = 60;
 
 /// The largest width or height a JPEG file can state.
 const MAX_JPEG_SIDE: u32 = u16::MAX as u32;
@@ -208,8 +211,34 @@ fn downscale(
 }
 
 /// Tightly packed RGBA8 rows as a baseline JPEG with 4:2:0 chroma (at every quality: the live
-/// view favours bytes on the wire over chroma detail).
+/// view favours bytes on the wire over chroma detail), by libjpeg-turbo.
+#[cfg(target_os = "linux")]
 fn encode_rgba(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, JpegError> {
+    let encoding = |e: turbojpeg::Error| JpegError::Encoding(e.to_string());
+    let mut compressor = turbojpeg::Compressor::new().map_err(encoding)?;
+    compressor
+        .set_quality(i32::from(quality))
+        .map_err(encoding)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(encoding)?;
+    let (width, height) = (width as usize, height as usize);
+    compressor
+        .compress_to_vec(turbojpeg::Image {
+            pixels: rgba,
+            width,
+            pitch: width * 4,
+            height,
+            format: turbojpeg::PixelFormat::RGBA,
+        })
+        .map_err(encoding)
+}
+
+/// Tightly packed RGBA8 rows as a baseline JPEG with 4:2:0 chroma (at every quality: the live
+/// view favours bytes on the wire over chroma detail), by `jpeg-encoder`.
+#[cfg(not(target_os = "linux"))]
+fn encode_rgba(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, JpegError> {
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
     let too_large = || JpegError::TooLarge { width, height };
     let w = u16::try_from(width).map_err(|_| too_large())?;
     let h = u16::try_from(height).map_err(|_| too_large())?;

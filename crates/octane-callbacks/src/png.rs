@@ -104,7 +104,7 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
         .and_then(|n| n.checked_add(w))
         .and_then(|n| n.checked_mul(bytes_per_pixel))
         .ok_or_else(too_large)?;
-    let data = image.pixels();
+    let mut data = image.pixels();
     if data.len() < needed {
         return Err(ImageError::ShortBuffer {
             width,
@@ -113,6 +113,12 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
             needed,
             got: data.len(),
         });
+    }
+    if image.image_type == LDR_RGBA && p == w {
+        // Already tightly packed RGBA8: the decoded rows as they are, not copied again (a
+        // millisecond or more of a live view's JPEG encode at 1080p).
+        data.truncate(needed);
+        return Ok(data);
     }
     // With `pitch >= width` and at least one byte a pixel, the buffer holds `w * h` pixels at
     // least: the output is at most 4 bytes per byte received.
