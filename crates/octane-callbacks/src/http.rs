@@ -30,7 +30,8 @@ use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
 const SMALL_BODY: usize = 64 * 1024;
 const MJPEG_BOUNDARY: &str = "octane-frame";
 
-/// The render endpoints: `/render/*` and the built-in page at `/`.
+/// The render endpoints: `/render/*` and the built-in page at `/` and `/render/` (where it stays
+/// when a web root owns `/`).
 #[derive(Clone, Debug)]
 pub struct RenderRoutes {
     streamer: CallbackStreamer,
@@ -64,7 +65,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     let answer = match (request.uri().path(), get, method == Method::POST) {
-        ("/", true, _) => Ok(page::response()),
+        ("/" | "/render/", true, _) => Ok(page::response()),
         ("/render/register-callback", _, true) => register(&streamer).await,
         ("/render/stream", true, _) => Ok(sse(&streamer)),
         ("/render/callback-status", true, _) => Ok(json(
@@ -79,6 +80,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         ("/render/stream.mjpeg", true, _) => Ok(mjpeg(&streamer)),
         (
             "/"
+            | "/render/"
             | "/render/stream"
             | "/render/callback-status"
             | "/render/latest.png"

@@ -19,7 +19,9 @@
 //! - `transcode`: the JSON mapping, proto3 JSON to protobuf and back;
 //! - [`octane`]: the shared channel to Octane and the health probe;
 //! - [`error`]: every failure and its HTTP status, mapped in one place;
-//! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener.
+//! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener;
+//! - `webr_endpoints`: `/api/health`, `/api/log`, `/api/system/info` for octaneWebR's client;
+//! - `web_root`: a built web client served from a folder ([`RouterBuilder::web_root`]).
 
 #![warn(missing_docs)]
 
@@ -34,6 +36,8 @@ mod router;
 pub mod routes;
 mod server;
 mod transcode;
+mod web_root;
+mod webr_endpoints;
 
 pub use access::{AccessPolicy, InvalidPattern};
 pub use body::{Body, BoxError};
@@ -49,3 +53,4 @@ pub use router::{
 pub use routes::{Route, RouteKind};
 pub use server::{Server, serve};
 pub use transcode::{JsonError, ResponseError};
+pub use web_root::{WebRoot, WebRootError};

@@ -27,6 +27,8 @@ use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::JsonError;
+use crate::web_root::WebRoot;
+use crate::webr_endpoints::{client_log, health, system_info};
 use crate::{ProxyError, deadline};
 
 /// Default request body limit.
@@ -68,6 +70,7 @@ struct Inner {
     services_json: Bytes,
     mounts: Vec<Mount>,
     metrics: Metrics,
+    web_root: Option<WebRoot>,
 }
 
 /// The request body handed to services mounted with [`RouterBuilder::route`] or
@@ -129,6 +132,7 @@ pub struct RouterBuilder {
     default_timeout: Duration,
     mounts: Vec<Mount>,
     metric_registrations: Vec<MetricRegistration>,
+    web_root: Option<WebRoot>,
 }
 
 impl Router {
@@ -143,6 +147,7 @@ impl Router {
             default_timeout: DEFAULT_TIMEOUT,
             mounts: Vec::new(),
             metric_registrations: Vec::new(),
+            web_root: None,
         }
     }
 
@@ -227,6 +232,14 @@ impl RouterBuilder {
         self
     }
 
+    /// Serves the files of `web_root` for GET and HEAD at the paths no route, mount or fixed
+    /// endpoint claims (`/` is its `index.html` unless a mount takes `/`); a path with no file
+    /// answers as without a web root.
+    pub fn web_root(mut self, web_root: WebRoot) -> Self {
+        self.web_root = Some(web_root);
+        self
+    }
+
     /// Lets another component (the callback streamer) add its metrics to `GET /metrics`.
     pub fn register_metrics(
         mut self,
@@ -249,6 +262,7 @@ impl RouterBuilder {
                 services_json: services_json(),
                 mounts: self.mounts,
                 metrics: Metrics::new(self.metric_registrations),
+                web_root: self.web_root,
             }),
         }
     }
@@ -355,7 +369,8 @@ impl Inner {
             return Ok(status_only(StatusCode::NO_CONTENT));
         }
         let path = request.uri().path();
-        if path != "/health" {
+        // The health checks say only whether Octane answers, and octaneWebR cannot send a token.
+        if path != "/health" && path != "/api/health" {
             let is_get = method == Method::GET || method == Method::HEAD;
             self.access
                 .authenticate(request.headers(), request.uri().query(), is_get)?;
@@ -376,6 +391,32 @@ impl Inner {
                 *handled = Handled::Fixed("/health");
                 only_get(method, path)?;
                 Ok(self.health().await)
+            }
+            "/api/health" => {
+                *handled = Handled::Fixed("/api/health");
+                only_get(method, path)?;
+                let body = health::body(&self.octane, HEALTH_PROBE_TIMEOUT).await;
+                Ok(json_response(StatusCode::OK, body))
+            }
+            "/api/log" => {
+                *handled = Handled::Fixed("/api/log");
+                only_post(method, path)?;
+                let body = self
+                    .read_body_up_to(request, client_log::BODY_LIMIT)
+                    .await?;
+                client_log::write(&body)?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    Bytes::from_static(br#"{"success":true}"#),
+                ))
+            }
+            "/api/system/info" => {
+                *handled = Handled::Fixed("/api/system/info");
+                only_get(method, path)?;
+                let timeout =
+                    deadline::requested(request.headers())?.unwrap_or(self.default_timeout);
+                let body = system_info::body(&self.octane, &self.access, timeout).await?;
+                Ok(json_response(StatusCode::OK, body))
             }
             "/services" => {
                 *handled = Handled::Fixed("/services");
@@ -401,7 +442,17 @@ impl Inner {
                 Ok(response)
             }
             _ => {
-                let route = resolve(path)?;
+                let route = resolve(path);
+                // `/api/` is octaneWebR's API: never a file, whatever the web root holds.
+                if route.is_err()
+                    && !path.starts_with("/api/")
+                    && let Some(web_root) = &self.web_root
+                    && let Some(file) = web_root.serve(&request).await
+                {
+                    *handled = Handled::Fixed("web-root");
+                    return Ok(file);
+                }
+                let route = route?;
                 *handled = Handled::Rpc(route);
                 if method != Method::POST {
                     return Err(ProxyError::MethodNotAllowed {
@@ -548,7 +599,20 @@ impl Inner {
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let limit = self.body_limit;
+        self.read_body_up_to(request, self.body_limit).await
+    }
+
+    /// Reads the body, refusing one over `limit` or over the router's own limit.
+    async fn read_body_up_to<B>(
+        &self,
+        request: Request<B>,
+        limit: usize,
+    ) -> Result<Bytes, ProxyError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let limit = limit.min(self.body_limit);
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -622,6 +686,18 @@ fn only_get(method: &Method, path: &str) -> Result<(), ProxyError> {
             method: method.clone(),
             path: path.to_owned(),
             allow: "GET, OPTIONS",
+        })
+    }
+}
+
+fn only_post(method: &Method, path: &str) -> Result<(), ProxyError> {
+    if method == Method::POST {
+        Ok(())
+    } else {
+        Err(ProxyError::MethodNotAllowed {
+            method: method.clone(),
+            path: path.to_owned(),
+            allow: "POST, OPTIONS",
         })
     }
 }
