@@ -73,7 +73,7 @@ impl Devtools {
                 "--remote-debugging-pipe",
                 "--hide-scrollbars",
                 "--force-device-scale-factor=1",
-                "--window-size=480,320",
+                "--window-size=640,480",
             ],
             url,
         );
