@@ -28,7 +28,7 @@ use crate::octane::Octane;
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::JsonError;
 use crate::web_root::WebRoot;
-use crate::webr_endpoints::{client_log, health, system_info};
+use crate::webr_endpoints::{api_log, health, system_info};
 use crate::{ProxyError, deadline};
 
 /// Default request body limit.
@@ -401,10 +401,9 @@ impl Inner {
             "/api/log" => {
                 *handled = Handled::Fixed("/api/log");
                 only_post(method, path)?;
-                let body = self
-                    .read_body_up_to(request, client_log::BODY_LIMIT)
-                    .await?;
-                client_log::write(&body)?;
+                let limit = api_log::BODY_LIMIT.min(self.body_limit);
+                let body = self.read_body(request, limit).await?;
+                api_log::write(&body)?;
                 Ok(json_response(
                     StatusCode::OK,
                     Bytes::from_static(br#"{"success":true}"#),
@@ -496,7 +495,7 @@ impl Inner {
         let requested_timeout = deadline::requested(request.headers())?;
         let timeout = requested_timeout.unwrap_or(self.default_timeout);
         let service = service_segment(request.uri().path()).to_owned();
-        let body = self.read_body(request).await?;
+        let body = self.read_body(request, self.body_limit).await?;
         let octane = &self.octane;
         let call_failed = |status| ProxyError::from_call(route, status, timeout, octane.address());
 
@@ -594,25 +593,11 @@ impl Inner {
         }
     }
 
-    async fn read_body<B>(&self, request: Request<B>) -> Result<Bytes, ProxyError>
+    async fn read_body<B>(&self, request: Request<B>, limit: usize) -> Result<Bytes, ProxyError>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        self.read_body_up_to(request, self.body_limit).await
-    }
-
-    /// Reads the body, refusing one over `limit` or over the router's own limit.
-    async fn read_body_up_to<B>(
-        &self,
-        request: Request<B>,
-        limit: usize,
-    ) -> Result<Bytes, ProxyError>
-    where
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let limit = limit.min(self.body_limit);
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
