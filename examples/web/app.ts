@@ -1,6 +1,7 @@
 // Reads the camera through octane-proxy and moves it, with the generated TypeScript client.
 // Build: `npx --prefix ../../clients/typescript tsc -p .` (writes dist/), then open index.html
-// from any static server; the proxy allows any origin by default.
+// from a static server on this machine (http://localhost:PORT or http://127.0.0.1:PORT, which the
+// proxy allows by default); from any other origin, start the proxy with --cors-origin ORIGIN.
 
 import { call, OctaneError } from "../../clients/typescript/client.js";
 import type { livelinkapi } from "../../clients/typescript/client.js";

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use octane_callbacks::{CallbackStreamer, StreamerConfig};
-use octane_proxy::{AccessPolicy, Cors, Octane, Router, WebRoot};
+use octane_proxy::{AccessPolicy, AllowedHosts, AllowedOrigins, Octane, Router, WebRoot};
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -49,9 +49,15 @@ struct Args {
     /// e.g. 'ApiProjectManager/save*'.
     #[arg(long, value_name = "PATTERN")]
     deny: Vec<String>,
-    /// Origin allowed to read responses (repeatable); default: any (`*`).
+    /// Also serve web pages of this origin, scheme://host[:port] or `null` (repeatable);
+    /// pages of http://localhost, http://127.0.0.1 and http://[::1] (any port) and the proxy's
+    /// own always are, any other origin is refused.
     #[arg(long, value_name = "ORIGIN")]
     cors_origin: Vec<String>,
+    /// Also answer requests addressed to this host name (repeatable), to serve the LAN by name;
+    /// IP addresses and localhost always are, any other name is refused (DNS rebinding).
+    #[arg(long, value_name = "NAME")]
+    allowed_host: Vec<String>,
     /// Largest request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -128,11 +134,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         access = access.token(token);
     }
-    let cors = if args.cors_origin.is_empty() {
-        Cors::AnyOrigin
-    } else {
-        Cors::origins(&args.cors_origin)?
-    };
+    let origins = AllowedOrigins::default().allow(&args.cors_origin)?;
+    let hosts = AllowedHosts::default().allow(&args.allowed_host)?;
 
     let web_root = args.web_root.as_deref().map(WebRoot::new).transpose()?;
     if let Some(web_root) = &web_root {
@@ -149,10 +152,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if !local.ip().is_loopback() && !access.requires_token() {
         tracing::warn!(
             "serving on {local}, which is not loopback, without --token: anyone who can reach this \
-             address can drive Octane, including saving, loading and deleting projects"
+             address can drive Octane, including saving, loading and deleting projects; web \
+             pages are served from {} only, at the host names {} only",
+            origins.describe(),
+            hosts.describe(),
         );
     }
-    tracing::info!(access = %access.describe(), "serving on http://{local}");
+    tracing::info!(
+        access = %access.describe(),
+        origins = %origins.describe(),
+        hosts = %hosts.describe(),
+        "serving on http://{local}"
+    );
 
     // The render routes make calls of their own: the same rules apply to them.
     let streamer = CallbackStreamer::new(
@@ -172,7 +183,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let router = router
         .access(access)
-        .cors(cors)
+        .allowed_origins(origins)
+        .allowed_hosts(hosts)
         .body_limit(args.body_limit)
         .default_timeout(Duration::from_millis(args.timeout_ms))
         .build();

@@ -79,6 +79,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
         "--allow",
         "--deny",
         "--cors-origin",
+        "--allowed-host",
         "--body-limit",
         "--timeout-ms",
         "--max-message-size",
@@ -102,7 +103,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
 async fn settings_that_cannot_work_stop_it_before_it_serves() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let busy_port = busy.local_addr().expect("addr").port().to_string();
-    let cases: [(Vec<&str>, &str); 6] = [
+    let cases: [(Vec<&str>, &str); 8] = [
         (
             vec!["--octane-host", "127.0.0.1:9999"],
             "invalid Octane host \"127.0.0.1:9999\": a host name or an IP address, without a port",
@@ -112,6 +113,14 @@ async fn settings_that_cannot_work_stop_it_before_it_serves() {
         (
             vec!["--deny", "ApiProjectManger/save"],
             "invalid pattern \"ApiProjectManger/save\": names no RPC",
+        ),
+        (
+            vec!["--cors-origin", "https://studio.example/"],
+            "invalid origin \"https://studio.example/\": expected scheme://host[:port]",
+        ),
+        (
+            vec!["--allowed-host", "studio-pc:51023"],
+            "invalid host name \"studio-pc:51023\"",
         ),
         (
             vec!["--port", busy_port.as_str()],

@@ -1,4 +1,8 @@
-//! Cross-origin headers: every response carries them, `OPTIONS` on any path answers preflight.
+//! Cross-origin headers: what a response tells the browser a page of an allowed origin may read.
+//!
+//! Which origins are allowed is [`AllowedOrigins`](crate::AllowedOrigins)'s to decide, before
+//! the request is served; this module only writes the answer's headers. An allowed origin is
+//! echoed, never `*`, so that the list of origins is the only thing that grants reading.
 
 use http::header::{self, HeaderMap, HeaderValue};
 
@@ -9,49 +13,29 @@ const ALLOW_HEADERS: &str = "Content-Type, Accept, X-Grpc-Web, X-Call-Id, Author
 const EXPOSE_HEADERS: &str = "X-Call-Id";
 const MAX_AGE: &str = "86400";
 
-/// Which origins may read responses.
-#[derive(Debug, Clone, Default)]
-pub enum Cors {
-    /// `Access-Control-Allow-Origin: *`, as the existing web clients need.
-    #[default]
-    AnyOrigin,
-    /// Only these origins (exact `scheme://host[:port]` strings) are echoed back.
-    Origins(Vec<HeaderValue>),
+/// The CORS headers of one response: for the allowed `Origin` of its request, or for none.
+#[derive(Debug, Default)]
+pub(crate) struct CorsAnswer {
+    /// The request's origin, when it had one and it is allowed.
+    origin: Option<HeaderValue>,
 }
 
-impl Cors {
-    /// Restricts access to the given origins.
-    pub fn origins<I, S>(origins: I) -> Result<Self, http::header::InvalidHeaderValue>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let origins = origins
-            .into_iter()
-            .map(|o| HeaderValue::from_str(o.as_ref()))
-            .collect::<Result<_, _>>()?;
-        Ok(Self::Origins(origins))
+impl CorsAnswer {
+    /// The answer to a request from `origin`, which has been allowed.
+    pub(crate) fn to(origin: HeaderValue) -> Self {
+        Self {
+            origin: Some(origin),
+        }
     }
 
-    /// Adds the CORS headers for a request from `origin` to `headers`.
-    pub(crate) fn apply(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
-        match self {
-            Self::AnyOrigin => {
-                headers.insert(
-                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                    HeaderValue::from_static("*"),
-                );
-            }
-            Self::Origins(allowed) => {
-                headers.append(header::VARY, HeaderValue::from_static("Origin"));
-                match origin {
-                    Some(origin) if allowed.contains(origin) => {
-                        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-                    }
-                    _ => return,
-                }
-            }
-        }
+    /// Adds the headers to a response. `Vary: Origin` goes on every response, with an origin or
+    /// without, so that a cache never hands one origin's answer to another.
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) {
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        let Some(origin) = &self.origin else {
+            return;
+        };
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static(ALLOW_METHODS),

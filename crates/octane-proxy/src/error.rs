@@ -156,6 +156,27 @@ pub enum ProxyError {
         /// Which rule refused it.
         rule: &'static str,
     },
+    /// The request came from a web page whose origin is not allowed: a page of another site
+    /// must not drive Octane.
+    #[error(
+        "requests from the web page origin {origin:?} are refused: the proxy serves pages of \
+         http://localhost, http://127.0.0.1 and http://[::1] (any port), its own origin, and \
+         origins given with --cors-origin (e.g. --cors-origin {origin})"
+    )]
+    ForeignOrigin {
+        /// The request's `Origin`, as sent.
+        origin: String,
+    },
+    /// The request is addressed to a host name the proxy does not answer to, which is how DNS
+    /// rebinding reaches it.
+    #[error(
+        "requests addressed to host {host:?} are refused: the proxy answers to IP addresses, \
+         localhost and names given with --allowed-host (e.g. --allowed-host NAME)"
+    )]
+    ForeignHost {
+        /// The request's `Host` (or URI authority), as sent.
+        host: String,
+    },
     /// The client stopped sending its body before it was complete.
     #[error("the request body did not arrive within {0:?}")]
     BodyTimeout(Duration),
@@ -240,7 +261,9 @@ impl ProxyError {
             Self::BadResponse { .. } | Self::ProtocolViolation { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Denied { .. } => StatusCode::FORBIDDEN,
+            Self::Denied { .. } | Self::ForeignOrigin { .. } | Self::ForeignHost { .. } => {
+                StatusCode::FORBIDDEN
+            }
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::StreamReset { code, .. } => http_status(*code),
@@ -273,6 +296,8 @@ impl ProxyError {
             Self::Internal(_) => "INTERNAL",
             Self::Unauthorized => "UNAUTHENTICATED",
             Self::Denied { .. } => "PERMISSION_DENIED",
+            Self::ForeignOrigin { .. } => "ORIGIN_NOT_ALLOWED",
+            Self::ForeignHost { .. } => "HOST_NOT_ALLOWED",
             Self::BodyTimeout(_) => "BODY_TIMEOUT",
             Self::ConnectionLost { .. } => "UNAVAILABLE",
             Self::StreamReset { code, .. } => code_name(*code),

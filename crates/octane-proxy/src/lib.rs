@@ -19,6 +19,8 @@
 //! - `transcode`: the JSON mapping, proto3 JSON to protobuf and back;
 //! - [`octane`]: the shared channel to Octane and the health probe;
 //! - [`error`]: every failure and its HTTP status, mapped in one place;
+//! - [`AllowedOrigins`] and [`AllowedHosts`]: which web pages may call, at which names, checked
+//!   before anything else so that a page the user happens to visit cannot drive Octane;
 //! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener;
 //! - `webr_endpoints`: `/api/health`, `/api/log`, `/api/system/info` for octaneWebR's client;
 //! - `web_root`: a built web client served from a folder ([`RouterBuilder::web_root`]).
@@ -27,11 +29,14 @@
 
 mod access;
 mod body;
+mod browser_guard;
 mod cors;
 mod deadline;
 pub mod error;
+mod host;
 mod metrics;
 pub mod octane;
+mod origin;
 mod router;
 pub mod routes;
 mod server;
@@ -41,9 +46,10 @@ mod webr_endpoints;
 
 pub use access::{AccessPolicy, InvalidPattern};
 pub use body::{Body, BoxError};
-pub use cors::Cors;
 pub use error::ProxyError;
+pub use host::{AllowedHosts, InvalidHost};
 pub use octane::Octane;
+pub use origin::{AllowedOrigins, InvalidOrigin};
 /// The metrics library of [`RouterBuilder::register_metrics`], re-exported so registrations
 /// use the same version.
 pub use prometheus_client;

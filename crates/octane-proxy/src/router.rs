@@ -21,7 +21,8 @@ use tower::util::BoxCloneSyncService;
 
 use crate::access::AccessPolicy;
 use crate::body::{Body, BoxError};
-use crate::cors::Cors;
+use crate::browser_guard::BrowserGuard;
+use crate::cors::CorsAnswer;
 use crate::error::clip;
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
@@ -29,7 +30,7 @@ use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::JsonError;
 use crate::web_root::WebRoot;
 use crate::webr_endpoints::{api_log, health, system_info};
-use crate::{ProxyError, deadline};
+use crate::{AllowedHosts, AllowedOrigins, ProxyError, deadline};
 
 /// Default request body limit.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -62,7 +63,7 @@ pub struct Router {
 
 struct Inner {
     octane: Octane,
-    cors: Cors,
+    guard: BrowserGuard,
     access: AccessPolicy,
     body_limit: usize,
     body_timeout: Duration,
@@ -125,7 +126,7 @@ enum Handled {
 /// Configures a [`Router`].
 pub struct RouterBuilder {
     octane: Octane,
-    cors: Cors,
+    guard: BrowserGuard,
     access: AccessPolicy,
     body_limit: usize,
     body_timeout: Duration,
@@ -140,7 +141,7 @@ impl Router {
     pub fn builder(octane: Octane) -> RouterBuilder {
         RouterBuilder {
             octane,
-            cors: Cors::default(),
+            guard: BrowserGuard::default(),
             access: AccessPolicy::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
@@ -158,9 +159,19 @@ impl Router {
 }
 
 impl RouterBuilder {
-    /// Which origins may read responses (default: any, `*`).
-    pub fn cors(mut self, cors: Cors) -> Self {
-        self.cors = cors;
+    /// Which web page origins may send requests and read the answers (default: loopback
+    /// origins on any port and the proxy's own). A request from any other origin is refused
+    /// with 403 before anything else is done with it, on every route, mounted ones included.
+    pub fn allowed_origins(mut self, origins: AllowedOrigins) -> Self {
+        self.guard.origins = origins;
+        self
+    }
+
+    /// Which host names requests may be addressed to (default: IP addresses and `localhost`).
+    /// A request for any other name, as DNS rebinding sends, is refused with 403 before
+    /// anything else is done with it.
+    pub fn allowed_hosts(mut self, hosts: AllowedHosts) -> Self {
+        self.guard.hosts = hosts;
         self
     }
 
@@ -188,8 +199,8 @@ impl RouterBuilder {
         self
     }
 
-    /// Serves `path` exactly with `service` (before the RPC routes), with the router's CORS,
-    /// call-id, logging and panic handling around it.
+    /// Serves `path` exactly with `service` (before the RPC routes), with the router's origin
+    /// and host checks, CORS, call-id, logging and panic handling around it.
     pub fn route<S>(self, path: &'static str, service: S) -> Self
     where
         S: tower::Service<Request<RequestBody>, Response = Response<Body>, Error = Infallible>
@@ -254,7 +265,7 @@ impl RouterBuilder {
         Router {
             inner: Arc::new(Inner {
                 octane: self.octane,
-                cors: self.cors,
+                guard: self.guard,
                 access: self.access,
                 body_limit: self.body_limit,
                 body_timeout: self.body_timeout,
@@ -298,14 +309,18 @@ impl Inner {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let origin = request.headers().get(header::ORIGIN).cloned();
         let call_id = request.headers().get(CALL_ID).cloned();
 
         let _in_flight = self.metrics.start();
         let mut route = Handled::Unmatched;
-        let outcome = AssertUnwindSafe(self.dispatch(request, &mut route))
-            .catch_unwind()
-            .await;
+        // Before anything else, on every route: a foreign Host or Origin is refused unread.
+        let (cors, outcome) = match self.guard.check(request.headers(), request.uri()) {
+            Err(refused) => (CorsAnswer::default(), Ok(Err(refused))),
+            Ok(cors) => {
+                let dispatched = AssertUnwindSafe(self.dispatch(request, &mut route));
+                (cors, dispatched.catch_unwind().await)
+            }
+        };
         let mut response = match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(err)) => error_response(&err),
@@ -321,7 +336,7 @@ impl Inner {
         };
 
         let headers = response.headers_mut();
-        self.cors.apply(origin.as_ref(), headers);
+        cors.apply(headers);
         if let Some(call_id) = call_id {
             headers.insert(CALL_ID, call_id);
         }

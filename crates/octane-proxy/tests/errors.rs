@@ -472,12 +472,15 @@ async fn errors_carry_cors_and_call_id() {
         proxy.addr,
         Method::POST,
         "/Nope/nope",
-        &[("x-call-id", "abc-42")],
+        &[("x-call-id", "abc-42"), ("origin", "http://localhost:8080")],
         "",
     )
     .await;
     assert_eq!(reply.status, 404);
-    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        reply.headers["access-control-allow-origin"],
+        "http://localhost:8080"
+    );
     assert_eq!(reply.headers["x-call-id"], "abc-42");
     assert_eq!(reply.headers["content-type"], "application/json");
 }

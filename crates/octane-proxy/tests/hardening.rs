@@ -293,7 +293,7 @@ async fn lying_content_length_ends_in_a_clear_answer() {
     // Promises 100 bytes, sends 2, then waits: the body timeout answers.
     let response = raw_exchange(
         proxy.addr,
-        b"POST /ApiItem/name HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{}",
+        b"POST /ApiItem/name HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{}",
     )
     .await;
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
@@ -301,14 +301,14 @@ async fn lying_content_length_ends_in_a_clear_answer() {
     // Promises 5 bytes, sends more: the 5 bytes are the body and do not parse.
     let response = raw_exchange(
         proxy.addr,
-        b"POST /ApiItem/name HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{\"objectPtr\":{}}",
+        b"POST /ApiItem/name HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{\"objectPtr\":{}}",
     )
     .await;
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     // A declared length over the limit is refused before the body is read.
     let response = raw_exchange(
         proxy.addr,
-        b"POST /ApiItem/name HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n",
+        b"POST /ApiItem/name HTTP/1.1\r\nHost: localhost\r\nContent-Length: 999999999999\r\nConnection: close\r\n\r\n",
     )
     .await;
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
@@ -592,7 +592,7 @@ async fn pipelined_requests_are_each_answered_in_order() {
         let body = format!(r#"{{"objecthandle":{id}}}"#);
         requests.extend_from_slice(
             format!(
-                "POST /LiveLink/GetMesh HTTP/1.1\r\nhost: proxy\r\ncontent-type: application/json\r\n\
+                "POST /LiveLink/GetMesh HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
                  content-length: {}\r\n\r\n{body}",
                 body.len()
             )
@@ -648,7 +648,7 @@ async fn a_client_trickling_its_headers_is_cut_off() {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let started = Instant::now();
     let mut closed = false;
-    for byte in b"GET /health HTTP/1.1\r\nHost: x\r\n" {
+    for byte in b"GET /health HTTP/1.1\r\nHost: localhost\r\n" {
         if stream.write_all(&[*byte]).await.is_err() {
             closed = true;
             break;

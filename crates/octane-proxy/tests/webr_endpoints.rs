@@ -175,7 +175,10 @@ async fn system_info_is_built_from_octanes_answers_and_readable_cross_origin() {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(reply.headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        reply.headers["access-control-allow-origin"],
+        "http://127.0.0.1:51023"
+    );
     assert_eq!(
         reply.text(),
         r#"{"primitiveCount":5001000330,"meshCount":null,"gpuName":"NVIDIA GeForce RTX 4090","hasHardwareRT":true,"totalMemoryGB":24.0,"octaneVersion":"15000004"}"#

@@ -4,6 +4,8 @@
 //! header + rustfmt -> written (or, with `--check`, compared with the committed files).
 
 mod api_crate;
+#[cfg(test)]
+mod committed;
 pub(crate) mod config;
 pub(crate) mod model;
 mod openapi;
@@ -19,6 +21,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::{env, fs};
 
 use anyhow::{Context, Result, bail};
@@ -54,12 +57,61 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
         .proto_dir
         .clone()
         .unwrap_or_else(|| opts.workspace.join("proto"));
-    let config = config::Config::load(&proto_dir)?;
-    let fds = protos::compile(&proto_dir, &config)?;
+    let Generated { files, summary } = generate(&proto_dir)?;
+    let stale = compare(&opts.workspace, &files)?;
+    if opts.check {
+        if stale.is_empty() {
+            eprintln!(
+                "regen --check: {} generated files are up to date",
+                files.len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprint!("regen --check: {}", stale_report(&stale));
+        return Ok(ExitCode::FAILURE);
+    }
+    for path in &stale {
+        let full = opts.workspace.join(path);
+        match files.get(path) {
+            Some(code) => {
+                fs::create_dir_all(full.parent().expect("generated files have a parent"))?;
+                fs::write(&full, code).with_context(|| format!("writing {}", full.display()))?;
+            }
+            None => {
+                fs::remove_file(&full).with_context(|| format!("removing {}", full.display()))?
+            }
+        }
+    }
+    eprintln!(
+        "regen: {summary} from {}; {} files written, {} unchanged ({:.1?})",
+        proto_dir.display(),
+        stale.len(),
+        files.len() - stale.len().min(files.len()),
+        started.elapsed()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every generated file of the workspace, as regen would write it, held in memory.
+pub(crate) struct Generated {
+    /// Contents by path relative to the workspace.
+    pub(crate) files: BTreeMap<PathBuf, String>,
+    /// "N services, M routes", for the summary line.
+    summary: String,
+}
+
+/// Generates every file from the protos of `proto_dir` without writing anything to the
+/// workspace (prost writes to a scratch folder under the system's temporary folder).
+pub(crate) fn generate(proto_dir: &Path) -> Result<Generated> {
+    let config = config::Config::load(proto_dir)?;
+    let fds = protos::compile(proto_dir, &config)?;
     api_crate::check_packages(&fds)?;
     let api = model::Api::from_descriptors(&fds, &config)?;
 
-    let scratch = env::temp_dir().join(format!("octane-regen-{}", std::process::id()));
+    // One folder per call: the drift test generates in the test process, beside other tests.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let scratch = env::temp_dir().join(format!("octane-regen-{}-{call}", std::process::id()));
     let api_files = api_crate::generate(&fds, &scratch);
     let _ = fs::remove_dir_all(&scratch);
 
@@ -91,53 +143,19 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
         TYPESCRIPT.into(),
         format!("{HEADER}\n{}", typescript::generate(&api, &types)),
     );
-
-    let stale = compare(&opts.workspace, &files)?;
     let routes: usize = api.services.iter().map(|s| s.methods.len()).sum();
-    if opts.check {
-        if stale.is_empty() {
-            eprintln!(
-                "regen --check: {} generated files are up to date",
-                files.len()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        eprintln!("regen --check: stale generated files (run `cargo xtask regen`):");
-        for path in &stale {
-            eprintln!("  {}", path.display());
-        }
-        return Ok(ExitCode::FAILURE);
-    }
-    for path in &stale {
-        let full = opts.workspace.join(path);
-        match files.get(path) {
-            Some(code) => {
-                fs::create_dir_all(full.parent().expect("generated files have a parent"))?;
-                fs::write(&full, code).with_context(|| format!("writing {}", full.display()))?;
-            }
-            None => {
-                fs::remove_file(&full).with_context(|| format!("removing {}", full.display()))?
-            }
-        }
-    }
-    eprintln!(
-        "regen: {} services, {routes} routes from {}; {} files written, {} unchanged ({:.1?})",
-        api.services.len(),
-        proto_dir.display(),
-        stale.len(),
-        files.len() - stale.len().min(files.len()),
-        started.elapsed()
-    );
-    Ok(ExitCode::SUCCESS)
+    let summary = format!("{} services, {routes} routes", api.services.len());
+    Ok(Generated { files, summary })
 }
 
 /// Paths (relative to the workspace) whose content differs from `files`, plus generated files
-/// on disk that regen no longer produces.
-fn compare(workspace: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Vec<PathBuf>> {
+/// on disk that regen no longer produces. Line endings do not count: a checkout with CRLF
+/// endings (git's `autocrlf` on Windows) holds the same files.
+pub(crate) fn compare(workspace: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Vec<PathBuf>> {
     let mut stale = Vec::new();
     for (path, code) in files {
         match fs::read_to_string(workspace.join(path)) {
-            Ok(existing) if &existing == code => {}
+            Ok(existing) if existing.replace("\r\n", "\n") == *code => {}
             _ => stale.push(path.clone()),
         }
     }
@@ -152,6 +170,16 @@ fn compare(workspace: &Path, files: &BTreeMap<PathBuf, String>) -> Result<Vec<Pa
     }
     stale.sort();
     Ok(stale)
+}
+
+/// What `--check` prints and the drift test fails with: the stale files and the command that
+/// brings them up to date.
+pub(crate) fn stale_report(stale: &[PathBuf]) -> String {
+    let mut report = String::from("stale generated files (run `cargo xtask regen`):\n");
+    for path in stale {
+        report.push_str(&format!("  {}\n", path.display()));
+    }
+    report
 }
 
 /// Formats one file with the toolchain's rustfmt, as `cargo fmt` would.

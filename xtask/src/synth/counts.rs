@@ -1,5 +1,5 @@
-//! The shape of a compiled proto set, counted the way `STATS.md` counts the real SDK, so a synth
-//! tree can be compared with it.
+//! The shape of a compiled proto set, counted the way the real SDK's figures were counted
+//! (`docs/sdk-shape.md`), so a synth tree can be compared with it.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -7,8 +7,8 @@ use std::fmt;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 
-/// Counts of one proto set (files under `google/` are not counted, as in `STATS.md`); each
-/// field is one row of [`Counts::rows`], named as there.
+/// Counts of one proto set (files under `google/` are not counted, as in `docs/sdk-shape.md`);
+/// each field is one row of [`Counts::rows`], named as there.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     pub files: usize,
@@ -40,7 +40,9 @@ pub struct Counts {
     pub digit_rpc_names: usize,
 }
 
-/// `STATS.md`'s figures for the canonical 91-file SDK set, in the order of [`Counts::rows`].
+/// The figures of the canonical 91-file SDK set, in the order of [`Counts::rows`]: those of the
+/// table "Figures the synth tree is checked against" in `docs/sdk-shape.md`, which a test
+/// compares with this one.
 const SDK: [usize; 27] = [
     91, 2, 105, 1323, 1321, 1, 1, 2516, 333, 136, 2166, 3, 216, 16, 4341, 1143, 10, 2, 4634, 21,
     16, 59, 177, 8, 44, 1260, 291,
@@ -210,5 +212,39 @@ impl fmt::Display for Counts {
             writeln!(f, "{what:<30} {ours:>7} {sdk:>7}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Counts;
+
+    /// The heading of the table in `docs/sdk-shape.md` that [`super::SDK`] must agree with.
+    const HEADING: &str = "### Figures the synth tree is checked against";
+
+    #[test]
+    fn the_sdk_figures_are_those_of_docs_sdk_shape() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/sdk-shape.md");
+        let doc = std::fs::read_to_string(path).expect("docs/sdk-shape.md is readable");
+        let (_, section) = doc
+            .split_once(HEADING)
+            .expect("the figures heading is in the doc");
+        let documented: Vec<(String, usize)> = section
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .skip(2)
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let figure = cells[2].parse().expect("a figure is a plain number");
+                (cells[1].to_owned(), figure)
+            })
+            .collect();
+        let coded: Vec<(String, usize)> = Counts::default()
+            .rows()
+            .into_iter()
+            .map(|(what, _, sdk)| (what.trim().to_owned(), sdk))
+            .collect();
+        assert_eq!(documented, coded);
     }
 }

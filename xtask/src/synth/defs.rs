@@ -1,6 +1,6 @@
 //! Generating the definitions of the synth tree: names that cannot clash (in proto or after
 //! prost/tonic renaming), the generic per-class RPCs, enums, and the quirk-bearing definitions
-//! `STATS.md` lists, each placed where the SDK has it.
+//! `docs/sdk-shape.md` lists, each placed where the SDK has it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

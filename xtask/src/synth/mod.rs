@@ -1,7 +1,7 @@
 //! `cargo xtask synth --out DIR [--seed N]`: a proto tree with the shape of the full Octane SDK
-//! (`../shared/octane-api/STATS.md`: 91 compilable files, 105 services, 1,323 RPCs, ~2,500
-//! messages, ~4,300 enum values, every quirk Q1-Q21), to test regen and the build against
-//! without shipping the SDK's files.
+//! (`docs/sdk-shape.md`: 91 compilable files, 105 services, 1,323 RPCs, ~2,500 messages, ~4,300
+//! enum values, every quirk Q1-Q21), to test regen and the build against without shipping the
+//! SDK's files.
 //!
 //! The tree grows the bundled core in `proto/` rather than replacing it: every core definition
 //! stays as it is (the hand-written crates name those types), core services get the RPCs the SDK

@@ -1,6 +1,6 @@
 //! What the synth tree holds beyond the bundled core: every service with its class message and
-//! RPC count. The counts are those of the real SDK where `STATS.md` gives them, and add up to its
-//! 105 services and 1,323 RPCs; a test checks the sums.
+//! RPC count. The counts are those of the real SDK where `docs/sdk-shape.md` gives them, and add
+//! up to its 105 services and 1,323 RPCs; a test checks the sums.
 
 /// One service of the tree.
 pub struct Svc {

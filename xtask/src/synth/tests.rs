@@ -1,5 +1,5 @@
-//! The synth tree through regen's own compile step: its counts against `STATS.md`, every quirk
-//! Q1-Q21 at least once, and both traps of the SDK folder.
+//! The synth tree through regen's own compile step: its counts against the SDK's
+//! (`docs/sdk-shape.md`), every quirk Q1-Q21 at least once, and both traps of the SDK folder.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -194,7 +194,7 @@ fn synth_tree_compiles_after_the_excludes_with_the_sdks_counts() {
 }
 
 #[test]
-fn every_quirk_of_stats_md_is_in_the_synth_tree() {
+fn every_quirk_of_docs_sdk_shape_is_in_the_synth_tree() {
     let tree = Tree::new(1);
     let config = tree.config();
     let fds = tree.compile(&config).expect("the synth tree compiles");

@@ -1,5 +1,5 @@
-//! Headless Chromium for the page tests: run once on a URL, or driven over the DevTools
-//! protocol to wait for what a page did and take a screenshot.
+//! Headless Chromium as the tests run it: Debian's `chromium`, with the flags this machine needs
+//! (root, no GPU) and those that keep it off the network, and a fresh profile per run.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// Debian's Chromium, which CI installs.
+/// Where Debian installs Chromium; a test without it says so and passes.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// What headless Chromium needs on this machine (root, no GPU) and what keeps it off the network.
-pub const HEADLESS: [&str; 8] = [
+const HEADLESS: [&str; 8] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -62,21 +62,24 @@ pub struct Devtools {
 impl Devtools {
     /// Starts Chromium on `url` with a fresh profile in `dir` and attaches to its page.
     pub fn open(dir: &Path, url: &str) -> Self {
+        Self::open_with(dir, &[], url)
+    }
+
+    /// [`Devtools::open`] with more command-line flags.
+    pub fn open_with(dir: &Path, args: &[&str], url: &str) -> Self {
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
         let (chromium_reads, commands) = std::io::pipe().expect("pipe");
         let (answers, chromium_writes) = std::io::pipe().expect("pipe");
         let (read_fd, write_fd) = (chromium_reads.as_raw_fd(), chromium_writes.as_raw_fd());
-        let mut command = headless_chromium(
-            dir,
-            &[
-                "--remote-debugging-pipe",
-                "--hide-scrollbars",
-                "--force-device-scale-factor=1",
-                "--window-size=640,480",
-            ],
-            url,
-        );
+        let mut flags = vec![
+            "--remote-debugging-pipe",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=480,320",
+        ];
+        flags.extend_from_slice(args);
+        let mut command = headless_chromium(dir, &flags, url);
         command.stdin(Stdio::null()).stdout(Stdio::null());
         // SAFETY: between fork and exec this only calls dup2, which is async-signal-safe; the
         // duplicates lose close-on-exec, so Chromium inherits them as fds 3 and 4.
