@@ -30,6 +30,7 @@ mod deadline;
 pub mod error;
 mod metrics;
 pub mod octane;
+mod proto_loader;
 mod router;
 pub mod routes;
 mod server;
