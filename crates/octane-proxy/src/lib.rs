@@ -37,6 +37,7 @@ mod host;
 mod metrics;
 pub mod octane;
 mod origin;
+mod proto_loader;
 mod router;
 pub mod routes;
 mod server;

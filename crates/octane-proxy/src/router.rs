@@ -26,6 +26,7 @@ use crate::cors::CorsAnswer;
 use crate::error::clip;
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
+use crate::proto_loader::{self, DialectError};
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::JsonError;
 use crate::web_root::WebRoot;
@@ -384,6 +385,11 @@ impl Inner {
             return Ok(status_only(StatusCode::NO_CONTENT));
         }
         let path = request.uri().path();
+        if let Some(rest) = path.strip_prefix(proto_loader::PREFIX) {
+            let rest = rest.to_owned();
+            let outcome = self.proto_loader_call(&rest, request, handled).await;
+            return Ok(outcome.unwrap_or_else(|error| proto_loader::error_response(&rest, &error)));
+        }
         // The health checks say only whether Octane answers, and octaneWebR cannot send a token.
         if path != "/health" && path != "/api/health" {
             let is_get = method == Method::GET || method == Method::HEAD;
@@ -479,6 +485,46 @@ impl Inner {
                 self.call(route, request).await
             }
         }
+    }
+
+    /// `POST /api/grpc/{service}/{method}` (`rest` is the part after `/api/grpc/`): octaneWebR's
+    /// dialect, with the access rules, deadline and body limit of every route.
+    async fn proto_loader_call<B>(
+        &self,
+        rest: &str,
+        request: Request<B>,
+        handled: &mut Handled,
+    ) -> Result<Response<Body>, DialectError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let is_get = request.method() == Method::GET || request.method() == Method::HEAD;
+        self.access
+            .authenticate(request.headers(), request.uri().query(), is_get)?;
+        let (route, schema) = proto_loader::resolve(rest)?;
+        *handled = Handled::Rpc(route);
+        if request.method() != Method::POST {
+            return Err(ProxyError::MethodNotAllowed {
+                method: request.method().clone(),
+                path: clip(request.uri().path()),
+                allow: "POST, OPTIONS",
+            }
+            .into());
+        }
+        self.access.authorize(route)?;
+        let timeout = deadline::requested(request.headers())?.unwrap_or(self.default_timeout);
+        let body = self.read_body(request, self.body_limit).await?;
+        let message = proto_loader::encode_request(schema, &body)?;
+        let reply = self
+            .octane
+            .unary(route.path, message, timeout)
+            .await
+            .map_err(|status| {
+                ProxyError::from_call(route, status, timeout, self.octane.address())
+            })?;
+        proto_loader::reply(route, schema, &reply)
     }
 
     async fn health(&self) -> Response<Body> {
