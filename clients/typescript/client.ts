@@ -85,8 +85,24 @@ export interface RenderImage {
   buffer: { data: string; size: number; encoding: "base64" };
 }
 
+/** A JPEG frame of `/render/ws`: the header's fields, and the JPEG file. */
+export interface JpegFrame {
+  type: "frame";
+  /** Increases by one per frame Octane sent; a gap is frames skipped (latest frame wins). */
+  sequence: number;
+  width: number;
+  height: number;
+  tonemappedSamplesPerPixel: number;
+  samplesPerSecond: number;
+  /** Seconds. */
+  renderTime: number;
+  /** The JPEG, ready for `createImageBitmap` or `URL.createObjectURL`. */
+  jpeg: Blob;
+}
+
 /** The events of `GET /render/stream`. */
 export type RenderEvent =
+  | JpegFrame
   | { type: "connected"; client_id: string; timestamp: number; status: unknown }
   | {
       type: "newImage";
@@ -101,21 +117,94 @@ export type RenderEvent =
   | { type: "status"; connected: boolean; timestamp: number; status: unknown }
   | { type: "ping"; timestamp: number };
 
+/** How `renderStream` receives frames. */
+export interface RenderStreamOptions extends Omit<ClientOptions, "timeoutMs" | "signal"> {
+  /**
+   * `"jpeg"` (default): JPEG frames over the binary WebSocket `/render/ws`, delivered as
+   * `JpegFrame` events, compressed for any network. `"exact"`: every event of the SSE stream
+   * `/render/stream`, with the exact pixels Octane sent (about 8 MB a 1080p frame).
+   */
+  format?: "jpeg" | "exact";
+  /** JPEG quality, 1 to 100 (the proxy's default when unset). */
+  quality?: number;
+  /** Downscale to at most this many pixels wide / high, aspect kept. */
+  maxWidth?: number;
+  maxHeight?: number;
+  /** At most this many frames a second; the newest frame each time. */
+  fps?: number;
+  onError?: (error: Event) => void;
+}
+
+/** Stops a render stream; `rates()` measures what arrived over the last two seconds. */
+export interface RenderStreamHandle {
+  (): void;
+  rates(): { framesPerSecond: number; megabitsPerSecond: number };
+}
+
+/** Reads a `/render/ws` message: the header (little-endian, its length at byte 4), then the JPEG. */
+function jpegFrame(data: ArrayBuffer): JpegFrame {
+  const header = new DataView(data);
+  const headerLength = header.getUint16(4, true);
+  return {
+    type: "frame",
+    sequence: Number(header.getBigUint64(8, true)),
+    width: header.getUint32(16, true),
+    height: header.getUint32(20, true),
+    tonemappedSamplesPerPixel: header.getFloat32(24, true),
+    samplesPerSecond: header.getFloat32(28, true),
+    renderTime: header.getFloat32(32, true),
+    jpeg: new Blob([new Uint8Array(data, headerLength)], { type: "image/jpeg" }),
+  };
+}
+
 /**
- * Registers for render callbacks and listens to `/render/stream`.
- * Answers a function that closes the stream.
+ * Registers for render callbacks and receives the live render: JPEG frames over `/render/ws`
+ * by default, or every event of `/render/stream` with `format: "exact"`.
+ * Answers a function that closes the stream, with `rates()` for the frame and bit rates.
  */
 export function renderStream(
   onEvent: (event: RenderEvent) => void,
-  options: Omit<ClientOptions, "timeoutMs" | "signal"> & { onError?: (error: Event) => void } = {},
-): () => void {
+  options: RenderStreamOptions = {},
+): RenderStreamHandle {
   const base = options.baseUrl ?? "";
-  const query = options.token ? `?token=${encodeURIComponent(options.token)}` : "";
   const headers: Record<string, string> = {};
   if (options.token) headers["Authorization"] = `Bearer ${options.token}`;
   void fetch(`${base}/render/register-callback`, { method: "POST", headers });
-  const source = new EventSource(`${base}/render/stream${query}`);
-  source.onmessage = (message) => onEvent(JSON.parse(message.data) as RenderEvent);
-  if (options.onError) source.onerror = options.onError;
-  return () => source.close();
+  const received: [number, number][] = [];
+  const count = (bytes: number) => received.push([performance.now(), bytes]);
+  const rates = () => {
+    const now = performance.now();
+    while (received.length && now - received[0][0] > 2000) received.shift();
+    const bytes = received.reduce((sum, [, n]) => sum + n, 0);
+    return { framesPerSecond: received.length / 2, megabitsPerSecond: (bytes * 8) / 2 / 1e6 };
+  };
+  const params = new URLSearchParams();
+  if (options.token) params.set("token", options.token);
+  if (options.format === "exact") {
+    const query = params.size ? `?${params}` : "";
+    const source = new EventSource(`${base}/render/stream${query}`);
+    source.onmessage = (message) => {
+      const event = JSON.parse(message.data) as RenderEvent;
+      if (event.type === "newImage") count(message.data.length);
+      onEvent(event);
+    };
+    if (options.onError) source.onerror = options.onError;
+    return Object.assign(() => source.close(), { rates });
+  }
+  if (options.quality !== undefined) params.set("quality", String(options.quality));
+  if (options.maxWidth !== undefined) params.set("max_width", String(options.maxWidth));
+  if (options.maxHeight !== undefined) params.set("max_height", String(options.maxHeight));
+  if (options.fps !== undefined) params.set("fps", String(options.fps));
+  const origin = new URL(base || location.origin, location.href);
+  origin.protocol = origin.protocol === "https:" ? "wss:" : "ws:";
+  const query = params.size ? `?${params}` : "";
+  const socket = new WebSocket(`${origin.origin}${origin.pathname.replace(/\/$/, "")}/render/ws${query}`);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (message) => {
+    if (!(message.data instanceof ArrayBuffer)) return;
+    count(message.data.byteLength);
+    onEvent(jpegFrame(message.data));
+  };
+  if (options.onError) socket.onerror = options.onError;
+  return Object.assign(() => socket.close(), { rates });
 }

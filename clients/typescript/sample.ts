@@ -19,8 +19,16 @@ export async function orbit(baseUrl: string): Promise<void> {
   } catch (error) {
     if (error instanceof OctaneError) console.log(error.status, error.code, error.field);
   }
+  // JPEG frames over the WebSocket (the default), at most 10 a second, at most 1280 wide.
   const stop = renderStream((event) => {
-    if (event.type === "newImage") console.log(event.render_images.data[0]?.size);
-  }, { baseUrl });
+    if (event.type === "frame") console.log(event.sequence, event.width, event.height, event.jpeg.size);
+  }, { baseUrl, quality: 75, maxWidth: 1280, fps: 10 });
+  const { framesPerSecond, megabitsPerSecond } = stop.rates();
+  console.log(`${framesPerSecond} frames/s, ${megabitsPerSecond} Mbit/s`);
   stop();
+  // The exact pixels, and every event, over Server-Sent Events.
+  const exact = renderStream((event) => {
+    if (event.type === "newImage") console.log(event.render_images.data[0]?.size);
+  }, { baseUrl, format: "exact" });
+  exact();
 }

@@ -393,7 +393,10 @@ pub fn run(settings: &Settings, report: &mut Report) {
          peer emits a `newImage` callback each time the proxy releases the previous grab, so it \
          renders exactly as fast as the proxy takes frames. *SSE*: N clients read \
          `GET /render/stream` of the callback streamer (`octane-callbacks`) mounted in the \
-         proxy as the binary mounts it; *MJPEG*: one client reads `GET /render/stream.mjpeg`; \
+         proxy as the binary mounts it; *MJPEG*: one client reads `GET /render/stream.mjpeg` \
+         (JPEG parts at the default quality, of this section's synthetic pixel pattern, which \
+         compresses far worse than a render: JPEG figures of a render-like image belong to \
+         the reference sequence); \
          *PNG*: one client fetches `GET /render/latest.png` back to back with the frames paused; \
          *grabRenderResult (unary)*: one client fetches the frame as \
          `POST /ApiRenderEngine/grabRenderResult` through the core router. *frames/s* is per \

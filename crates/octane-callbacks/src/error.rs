@@ -49,6 +49,21 @@ pub(crate) enum RenderError {
     /// A request to a WebSocket endpoint that is not a WebSocket handshake; says what is missing.
     #[error("{0}")]
     NotWebSocket(&'static str),
+    /// A live-view parameter that does not fit (`quality`, `max_width`, `max_height`, `fps`,
+    /// `format`).
+    #[error("{name}={value} is not valid: {expected}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// The value given (clipped for the message).
+        value: String,
+        /// What the parameter takes.
+        expected: &'static str,
+    },
+    /// The frame could be read but not encoded as asked (a library failure, a size JPEG cannot
+    /// state).
+    #[error("{0}")]
+    Encoding(String),
     /// A failure the proxy's routes share.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -62,7 +77,10 @@ impl RenderError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotConnected { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Image(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MalformedJson(_) | Self::MissingClientId(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::MissingClientId(_) | Self::InvalidParameter { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Encoding(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::NotWebSocket(_) => StatusCode::UPGRADE_REQUIRED,
             Self::Proxy(err) => err.status(),
         }
@@ -77,7 +95,8 @@ impl RenderError {
             Self::NotConnected { .. } => "UNAVAILABLE",
             Self::Image(_) => "IMAGE",
             Self::MalformedJson(_) => "MALFORMED_JSON",
-            Self::MissingClientId(_) => "INVALID_ARGUMENT",
+            Self::MissingClientId(_) | Self::InvalidParameter { .. } => "INVALID_ARGUMENT",
+            Self::Encoding(_) => "ENCODING",
             Self::NotWebSocket(_) => "UPGRADE_REQUIRED",
             Self::Proxy(err) => err.code(),
         }
@@ -117,6 +136,16 @@ mod tests {
             ),
             (RenderError::Image("4 channels".into()), 422, "IMAGE"),
             (RenderError::MissingClientId(None), 400, "INVALID_ARGUMENT"),
+            (
+                RenderError::InvalidParameter {
+                    name: "fps",
+                    value: "0".into(),
+                    expected: "above 0",
+                },
+                400,
+                "INVALID_ARGUMENT",
+            ),
+            (RenderError::Encoding("failed".into()), 500, "ENCODING"),
             (
                 RenderError::NotWebSocket("send Upgrade"),
                 426,

@@ -33,6 +33,9 @@ pub struct Image {
     pub pitch: u32,
     /// The raw rows as Octane sent them, base64-encoded: the text of the frame's event.
     base64: Bytes,
+    /// The rest of what Octane said of the image (its `buffer` left out): the live views send
+    /// it along with their own encodings of the pixels.
+    pub(crate) meta: ApiRenderImage,
 }
 
 impl Image {
@@ -44,7 +47,21 @@ impl Image {
             height,
             pitch,
             base64: Bytes::from(base64_simd::STANDARD.encode_type::<Vec<u8>>(pixels)),
+            meta: ApiRenderImage {
+                r#type: image_type,
+                size: Some(octane_api::octaneapi::Uint322 {
+                    x: width,
+                    y: height,
+                }),
+                pitch,
+                ..ApiRenderImage::default()
+            },
         }
+    }
+
+    /// The raw rows as Octane sent them, base64-encoded, shared (not a copy).
+    pub(crate) fn base64(&self) -> &Bytes {
+        &self.base64
     }
 
     /// The raw rows as Octane sent them, decoded from the event's base64 (about a millisecond
@@ -63,6 +80,11 @@ impl Image {
             height: size.y,
             pitch: image.pitch,
             base64,
+            meta: ApiRenderImage {
+                buffer: None,
+                m_private: None,
+                ..image.clone()
+            },
         }
     }
 }
@@ -74,6 +96,10 @@ pub struct Frame {
     pub sequence: u64,
     /// When the frame was built, in Unix seconds.
     pub timestamp: f64,
+    /// The callback id Octane answered the registration with.
+    pub callback_id: u32,
+    /// The `user_data` of the callback that announced the frame.
+    pub user_data: u64,
     /// The images Octane returned, in order.
     pub images: Vec<Image>,
     /// The SSE event in the pieces a client writes: see [`Frame::event_parts`].
@@ -277,6 +303,8 @@ impl FrameBuilder {
         Frame {
             sequence,
             timestamp,
+            callback_id,
+            user_data,
             images: frame_images,
             event: with_own_tail(event),
             png: OnceLock::new(),

@@ -22,13 +22,15 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use crate::error::RenderError;
 use crate::frame::Frame;
 use crate::hub::{Event, Subscription};
+use crate::live_view;
 use crate::page;
 use crate::status::Status;
 use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
+use crate::view_params::{ViewParams, query_value};
+use crate::webr_callbacks;
 
 /// Largest `ping-client` body read.
 const SMALL_BODY: usize = 64 * 1024;
-const MJPEG_BOUNDARY: &str = "octane-frame";
 
 /// The render endpoints: `/render/*` and the built-in page at `/` and `/render/` (where it stays
 /// when a web root owns `/`).
@@ -67,7 +69,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
     let answer = match (request.uri().path(), get, method == Method::POST) {
         ("/" | "/render/", true, _) => Ok(page::response()),
         ("/render/register-callback", _, true) => register(&streamer).await,
-        ("/render/stream", true, _) => Ok(sse(&streamer)),
+        ("/render/stream", true, _) => stream(&streamer, request.uri().query()),
         ("/render/callback-status", true, _) => Ok(json(
             StatusCode::OK,
             &StatusReply {
@@ -77,13 +79,19 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         )),
         ("/render/ping-client", _, true) => ping_client(&streamer, request).await,
         ("/render/latest.png", true, _) => latest_png(&streamer).await,
-        ("/render/stream.mjpeg", true, _) => Ok(mjpeg(&streamer)),
+        ("/render/latest.jpg", true, _) => latest_jpg(&streamer, request.uri().query()).await,
+        ("/render/stream.mjpeg", true, _) => ViewParams::from_query(request.uri().query())
+            .map(|params| live_view::mjpeg(&streamer, params)),
+        ("/render/ws", ..) => ViewParams::from_query(request.uri().query())
+            .and_then(|params| live_view::websocket(&streamer, request, params)),
+        ("/api/callbacks", ..) => webr_callbacks::callbacks(&streamer, request),
         (
             "/"
             | "/render/"
             | "/render/stream"
             | "/render/callback-status"
             | "/render/latest.png"
+            | "/render/latest.jpg"
             | "/render/stream.mjpeg",
             ..,
         ) => Err(RenderError::MethodNotAllowed {
@@ -210,7 +218,8 @@ fn read_small(
     )
 }
 
-async fn latest_png(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderError> {
+/// The hub's newest frame, or why there is none to show.
+fn latest_frame(streamer: &CallbackStreamer) -> Result<Arc<Frame>, RenderError> {
     let status = streamer.status();
     // Before `register-callback` nothing was asked of Octane yet: the 404 below says what to do.
     if status.streaming && !status.connected {
@@ -218,13 +227,42 @@ async fn latest_png(streamer: &CallbackStreamer) -> Result<Response<Body>, Rende
             last_error: status.last_error,
         });
     }
-    let Some(frame) = streamer.hub().latest() else {
-        return Err(RenderError::NoFrame(if status.streaming {
+    streamer
+        .hub()
+        .latest()
+        .ok_or(RenderError::NoFrame(if status.streaming {
             "Octane has sent none since the render stream (re)connected"
         } else {
             "POST /render/register-callback, then wait for Octane to render"
-        }));
-    };
+        }))
+}
+
+async fn latest_jpg(
+    streamer: &CallbackStreamer,
+    query: Option<&str>,
+) -> Result<Response<Body>, RenderError> {
+    let params = ViewParams::from_query(query)?;
+    let frame = latest_frame(streamer)?;
+    live_view::latest_jpg(streamer, frame, params).await
+}
+
+/// `GET /render/stream`: the raw SSE stream, or with `format=jpeg` the JPEG one.
+fn stream(streamer: &CallbackStreamer, query: Option<&str>) -> Result<Response<Body>, RenderError> {
+    match query_value(query, "format") {
+        None | Some("raw") => Ok(sse(streamer)),
+        Some("jpeg") => {
+            ViewParams::from_query(query).map(|params| live_view::sse(streamer, params))
+        }
+        Some(other) => Err(RenderError::InvalidParameter {
+            name: "format",
+            value: octane_proxy::error::clip(other),
+            expected: "raw (the pixels as Octane sent them, the default) or jpeg",
+        }),
+    }
+}
+
+async fn latest_png(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderError> {
+    let frame = latest_frame(streamer)?;
     match png_of(frame).await {
         Ok(png) => {
             let mut response = Response::new(Body::full(png));
@@ -246,53 +284,6 @@ async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
         Ok(Err(err)) => Err(err.to_string()),
         Err(err) => Err(format!("PNG encoding stopped: {err}")),
     }
-}
-
-/// `multipart/x-mixed-replace` of PNG frames: `<img src="/render/stream.mjpeg">` shows the live
-/// render with no JavaScript.
-fn mjpeg(streamer: &CallbackStreamer) -> Response<Body> {
-    let mut frames = streamer.hub().subscribe().frames;
-    // Read through the subscription, so that a frame published meanwhile is not sent twice.
-    // None since Octane disconnected: the client waits for a new frame.
-    let first = frames.borrow_and_update().clone();
-    let parts = futures_util::stream::unfold((first, frames), |(pending, mut frames)| async move {
-        let frame = match pending {
-            Some(frame) => frame,
-            None => loop {
-                frames.changed().await.ok()?;
-                if let Some(frame) = frames.borrow_and_update().clone() {
-                    break frame;
-                }
-            },
-        };
-        let part = match png_of(frame).await {
-            Ok(png) => {
-                let mut part = format!(
-                    "--{MJPEG_BOUNDARY}\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
-                    png.len()
-                )
-                .into_bytes();
-                part.extend_from_slice(&png);
-                part.extend_from_slice(b"\r\n");
-                Bytes::from(part)
-            }
-            Err(err) => {
-                tracing::debug!(%err, "frame not shown in the MJPEG stream");
-                Bytes::new()
-            }
-        };
-        Some((Ok::<_, Infallible>(part), (None, frames)))
-    });
-    let mut response = Response::new(Body::from_stream(parts));
-    let content_type = format!("multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}");
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).expect("ASCII header"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 /// `GET /render/stream`: `connected`, the latest frame (none since Octane disconnected, until it

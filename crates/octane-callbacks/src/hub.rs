@@ -99,6 +99,12 @@ impl FrameHub {
         self.frames.borrow().clone()
     }
 
+    /// A receiver of the latest-frame slot alone, for the encoders of the live views; the current
+    /// frame counts as already seen.
+    pub(crate) fn frames(&self) -> watch::Receiver<Option<Arc<Frame>>> {
+        self.frames.subscribe()
+    }
+
     /// A new subscription; the current frame counts as already seen.
     pub fn subscribe(&self) -> Subscription {
         Subscription {

@@ -14,6 +14,7 @@
 //! let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
 //! let router = Router::builder(octane)
 //!     .nest("/render", streamer.routes())
+//!     .route("/api/callbacks", streamer.routes())
 //!     .route("/", streamer.routes())
 //!     .build();
 //! # Ok(()) }
@@ -24,25 +25,36 @@
 //! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
 //! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
 //! process's allocator tuned for frame-sized buffers), `hub`
-//! (fan-out), `status` (counters), `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `page` (the
+//! (fan-out of the frames' SSE event), `fan_out` (the frames' other encodings, each made once per
+//! frame while someone watches it), `webr_callbacks` and `webr_messages` (octaneWebR's
+//! `/api/callbacks` WebSocket and its messages), `websocket` (upgrades), `status` (counters),
+//! `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `jpeg`
+//! (JPEG frames for viewers beyond the workstation), `page` (the
 //! built-in page).
 
 #![warn(missing_docs)]
 
 mod error;
 mod event_buffers;
+mod fan_out;
 mod frame;
 mod grab;
 mod grab_decoder;
 pub mod heap;
 mod http;
 mod hub;
+pub mod jpeg;
+mod jpeg_variant;
+mod live_view;
 mod metrics;
 mod page;
 pub mod png;
 mod restart;
 mod status;
 mod streamer;
+mod view_params;
+mod webr_callbacks;
+mod webr_messages;
 mod websocket;
 
 pub use event_buffers::EventBuffers;

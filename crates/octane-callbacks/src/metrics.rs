@@ -5,9 +5,12 @@ use std::sync::atomic::Ordering;
 
 use octane_proxy::prometheus_client::collector::Collector;
 use octane_proxy::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use octane_proxy::prometheus_client::metrics::MetricType;
 use octane_proxy::prometheus_client::metrics::counter::ConstCounter;
 use octane_proxy::prometheus_client::metrics::gauge::ConstGauge;
 use octane_proxy::prometheus_client::registry::Registry;
+
+use crate::fan_out::StatsSnapshot;
 
 use crate::streamer::{CallbackStreamer, Shared};
 
@@ -97,6 +100,56 @@ impl Collector for StreamerMetrics {
             let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
-        Ok(())
+        encode_variants(&mut encoder, &self.0.variant_stats())
     }
+}
+
+/// The live variants' counters, one series per variant (`variant` label). A variant's counters
+/// start at 0 when its first viewer comes and go with its last, a reset Prometheus' `rate`
+/// takes in its stride.
+fn encode_variants(
+    encoder: &mut DescriptorEncoder,
+    variants: &[(String, StatsSnapshot)],
+) -> Result<(), std::fmt::Error> {
+    type Count = fn(&StatsSnapshot) -> u64;
+    let counts: [(&str, &str, Count); 2] = [
+        (
+            "render_variant_frames_encoded",
+            "Frames encoded into a live-view variant (once per frame, whatever its viewers)",
+            |s| s.frames_encoded,
+        ),
+        (
+            "render_variant_bytes_sent",
+            "Bytes of a live-view variant's frames handed to its viewers' connections",
+            |s| s.bytes_sent,
+        ),
+    ];
+    for (name, help, field) in counts {
+        let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+        for (label, stats) in variants {
+            ConstCounter::new(field(stats))
+                .encode(family.encode_family(&[("variant", label.as_str())])?)?;
+        }
+    }
+    let mut family = encoder.encode_descriptor(
+        "render_variant_encode_seconds",
+        "Time spent encoding frames into a live-view variant",
+        None,
+        MetricType::Counter,
+    )?;
+    for (label, stats) in variants {
+        ConstCounter::new(stats.encode_time.as_secs_f64())
+            .encode(family.encode_family(&[("variant", label.as_str())])?)?;
+    }
+    let mut family = encoder.encode_descriptor(
+        "render_variant_viewers",
+        "Viewers of a live-view variant",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (label, stats) in variants {
+        ConstGauge::new(stats.viewers as i64)
+            .encode(family.encode_family(&[("variant", label.as_str())])?)?;
+    }
+    Ok(())
 }

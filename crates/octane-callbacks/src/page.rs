@@ -1,5 +1,6 @@
-//! The built-in page at `GET /`: the live render on a canvas fed by `/render/stream`, the
-//! connection state and the frame rate.
+//! The built-in page at `GET /`: the live render on a canvas, JPEG frames from `/render/ws` (its
+//! `quality`, `max_width`, `max_height`, `fps` passed on), or with `?exact` the exact pixels from
+//! `/render/stream`; the connection state, the frame rate and the bit rate.
 
 use http::Response;
 use http::header::{self, HeaderValue};

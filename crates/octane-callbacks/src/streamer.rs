@@ -31,11 +31,14 @@ use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::event_buffers::EventBuffers;
+use crate::fan_out::Variants;
 use crate::frame::FrameBuilder;
 use crate::grab::grab_render_result;
 use crate::hub::FrameHub;
+use crate::jpeg_variant::JpegVariant;
 use crate::restart::restart_on_panic;
 use crate::status::{Counters, Status};
+use crate::webr_callbacks::WebrFeed;
 
 /// How the streamer behaves.
 #[derive(Debug, Clone)]
@@ -137,6 +140,10 @@ pub struct CallbackStreamer {
 pub(crate) struct Shared {
     octane: Octane,
     pub(crate) hub: FrameHub,
+    /// What `/api/callbacks` sockets get.
+    pub(crate) webr: WebrFeed,
+    /// The JPEG variants the live views watch.
+    pub(crate) jpeg: Variants<JpegVariant>,
     pub(crate) counters: Counters,
     pub(crate) config: StreamerConfig,
     sequence: AtomicU64,
@@ -184,10 +191,15 @@ impl CallbackStreamer {
     /// Octane on a connection of its own ([`Octane::own_connection`]), so grabbing frames never
     /// delays the router's calls.
     pub fn new(octane: Octane, config: StreamerConfig) -> Self {
+        let hub = FrameHub::new();
+        let webr = WebrFeed::new(Variants::new(hub.frames()));
+        let jpeg = Variants::new(hub.frames());
         Self {
             shared: Arc::new(Shared {
                 octane: octane.own_connection(),
-                hub: FrameHub::new(),
+                hub,
+                webr,
+                jpeg,
                 counters: Counters::default(),
                 config,
                 sequence: AtomicU64::new(0),
@@ -278,6 +290,13 @@ impl CallbackStreamer {
 }
 
 impl Shared {
+    /// Every live variant's metrics label and counters.
+    pub(crate) fn variant_stats(&self) -> Vec<(String, crate::fan_out::StatsSnapshot)> {
+        let mut stats = self.jpeg.stats();
+        stats.extend(self.webr.images.stats());
+        stats
+    }
+
     fn channel(&self) -> Channel {
         self.octane.channel().clone()
     }
@@ -496,11 +515,14 @@ impl Shared {
             // answers it: the fields in proto order, 32-bit floats as such.
             statistics: Option<RenderResultStatistics>,
         }
+        let timestamp = now();
+        self.webr
+            .statistics(user_data, timestamp, statistics.as_ref());
         let mut event = StatisticsEvent {
             r#type: "newStatistics",
             callback_id: self.counters.callback_id.load(Ordering::Relaxed),
             user_data,
-            timestamp: now(),
+            timestamp,
             statistics,
         };
         // Octane's values pass through the generated impl, which writes every value it can
@@ -527,11 +549,13 @@ impl Shared {
             user_data: u64,
             timestamp: f64,
         }
+        let timestamp = now();
+        self.webr.plain(kind, user_data, timestamp);
         self.hub.publish_event(sse_event(&Event {
             r#type: kind,
             callback_id: self.counters.callback_id.load(Ordering::Relaxed),
             user_data,
-            timestamp: now(),
+            timestamp,
         }));
     }
 }

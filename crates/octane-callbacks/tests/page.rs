@@ -1,4 +1,5 @@
-//! The built-in page in headless Chromium: a screenshot shows the pixels the test peer sent.
+//! The built-in page in headless Chromium: a screenshot shows the pixels the test peer sent, as
+//! JPEG over the WebSocket (the default) and exactly over Server-Sent Events (`?exact`).
 //!
 //! Needs Debian's `chromium` (CI installs it); without it the test says so and passes.
 
@@ -17,7 +18,19 @@ use support::{GRAB, STREAM, eventually, grab_reply, new_image, register_and_wait
 const COLOR: [u8; 4] = [12, 200, 34, 255];
 
 #[tokio::test]
-async fn a_screenshot_of_the_page_shows_the_rendered_pixels() {
+async fn a_screenshot_of_the_page_shows_the_rendered_pixels_over_the_websocket() {
+    // JPEG is lossy: a flat color comes back within a few levels per channel.
+    screenshot_shows_the_frame("", 4).await;
+}
+
+#[tokio::test]
+async fn a_screenshot_of_the_page_with_exact_frames_shows_the_exact_pixels() {
+    screenshot_shows_the_frame("?exact", 0).await;
+}
+
+/// Loads the page at `/{query}` once the test peer sent a frame of [`COLOR`], and checks that
+/// the screenshot holds the frame's pixels, each channel within `tolerance` of the color.
+async fn screenshot_shows_the_frame(query: &str, tolerance: u8) {
     if !Path::new(CHROMIUM).exists() {
         eprintln!("skipped: {CHROMIUM} is not installed (apt-get install chromium)");
         return;
@@ -44,20 +57,25 @@ async fn a_screenshot_of_the_page_shows_the_rendered_pixels() {
     let rig = rig().await;
     rig.peer.reply(GRAB, &grab_reply(vec![image]));
 
-    // A frame exists before the page loads: the stream sends it right after `connected`.
+    // A frame exists before the page loads: the stream sends it right after it opens.
     register_and_wait(&rig).await;
     rig.peer.emit(STREAM, &new_image(1));
     eventually("a frame", || rig.streamer.status().frames_published == 1).await;
 
-    let dir = std::env::temp_dir().join(format!("octane-page-test-{}", std::process::id()));
-    let url = format!("http://{}/", rig.addr);
+    let dir = std::env::temp_dir().join(format!(
+        "octane-page-test-{}-{}",
+        std::process::id(),
+        tolerance
+    ));
+    let url = format!("http://{}/{query}", rig.addr);
     // Blocking DevTools I/O runs off the runtime's thread, which serves the page meanwhile.
     let shot_dir = dir.clone();
     let session = tokio::task::spawn_blocking(move || {
-        let mut chromium = Devtools::open(&shot_dir, &url);
-        // The page counts a frame once it has drawn it.
+        let mut chromium = Devtools::open_with(&shot_dir, &["--window-size=640,480"], &url);
+        // The page counts a frame once it has received it, and draws it then (a JPEG once the
+        // browser decoded it: the size line is written after drawing).
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while chromium.evaluate("document.getElementById('frames').textContent") != "1" {
+        while chromium.evaluate("document.getElementById('size').textContent") != "96x64" {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the page drew no frame in 60 s"
@@ -83,7 +101,7 @@ async fn a_screenshot_of_the_page_shows_the_rendered_pixels() {
     let channels = info.color_type.samples();
     let matching = image[..info.buffer_size()]
         .chunks_exact(channels)
-        .filter(|px| px[..3] == COLOR[..3])
+        .filter(|px| (0..3).all(|c| px[c].abs_diff(COLOR[c]) <= tolerance))
         .count();
     assert_eq!(
         matching,

@@ -787,7 +787,7 @@ async fn latest_png_is_404_before_the_first_frame_then_the_frame() {
 }
 
 #[tokio::test]
-async fn mjpeg_stream_sends_png_parts() {
+async fn mjpeg_stream_sends_jpeg_parts() {
     let rig = rig().await;
     rig.peer
         .reply(GRAB, &grab_reply(vec![ldr_image(2, 2, 2, 4)]));
@@ -800,7 +800,8 @@ async fn mjpeg_stream_sends_png_parts() {
     let mut body = response.into_body();
     rig.peer.emit(STREAM, &new_image(1));
     let mut received = Vec::new();
-    while !received.windows(8).any(|w| w == b"IEND\xaeB`\x82") {
+    // A whole part: its head, the JPEG (which ends with EOI), the line end.
+    while !received.ends_with(b"\xff\xd9\r\n") {
         let frame = tokio::time::timeout(HANG, body.frame())
             .await
             .expect("in time")
@@ -810,8 +811,11 @@ async fn mjpeg_stream_sends_png_parts() {
             received.extend_from_slice(&data);
         }
     }
-    assert!(received.starts_with(b"--octane-frame\r\nContent-Type: image/png\r\nContent-Length: "));
-    assert!(received.windows(8).any(|w| w == b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        received.starts_with(b"--octane-frame\r\nContent-Type: image/jpeg\r\nContent-Length: ")
+    );
+    let head_end = find(&received, b"\r\n\r\n").expect("a head") + 4;
+    assert_eq!(&received[head_end..head_end + 2], b"\xff\xd8", "a JPEG");
 }
 
 #[tokio::test]

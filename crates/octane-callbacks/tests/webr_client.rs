@@ -29,7 +29,6 @@ fn fixture() -> std::path::PathBuf {
 }
 
 #[tokio::test]
-#[ignore = "needs /api/grpc (branch i27-grpc-dialect) and /api/callbacks (branch i28-live-view)"]
 async fn a_webr_style_client_from_the_web_root_draws_the_peers_frame() {
     if !Path::new(CHROMIUM).exists() {
         eprintln!("skipped: {CHROMIUM} is not installed (apt-get install chromium)");

@@ -176,7 +176,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = streamer.clone();
     let mut router = Router::builder(octane)
         .register_metrics(move |registry| metrics.register_metrics(registry))
-        .nest("/render", streamer.routes());
+        .nest("/render", streamer.routes())
+        .route("/api/callbacks", streamer.routes());
     router = match web_root {
         Some(web_root) => router.web_root(web_root),
         None => router.route("/", streamer.routes()),

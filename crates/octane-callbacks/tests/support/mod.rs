@@ -28,6 +28,7 @@ pub const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
 pub const REGISTER: &str = "/octaneapi.ApiRenderEngineService/setOnNewImageCallback";
 pub const GRAB: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
 pub const RELEASE: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+pub const STATISTICS: &str = "/octaneapi.ApiRenderEngineService/getRenderStatistics";
 
 pub struct Rig {
     pub peer: TestPeer,
@@ -67,6 +68,7 @@ pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConf
     rig_routed(peer, octane, config, |router, streamer| {
         router
             .nest("/render", streamer.routes())
+            .route("/api/callbacks", streamer.routes())
             .route("/", streamer.routes())
     })
     .await
@@ -208,6 +210,35 @@ pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
         .expect("an integer")
 }
 
+/// The lines of `/metrics` of the metric `name`, labels and value.
+pub async fn metric_lines(addr: SocketAddr, name: &str) -> Vec<String> {
+    let response = request(addr, "GET", "/metrics", "").await;
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    let prefix = format!("{name}{{");
+    text.lines()
+        .filter(|line| line.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of the metric `name` of the live-view variant `variant` at `/metrics`.
+pub async fn metric_with(addr: SocketAddr, name: &str, variant: &str) -> u64 {
+    let prefix = format!("{name}{{variant=\"{variant}\"}} ");
+    let lines = metric_lines(addr, name).await;
+    lines
+        .iter()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {lines:?}"))
+        .parse()
+        .expect("an integer")
+}
+
 /// Reads `data:` events from an SSE body.
 pub struct Events {
     body: Incoming,
@@ -219,6 +250,14 @@ impl Events {
         let response = request(addr, "GET", "/render/stream", "").await;
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-cache");
+        Self {
+            body: response.into_body(),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Reads the events of an SSE `response` already checked by the caller.
+    pub fn from_response(response: http::Response<Incoming>) -> Self {
         Self {
             body: response.into_body(),
             buffer: Vec::new(),
@@ -266,6 +305,57 @@ impl Events {
             }
         }
     }
+}
+
+/// A WebSocket client of the proxy.
+pub type WebSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens a WebSocket to `path` of the proxy at `addr`.
+pub async fn websocket(addr: SocketAddr, path: &str) -> WebSocket {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (socket, response) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), stream)
+        .await
+        .expect("WebSocket handshake");
+    assert_eq!(response.status(), 101);
+    socket
+}
+
+/// The next text message of `socket`, as JSON; fails on anything else or after [`HANG`].
+pub async fn next_text(socket: &mut WebSocket) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(HANG, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("an open socket")
+            .expect("a message");
+        match message {
+            tokio_tungstenite::tungstenite::Message::Text(text) => {
+                return serde_json::from_str(&text).expect("JSON");
+            }
+            tokio_tungstenite::tungstenite::Message::Binary(_) => panic!("a binary message"),
+            _ => {}
+        }
+    }
+}
+
+/// The next text message of `socket` of type `kind`, skipping others.
+pub async fn next_of_type(socket: &mut WebSocket, kind: &str) -> Value {
+    loop {
+        let message = next_text(socket).await;
+        if message["type"] == kind {
+            return message;
+        }
+    }
+}
+
+/// Sends `text` on `socket`.
+pub async fn send_text(socket: &mut WebSocket, text: &str) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(text))
+        .await
+        .expect("sent");
 }
 
 pub fn rss_kib() -> u64 {

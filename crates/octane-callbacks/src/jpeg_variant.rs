@@ -1,0 +1,224 @@
+//! The JPEG variant of a frame: its first image encoded once at one (quality, size), and the
+//! forms the live-view endpoints send it in, each made once by the first viewer that needs it
+//! and then shared: the binary WebSocket message and the SSE event. The MJPEG stream and
+//! `latest.jpg` send the JPEG bytes as they are.
+//!
+//! The binary WebSocket message is a header of [`WS_HEADER_LEN`] bytes, then the JPEG file.
+//! The header, little-endian:
+//!
+//! | offset | type | field |
+//! |---|---|---|
+//! | 0 | 4 bytes | `OJPG` |
+//! | 4 | u16 | header length in bytes (40; a reader skips what it does not know) |
+//! | 6 | u16 | version (1) |
+//! | 8 | u64 | the frame's sequence number (increases by one per frame Octane sent) |
+//! | 16 | u32 | width of the JPEG, pixels |
+//! | 20 | u32 | height of the JPEG, pixels |
+//! | 24 | f32 | `tonemappedSamplesPerPixel` of the image |
+//! | 28 | f32 | `samplesPerSecond` |
+//! | 32 | f32 | `renderTime`, seconds |
+//! | 36 | u32 | length of the JPEG that follows, bytes |
+
+use std::sync::OnceLock;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use octane_api::octaneapi::ApiRenderImage;
+use serde::Serialize;
+
+use crate::error::RenderError;
+use crate::fan_out::Encoding;
+use crate::frame::Frame;
+use crate::jpeg::{self, Jpeg, JpegError, JpegParams};
+
+/// Length of the binary WebSocket message's header.
+pub(crate) const WS_HEADER_LEN: usize = 40;
+
+/// The variant of frames as JPEG at some params.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct JpegVariant(pub(crate) JpegParams);
+
+impl Encoding for JpegVariant {
+    type Output = Result<JpegFrame, EncodeFailure>;
+
+    fn encode(&self, frame: &Frame) -> Self::Output {
+        let Some(image) = frame.images.first() else {
+            return Err(EncodeFailure::Image("the frame has no image".to_owned()));
+        };
+        match jpeg::encode(image, &self.0) {
+            Ok(jpeg) => Ok(JpegFrame {
+                jpeg,
+                sequence: frame.sequence,
+                callback_id: frame.callback_id,
+                user_data: frame.user_data,
+                timestamp: frame.timestamp,
+                meta: image.meta.clone(),
+                ws_message: OnceLock::new(),
+                sse_event: OnceLock::new(),
+            }),
+            Err(JpegError::Image(err)) => Err(EncodeFailure::Image(err.to_string())),
+            Err(err) => Err(EncodeFailure::Encoding(err.to_string())),
+        }
+    }
+
+    fn label(&self) -> String {
+        let side = |side: Option<u32>| side.map_or_else(|| "any".to_owned(), |s| s.to_string());
+        format!(
+            "jpeg q{} max {}x{}",
+            self.0.quality(),
+            side(self.0.max_width()),
+            side(self.0.max_height())
+        )
+    }
+}
+
+/// Why a frame has no JPEG.
+#[derive(Debug, Clone)]
+pub(crate) enum EncodeFailure {
+    /// Its image cannot be read as 8-bit pixels (unsupported type, short buffer, no image).
+    Image(String),
+    /// The encoder failed.
+    Encoding(String),
+}
+
+impl From<&EncodeFailure> for RenderError {
+    fn from(failure: &EncodeFailure) -> Self {
+        match failure {
+            EncodeFailure::Image(why) => RenderError::Image(why.clone()),
+            EncodeFailure::Encoding(why) => RenderError::Encoding(why.clone()),
+        }
+    }
+}
+
+/// One frame as JPEG, with what the endpoints send along.
+#[derive(Debug)]
+pub(crate) struct JpegFrame {
+    /// The JPEG file and its size.
+    pub(crate) jpeg: Jpeg,
+    sequence: u64,
+    callback_id: u32,
+    user_data: u64,
+    timestamp: f64,
+    /// The image as Octane described it (its buffer left out).
+    meta: ApiRenderImage,
+    ws_message: OnceLock<Bytes>,
+    sse_event: OnceLock<Bytes>,
+}
+
+impl JpegFrame {
+    /// The binary WebSocket message: the header (see the module), then the JPEG.
+    pub(crate) fn ws_message(&self) -> Bytes {
+        self.ws_message
+            .get_or_init(|| {
+                let jpeg = &self.jpeg.bytes;
+                let mut message = BytesMut::with_capacity(WS_HEADER_LEN + jpeg.len());
+                message.put_slice(b"OJPG");
+                message.put_u16_le(WS_HEADER_LEN as u16);
+                message.put_u16_le(1);
+                message.put_u64_le(self.sequence);
+                message.put_u32_le(self.jpeg.width);
+                message.put_u32_le(self.jpeg.height);
+                message.put_f32_le(self.meta.tonemapped_samples_per_pixel);
+                message.put_f32_le(self.meta.samples_per_second);
+                message.put_f32_le(self.meta.render_time);
+                message.put_u32_le(u32::try_from(jpeg.len()).unwrap_or(u32::MAX));
+                message.put_slice(jpeg);
+                message.freeze()
+            })
+            .clone()
+    }
+
+    /// The SSE `newImage` event of `/render/stream?format=jpeg`: the fields of the raw stream's
+    /// event, for the first image only, with `size` and `pitch` those of the JPEG and
+    /// `buffer: {"data": <base64 JPEG>, "size": <JPEG bytes>, "encoding": "jpeg"}`.
+    pub(crate) fn sse_event(&self) -> Bytes {
+        self.sse_event
+            .get_or_init(|| {
+                let image = &self.meta;
+                let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+                let event = Event {
+                    r#type: "newImage",
+                    callback_id: self.callback_id,
+                    user_data: self.user_data,
+                    timestamp: self.timestamp,
+                    render_images: Images {
+                        data: [EventImage {
+                            index: 0,
+                            r#type: image.r#type,
+                            color_space: image.color_space,
+                            is_linear: image.is_linear,
+                            size: Size {
+                                x: self.jpeg.width,
+                                y: self.jpeg.height,
+                            },
+                            pitch: self.jpeg.width,
+                            render_pass_id: image.render_pass_id,
+                            tonemapped_samples_per_pixel: finite(
+                                image.tonemapped_samples_per_pixel,
+                            ),
+                            calculated_samples_per_pixel: finite(
+                                image.calculated_samples_per_pixel,
+                            ),
+                            samples_per_second: finite(image.samples_per_second),
+                            render_time: finite(image.render_time),
+                            has_alpha: false,
+                            buffer: Buffer {
+                                data: base64_simd::STANDARD.encode_to_string(&self.jpeg.bytes),
+                                size: self.jpeg.bytes.len(),
+                                encoding: "jpeg",
+                            },
+                        }],
+                    },
+                };
+                let mut out = b"data: ".to_vec();
+                serde_json::to_writer(&mut out, &event).expect("plain fields serialize");
+                out.extend_from_slice(b"\n\n");
+                Bytes::from(out)
+            })
+            .clone()
+    }
+}
+
+#[derive(Serialize)]
+struct Event {
+    r#type: &'static str,
+    callback_id: u32,
+    user_data: u64,
+    timestamp: f64,
+    render_images: Images,
+}
+
+#[derive(Serialize)]
+struct Images {
+    data: [EventImage; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventImage {
+    index: usize,
+    r#type: i32,
+    color_space: i32,
+    is_linear: bool,
+    size: Size,
+    pitch: u32,
+    render_pass_id: i32,
+    tonemapped_samples_per_pixel: f32,
+    calculated_samples_per_pixel: f32,
+    samples_per_second: f32,
+    render_time: f32,
+    has_alpha: bool,
+    buffer: Buffer,
+}
+
+#[derive(Serialize)]
+struct Size {
+    x: u32,
+    y: u32,
+}
+
+#[derive(Serialize)]
+struct Buffer {
+    data: String,
+    size: usize,
+    encoding: &'static str,
+}
