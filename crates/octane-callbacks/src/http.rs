@@ -32,7 +32,8 @@ use crate::webr_callbacks;
 /// Largest `ping-client` body read.
 const SMALL_BODY: usize = 64 * 1024;
 
-/// The render endpoints: `/render/*` and the built-in page at `/`.
+/// The render endpoints: `/render/*` and the built-in page at `/` and `/render/` (where it stays
+/// when a web root owns `/`).
 #[derive(Clone, Debug)]
 pub struct RenderRoutes {
     streamer: CallbackStreamer,
@@ -66,7 +67,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     let answer = match (request.uri().path(), get, method == Method::POST) {
-        ("/", true, _) => Ok(page::response()),
+        ("/" | "/render/", true, _) => Ok(page::response()),
         ("/render/register-callback", _, true) => register(&streamer).await,
         ("/render/stream", true, _) => stream(&streamer, request.uri().query()),
         ("/render/callback-status", true, _) => Ok(json(
@@ -86,6 +87,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         ("/api/callbacks", ..) => webr_callbacks::callbacks(&streamer, request),
         (
             "/"
+            | "/render/"
             | "/render/stream"
             | "/render/callback-status"
             | "/render/latest.png"

@@ -71,7 +71,7 @@ async fn screenshot_shows_the_frame(query: &str, tolerance: u8) {
     // Blocking DevTools I/O runs off the runtime's thread, which serves the page meanwhile.
     let shot_dir = dir.clone();
     let session = tokio::task::spawn_blocking(move || {
-        let mut chromium = Devtools::open(&shot_dir, &url);
+        let mut chromium = Devtools::open_with(&shot_dir, &["--window-size=640,480"], &url);
         // The page counts a frame once it has received it, and draws it then (a JPEG once the
         // browser decoded it: the size line is written after drawing).
         let deadline = std::time::Instant::now() + Duration::from_secs(60);

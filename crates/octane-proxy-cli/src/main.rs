@@ -1,5 +1,6 @@
 //! `octane-proxy`: serves [`octane_proxy::Router`] over HTTP, forwarding to Octane's LiveLink,
-//! with the live render stream of `octane_callbacks` mounted at `/render` and `/`.
+//! with the live render stream of `octane_callbacks` mounted at `/render` and `/` (or a web
+//! client's folder at `/`, `--web-root`).
 
 mod octane_host;
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use octane_callbacks::{CallbackStreamer, StreamerConfig};
-use octane_proxy::{AccessPolicy, AllowedHosts, AllowedOrigins, Octane, Router};
+use octane_proxy::{AccessPolicy, AllowedHosts, AllowedOrigins, Octane, Router, WebRoot};
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -63,6 +64,10 @@ struct Args {
     /// Default deadline of a call to Octane, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = octane_proxy::DEFAULT_TIMEOUT.as_millis() as u64)]
     timeout_ms: u64,
+    /// Serve the built web client in DIR at `/` (e.g. octaneWebR's `dist/client`); the built-in
+    /// page then moves to `/render/`.
+    #[arg(long, value_name = "DIR")]
+    web_root: Option<std::path::PathBuf>,
     /// Largest gRPC message to or from Octane, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)]
     max_message_size: usize,
@@ -136,6 +141,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let origins = AllowedOrigins::default().allow(&args.cors_origin)?;
     let hosts = AllowedHosts::default().allow(&args.allowed_host)?;
 
+    let web_root = args.web_root.as_deref().map(WebRoot::new).transpose()?;
+    if let Some(web_root) = &web_root {
+        tracing::info!(
+            folder = %web_root.folder().display(),
+            "serving the web root at /, the built-in page at /render/"
+        );
+    }
+
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|err| format!("cannot listen on {}:{}: {err}", args.host, args.port))?;
@@ -165,11 +178,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         },
     );
     let metrics = streamer.clone();
-    let router = Router::builder(octane)
+    let mut router = Router::builder(octane)
         .register_metrics(move |registry| metrics.register_metrics(registry))
         .nest("/render", streamer.routes())
-        .route("/api/callbacks", streamer.routes())
-        .route("/", streamer.routes())
+        .route("/api/callbacks", streamer.routes());
+    router = match web_root {
+        Some(web_root) => router.web_root(web_root),
+        None => router.route("/", streamer.routes()),
+    };
+    let router = router
         .access(access)
         .allowed_origins(origins)
         .allowed_hosts(hosts)

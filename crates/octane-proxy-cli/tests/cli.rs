@@ -84,6 +84,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
         "--timeout-ms",
         "--max-message-size",
         "--strict-json",
+        "--web-root",
         "--version",
         "[env: OCTANE_HOST=]",
         "[env: OCTANE_PORT=]",
@@ -103,7 +104,7 @@ async fn help_says_what_the_proxy_is_and_lists_every_flag() {
 async fn settings_that_cannot_work_stop_it_before_it_serves() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let busy_port = busy.local_addr().expect("addr").port().to_string();
-    let cases: [(Vec<&str>, &str); 7] = [
+    let cases: [(Vec<&str>, &str); 8] = [
         (
             vec!["--octane-host", "127.0.0.1:9999"],
             "invalid Octane host \"127.0.0.1:9999\": a host name or an IP address, without a port",
@@ -125,6 +126,10 @@ async fn settings_that_cannot_work_stop_it_before_it_serves() {
         (
             vec!["--port", busy_port.as_str()],
             "cannot listen on 127.0.0.1:",
+        ),
+        (
+            vec!["--web-root", "/no/such/folder"],
+            "cannot serve /no/such/folder as the web root",
         ),
     ];
     for (args, expected) in cases {

@@ -30,6 +30,15 @@ impl Body {
         Self(Empty::new().map_err(|never| match never {}).boxed_unsync())
     }
 
+    /// Another body, boxed: a file of the web root as tower-http reads it.
+    pub(crate) fn from_body<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Self(body.map_err(Into::into).boxed_unsync())
+    }
+
     /// A body that sends each item of `stream` as it comes.
     pub fn from_stream<S, E>(stream: S) -> Self
     where

@@ -235,6 +235,14 @@ pub enum ProxyError {
         /// What is wrong with it.
         message: String,
     },
+    /// A `POST /api/log` body that is not `{"level": string, "message": string}`.
+    #[error(
+        "invalid log post for /api/log (expected {{\"level\": string, \"message\": string}}): {message}"
+    )]
+    InvalidClientLog {
+        /// What the parser said.
+        message: String,
+    },
     /// A bug: handling the request panicked.
     #[error("internal error while handling the request: {0}")]
     Internal(String),
@@ -249,7 +257,8 @@ impl ProxyError {
             | Self::ClientLog { .. }
             | Self::ExpectedArray { .. }
             | Self::BodyRead(_)
-            | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
+            | Self::BadHeader { .. }
+            | Self::InvalidClientLog { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownService { .. } | Self::UnknownMethod { .. } | Self::NotFound { .. } => {
                 StatusCode::NOT_FOUND
             }
@@ -281,7 +290,9 @@ impl ProxyError {
             Self::MalformedJson { .. } => "MALFORMED_JSON",
             Self::ClientLog { error } if error.syntax => "MALFORMED_JSON",
             Self::ClientLog { .. } => "INVALID_ARGUMENT",
-            Self::InvalidRequest { .. } | Self::ExpectedArray { .. } => "INVALID_ARGUMENT",
+            Self::InvalidRequest { .. }
+            | Self::ExpectedArray { .. }
+            | Self::InvalidClientLog { .. } => "INVALID_ARGUMENT",
             Self::BodyRead(_) => "BODY_READ_FAILED",
             Self::UnknownService { .. } => "UNKNOWN_SERVICE",
             Self::UnknownMethod { .. } => "UNKNOWN_METHOD",

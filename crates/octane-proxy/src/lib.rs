@@ -21,7 +21,9 @@
 //! - [`error`]: every failure and its HTTP status, mapped in one place;
 //! - [`AllowedOrigins`] and [`AllowedHosts`]: which web pages may call, at which names, checked
 //!   before anything else so that a page the user happens to visit cannot drive Octane;
-//! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener.
+//! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener;
+//! - `webr_endpoints`: `/api/health`, `/api/log`, `/api/system/info` for octaneWebR's client;
+//! - `web_root`: a built web client served from a folder ([`RouterBuilder::web_root`]).
 
 #![warn(missing_docs)]
 
@@ -37,10 +39,13 @@ mod ignored_fields;
 mod metrics;
 pub mod octane;
 mod origin;
+mod proto_loader;
 mod router;
 pub mod routes;
 mod server;
 mod transcode;
+mod web_root;
+mod webr_endpoints;
 
 pub use access::{AccessPolicy, InvalidPattern};
 pub use body::{Body, BoxError};
@@ -59,3 +64,4 @@ pub use server::{Server, serve};
 pub use transcode::{
     DecodedRequest, JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED, ResponseError,
 };
+pub use web_root::{WebRoot, WebRootError};

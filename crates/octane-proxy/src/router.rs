@@ -27,8 +27,11 @@ use crate::error::clip;
 use crate::ignored_fields::{self, IgnoredFieldLog};
 use crate::metrics::{MetricRegistration, Metrics};
 use crate::octane::Octane;
+use crate::proto_loader::{self, DialectError};
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::{JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
+use crate::web_root::WebRoot;
+use crate::webr_endpoints::{api_log, health, system_info};
 use crate::{AllowedHosts, AllowedOrigins, ProxyError, client_log, deadline};
 
 /// Default request body limit.
@@ -72,6 +75,7 @@ struct Inner {
     metrics: Metrics,
     json_mode: JsonMode,
     ignored_log: IgnoredFieldLog,
+    web_root: Option<WebRoot>,
 }
 
 /// The request body handed to services mounted with [`RouterBuilder::route`] or
@@ -134,6 +138,7 @@ pub struct RouterBuilder {
     mounts: Vec<Mount>,
     metric_registrations: Vec<MetricRegistration>,
     json_mode: JsonMode,
+    web_root: Option<WebRoot>,
 }
 
 impl Router {
@@ -149,6 +154,7 @@ impl Router {
             mounts: Vec::new(),
             metric_registrations: Vec::new(),
             json_mode: JsonMode::Lenient,
+            web_root: None,
         }
     }
 
@@ -258,6 +264,14 @@ impl RouterBuilder {
         self
     }
 
+    /// Serves the files of `web_root` for GET and HEAD at the paths no route, mount or fixed
+    /// endpoint claims (`/` is its `index.html` unless a mount takes `/`); a path with no file
+    /// answers as without a web root.
+    pub fn web_root(mut self, web_root: WebRoot) -> Self {
+        self.web_root = Some(web_root);
+        self
+    }
+
     /// Lets another component (the callback streamer) add its metrics to `GET /metrics`.
     pub fn register_metrics(
         mut self,
@@ -282,6 +296,7 @@ impl RouterBuilder {
                 metrics: Metrics::new(self.metric_registrations),
                 json_mode: self.json_mode,
                 ignored_log: IgnoredFieldLog::default(),
+                web_root: self.web_root,
             }),
         }
     }
@@ -405,7 +420,13 @@ impl Inner {
             return Ok(status_only(StatusCode::NO_CONTENT));
         }
         let path = request.uri().path();
-        if path != "/health" {
+        if let Some(rest) = path.strip_prefix(proto_loader::PREFIX) {
+            let rest = rest.to_owned();
+            let outcome = self.proto_loader_call(&rest, request, handled).await;
+            return Ok(outcome.unwrap_or_else(|error| proto_loader::error_response(&rest, &error)));
+        }
+        // The health checks say only whether Octane answers, and octaneWebR cannot send a token.
+        if path != "/health" && path != "/api/health" {
             let is_get = method == Method::GET || method == Method::HEAD;
             self.access
                 .authenticate(request.headers(), request.uri().query(), is_get)?;
@@ -426,6 +447,31 @@ impl Inner {
                 *handled = Handled::Fixed("/health");
                 only_get(method, path)?;
                 Ok(self.health().await)
+            }
+            "/api/health" => {
+                *handled = Handled::Fixed("/api/health");
+                only_get(method, path)?;
+                let body = health::body(&self.octane, HEALTH_PROBE_TIMEOUT).await;
+                Ok(json_response(StatusCode::OK, body))
+            }
+            "/api/log" => {
+                *handled = Handled::Fixed("/api/log");
+                only_post(method, path)?;
+                let limit = api_log::BODY_LIMIT.min(self.body_limit);
+                let body = self.read_body(request, limit).await?;
+                api_log::write(&body)?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    Bytes::from_static(br#"{"success":true}"#),
+                ))
+            }
+            "/api/system/info" => {
+                *handled = Handled::Fixed("/api/system/info");
+                only_get(method, path)?;
+                let timeout =
+                    deadline::requested(request.headers())?.unwrap_or(self.default_timeout);
+                let body = system_info::body(&self.octane, &self.access, timeout).await?;
+                Ok(json_response(StatusCode::OK, body))
             }
             "/services" => {
                 *handled = Handled::Fixed("/services");
@@ -452,31 +498,62 @@ impl Inner {
             }
             client_log::PATH => {
                 *handled = Handled::Fixed(client_log::PATH);
-                if method != Method::POST {
-                    return Err(ProxyError::MethodNotAllowed {
-                        method: method.clone(),
-                        path: path.to_owned(),
-                        allow: "POST, OPTIONS",
-                    });
-                }
+                only_post(method, path)?;
                 let body = self.read_body(request, client_log::BODY_LIMIT).await?;
                 client_log::append(&body)?;
                 Ok(status_only(StatusCode::NO_CONTENT))
             }
             _ => {
-                let route = resolve(path)?;
-                *handled = Handled::Rpc(route);
-                if method != Method::POST {
-                    return Err(ProxyError::MethodNotAllowed {
-                        method: method.clone(),
-                        path: path.to_owned(),
-                        allow: "POST, OPTIONS",
-                    });
+                let route = resolve(path);
+                // `/api/` is octaneWebR's API: never a file, whatever the web root holds.
+                if route.is_err()
+                    && !path.starts_with("/api/")
+                    && let Some(web_root) = &self.web_root
+                    && let Some(file) = web_root.serve(&request).await
+                {
+                    *handled = Handled::Fixed("web-root");
+                    return Ok(file);
                 }
+                let route = route?;
+                *handled = Handled::Rpc(route);
+                only_post(method, path)?;
                 self.access.authorize(route)?;
                 self.call(route, request, ignored).await
             }
         }
+    }
+
+    /// `POST /api/grpc/{service}/{method}` (`rest` is the part after `/api/grpc/`): octaneWebR's
+    /// dialect, with the access rules, deadline and body limit of every route.
+    async fn proto_loader_call<B>(
+        &self,
+        rest: &str,
+        request: Request<B>,
+        handled: &mut Handled,
+    ) -> Result<Response<Body>, DialectError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let is_get = request.method() == Method::GET || request.method() == Method::HEAD;
+        self.access
+            .authenticate(request.headers(), request.uri().query(), is_get)?;
+        let (route, schema) = proto_loader::resolve(rest)?;
+        *handled = Handled::Rpc(route);
+        only_post(request.method(), &clip(request.uri().path()))?;
+        self.access.authorize(route)?;
+        let timeout = deadline::requested(request.headers())?.unwrap_or(self.default_timeout);
+        let body = self.read_body(request, self.body_limit).await?;
+        let message = proto_loader::encode_request(schema, &body)?;
+        let reply = self
+            .octane
+            .unary(route.path, message, timeout)
+            .await
+            .map_err(|status| {
+                ProxyError::from_call(route, status, timeout, self.octane.address())
+            })?;
+        proto_loader::reply(route, schema, &reply)
     }
 
     async fn health(&self) -> Response<Body> {
@@ -727,6 +804,18 @@ fn report_element(ignored: &mut Vec<String>, index: usize, element: Vec<String>)
         } else {
             format!("[{index}].{path}")
         });
+    }
+}
+
+fn only_post(method: &Method, path: &str) -> Result<(), ProxyError> {
+    if method == Method::POST {
+        Ok(())
+    } else {
+        Err(ProxyError::MethodNotAllowed {
+            method: method.clone(),
+            path: path.to_owned(),
+            allow: "POST, OPTIONS",
+        })
     }
 }
 

@@ -305,3 +305,44 @@ service FooService { rpc pong(M) returns (M); }
         "{table}"
     );
 }
+
+#[test]
+fn proto_loader_aliases_are_lodash_camel_case() {
+    use super::proto_loader::lodash_camel_case;
+    assert_eq!(lodash_camel_case("GetCamera"), "getCamera");
+    assert_eq!(lodash_camel_case("getValueByAttrID"), "getValueByAttrId");
+    assert_eq!(lodash_camel_case("info1"), "info1");
+    assert_eq!(lodash_camel_case("copyFrom2"), "copyFrom2");
+    assert_eq!(lodash_camel_case("get_foo_bar"), "getFooBar");
+    assert_eq!(lodash_camel_case("RGBColor"), "rgbColor");
+}
+
+#[test]
+fn the_proto_loader_table_indexes_messages_and_marks_synthetic_oneofs() {
+    let (fds, config) = descriptors_of(
+        r#"
+syntax = "proto3";
+package octaneapi;
+message ObjectRef { uint64 handle = 1; }
+message getValueByIDRequest { ObjectRef item_ref = 1; optional bool evaluate = 3; map<string, int32> tags = 4; }
+message Reply { oneof value { bool bool_value = 10; } }
+service ApiItemService { rpc getValueByAttrID(getValueByIDRequest) returns (Reply); }
+"#,
+    );
+    let api = Api::from_descriptors(&fds, &config).expect("model");
+    let code = super::proto_loader::generate(&api, &fds);
+    assert!(
+        code.contains(r#"Field::in_oneof("evaluate", 3, Kind::Bool, 0)"#),
+        "{code}"
+    );
+    assert!(code.contains(r#"oneofs: &["_evaluate"]"#), "{code}");
+    assert!(code.contains("map_entry: true"), "{code}");
+    assert!(
+        code.contains(r#"object_ptr: ObjectPtrRemap::Rename("item_ref")"#),
+        "{code}"
+    );
+    assert!(
+        code.contains(r#"("ApiItemService", "getValueByAttrId") => "getValueByAttrID""#),
+        "{code}"
+    );
+}

@@ -19,7 +19,7 @@ use octane_api::octaneapi::{
     Uint322,
 };
 use octane_callbacks::{CallbackStreamer, StreamerConfig};
-use octane_proxy::{Octane, Router};
+use octane_proxy::{Octane, Router, RouterBuilder};
 use octane_test_peer::TestPeer;
 use serde_json::Value;
 
@@ -65,14 +65,28 @@ pub async fn rig_of(config: StreamerConfig) -> Rig {
 
 /// A rig whose streamer has `config`.
 pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConfig) -> Rig {
+    rig_routed(peer, octane, config, |router, streamer| {
+        router
+            .nest("/render", streamer.routes())
+            .route("/api/callbacks", streamer.routes())
+            .route("/", streamer.routes())
+    })
+    .await
+}
+
+/// A rig whose streamer has `config`, served by what `route` makes of a router builder with
+/// the streamer's metrics.
+pub async fn rig_routed(
+    peer: TestPeer,
+    octane: Octane,
+    config: StreamerConfig,
+    route: impl FnOnce(RouterBuilder, &CallbackStreamer) -> RouterBuilder,
+) -> Rig {
     let streamer = CallbackStreamer::new(octane.clone(), config);
     let metrics = streamer.clone();
     let router = Router::builder(octane)
-        .register_metrics(move |registry| metrics.register_metrics(registry))
-        .nest("/render", streamer.routes())
-        .route("/api/callbacks", streamer.routes())
-        .route("/", streamer.routes())
-        .build();
+        .register_metrics(move |registry| metrics.register_metrics(registry));
+    let router = route(router, &streamer).build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -122,6 +122,11 @@ pub enum LookupError {
 
 /// Resolves `/{service}/{method}` in any accepted spelling to its route.
 pub fn lookup(service: &str, method: &str) -> Result<&'static Route, LookupError> {
+    lookup_index(service, method).map(|ix| &table::ROUTES[ix])
+}
+
+/// [`lookup`], giving the route's index in [`all`].
+pub(crate) fn lookup_index(service: &str, method: &str) -> Result<usize, LookupError> {
     let Some(service_ix) = table::service_index(service) else {
         let names = table::SERVICES.iter().map(|s| s.short);
         return Err(LookupError::UnknownService {
@@ -129,7 +134,7 @@ pub fn lookup(service: &str, method: &str) -> Result<&'static Route, LookupError
         });
     };
     match table::route_index(service_ix, method) {
-        Some(ix) => Ok(&table::ROUTES[ix]),
+        Some(ix) => Ok(ix),
         None => {
             let entry = &table::SERVICES[service_ix];
             let methods = table::ROUTES[entry.routes.clone()]
