@@ -117,11 +117,33 @@ pub fn relay_floor_ms(
     send: SendPath,
     budget: Duration,
 ) -> io::Result<f64> {
+    let event_len = base64_simd::STANDARD.encoded_length(frame_len);
+    relay_event_floor_ms(frame_len, event_len, clients, relay, send, budget)
+}
+
+/// [`relay_floor_ms`] with an event of `event_len` bytes instead of the frame's base64: the
+/// transport under a delivery whose event is not the frame's size (a JPEG of it).
+///
+/// # Panics
+///
+/// As [`relay_floor_ms`], and with [`Relay::EncodeOnArrival`] when `event_len` is not the
+/// frame's base64 length.
+pub fn relay_event_floor_ms(
+    frame_len: usize,
+    event_len: usize,
+    clients: usize,
+    relay: Relay,
+    send: SendPath,
+    budget: Duration,
+) -> io::Result<f64> {
     assert!(
         relay == Relay::Move || send == SendPath::Write,
         "the encoding relay sends by writes"
     );
-    let event_len = base64_simd::STANDARD.encoded_length(frame_len);
+    assert!(
+        relay == Relay::Move || event_len == base64_simd::STANDARD.encoded_length(frame_len),
+        "the encoding relay writes the frame's base64"
+    );
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
     let addr = listener
         .local_addr()

@@ -144,17 +144,17 @@ struct SseCost {
 }
 
 /// One measured window of a streaming configuration.
-struct Window {
+pub(crate) struct Window {
     /// Frames the proxy grabbed per second.
-    grabs_per_s: f64,
+    pub(crate) grabs_per_s: f64,
     /// Frames each client received per second (mean over clients).
-    frames_per_s: f64,
+    pub(crate) frames_per_s: f64,
     /// Bytes all clients received per second.
-    bytes_per_s: f64,
+    pub(crate) bytes_per_s: f64,
     /// CPU time of the proxy's threads per grabbed frame, in milliseconds.
-    cpu_ms_per_grab: f64,
+    pub(crate) cpu_ms_per_grab: f64,
     /// The part of it in user space.
-    user_ms_per_grab: f64,
+    pub(crate) user_ms_per_grab: f64,
 }
 
 /// Emits a `newImage` callback each time the proxy releases a grabbed frame: the peer renders as
@@ -226,9 +226,12 @@ pub(crate) async fn register_callback(proxy: SocketAddr) {
 
 /// Streaming clients that count what they receive; their tasks end when this drops.
 pub(crate) struct Streams {
-    frames: Arc<AtomicU64>,
-    bytes: Arc<AtomicU64>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Frames received by all the streams together.
+    pub(crate) frames: Arc<AtomicU64>,
+    /// Bytes received by all the streams together.
+    pub(crate) bytes: Arc<AtomicU64>,
+    /// The streams' reading tasks.
+    pub(crate) tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Streams {
@@ -338,7 +341,7 @@ async fn next_grab(grabs: &AtomicU64) {
 /// CPU per grab. Each window starts and ends as a grab completes, so its CPU time is that of
 /// whole frames: with 100 clients a 32 MiB frame can take longer than a round, and a window cut
 /// at any moment could hold no grab at all.
-async fn windows(
+pub(crate) async fn windows(
     streams: &Streams,
     clients: usize,
     grabs: &AtomicU64,

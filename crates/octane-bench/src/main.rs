@@ -8,6 +8,7 @@
 mod floors;
 mod frames;
 mod jpeg;
+mod live_view;
 mod load;
 mod memory;
 mod procfs;
@@ -65,6 +66,8 @@ enum Part {
     StreamingCalls,
     /// JPEG frames of the reference sequence: bytes, encode CPU, PSNR, encoders compared.
     Jpeg,
+    /// The live view's fan-out to 100 viewers and its latency, on the reference frame.
+    LiveView,
 }
 
 /// How long and how often to measure.
@@ -163,6 +166,10 @@ fn main() {
     if wanted(Part::Jpeg) {
         eprintln!("octane-bench: JPEG frames ...");
         jpeg::run(&settings, &mut report);
+    }
+    if wanted(Part::LiveView) {
+        eprintln!("octane-bench: live view ...");
+        live_view::run(&settings, &mut report);
     }
 
     print!("{}", report.to_text());

@@ -160,7 +160,7 @@ impl Report {
              `{}`. Only the analysis section between the markers is hand-written and survives \
              a rerun. For experiments, `cargo xtask bench --quick` (under 2 minutes) and \
              `--only PART` (repeatable: unary, throughput, memory, frames, startup, \
-             streaming-calls, jpeg) write to `target/` and leave this file alone.\n",
+             streaming-calls, jpeg, live-view) write to `target/` and leave this file alone.\n",
             info.mode, info.command
         );
         let _ = writeln!(md, "| | |\n|---|---|");

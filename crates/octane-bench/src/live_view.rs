@@ -1,0 +1,399 @@
+//! The live view's fan-out and latency: viewers of one JPEG variant on `GET /render/ws`, fed
+//! the reference sequence's converged 1080p frame as the grab reply.
+//!
+//! *Fan-out*: the proxy's CPU per grabbed frame with 1 and with 100 viewers, against a bare
+//! loopback relay that reads the frame and writes the viewers' message to as many sockets (the
+//! yardstick of the SSE rows), and the user-space CPU each added viewer costs against one encode.
+//! *Latency*: from the grab reply's last byte, seen by a forwarder between the proxy and the
+//! peer, to the frame's message on a viewer's socket, all on one clock of this process.
+
+mod forwarder;
+mod viewers;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use octane_api::octaneapi::stream_callback_request::Payload;
+use octane_api::octaneapi::{OnNewImageData, StreamCallbackRequest};
+use octane_callbacks::jpeg::{self, DEFAULT_QUALITY, JpegParams};
+use octane_callbacks::{CallbackStreamer, Image, StreamerConfig};
+use octane_proxy::{Octane, Router};
+
+use crate::Settings;
+use crate::floors::{Relay, SendPath, relay_event_floor_ms};
+use crate::frames::{
+    CALLBACK_PATH, FORMATS, GRAB_PATH, Pump, register_callback, report_releases, windows,
+};
+use crate::procfs::own_thread_cpu_ns;
+use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
+use crate::report::{Report, Section, Target, Verdict, decimals_against};
+use crate::rig::Rig;
+use crate::stats::median;
+use crate::unary::med;
+
+use self::forwarder::Forwarder;
+use self::viewers::{Arrivals, open_viewers};
+
+/// The viewers' path: the binary WebSocket at the default quality and full size.
+const VIEW_PATH: &str = "/render/ws";
+/// Bytes of `/render/ws`'s header before the JPEG.
+const WS_HEADER: usize = 40;
+/// Bytes of a server's WebSocket frame header for a payload of 64 KiB or more.
+const WS_FRAME_HEADER: usize = 10;
+/// The viewer counts judged: one, and the issue's hundred.
+const VIEWERS: [usize; 2] = [1, 100];
+/// The fan-out target: 100 viewers cost at most this many times the bare relay's 100 sockets.
+const FAN_OUT_LIMIT: f64 = 1.3;
+/// The per-viewer target: each added viewer costs at most this share of one encode (user CPU).
+const PER_VIEWER_LIMIT: f64 = 0.05;
+/// The latency target's allowance on top of the encode, ms.
+const LATENCY_SLACK_MS: f64 = 2.0;
+/// `octaneapi.ImageType` LDR_RGBA.
+const LDR_RGBA: i32 = 0;
+
+/// The proxy's CPU per grabbed frame with a number of viewers.
+struct FanOut {
+    viewers: usize,
+    /// All of it, ms.
+    cpu: f64,
+    /// The part in user space, ms.
+    user: f64,
+    /// Frames each viewer received per second.
+    frames_per_s: f64,
+    /// Frames the proxy grabbed per second.
+    grabs_per_s: f64,
+    /// The bare relay's CPU per frame with as many sockets, ms.
+    relay: f64,
+}
+
+/// Runs the part: the encode of the frame timed alone, the fan-out, then the latency.
+pub fn run(settings: &Settings, report: &mut Report) {
+    let rgba = Scene::new().frame(SPP[SPP.len() - 1]);
+    let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &rgba);
+    let params = JpegParams::default();
+    let (jpeg_len, encode_ms) = encode_cpu(&image, &params, if settings.quick { 5 } else { 21 });
+    let message_len = WS_FRAME_HEADER + WS_HEADER + jpeg_len;
+    let format = FORMATS[1];
+    assert_eq!((format.width, format.height), (WIDTH, HEIGHT));
+    let grab = format.grab_response(Bytes::from(rgba));
+
+    let budget = if settings.quick {
+        Duration::from_millis(300)
+    } else {
+        Duration::from_secs(1)
+    };
+    let fan_out = fan_out(settings, &grab, message_len, budget);
+    let samples = if settings.quick { 15 } else { 60 };
+    let latencies = latency(&grab, samples);
+
+    let mut section = Section::new(
+        "Live view: fan-out of one JPEG variant",
+        &format!(
+            "Viewers of `GET {VIEW_PATH}` at the default quality (q{DEFAULT_QUALITY}, full size), \
+             the binary WebSocket the built-in page and the TypeScript client use: every viewer \
+             of the variant shares its encoded frame, and the path still does work per viewer \
+             (each message framed and written by the WebSocket library), so it is the one that \
+             tests the fan-out. The peer answers each grab with the converged (1024 spp) frame \
+             of the reference sequence, {WIDTH}x{HEIGHT} RGBA8, and emits the next `newImage` \
+             as the proxy releases a grab, as in the frames section; its JPEG is {} bytes, a \
+             message of {message_len}. *proxy CPU* is the proxy's threads' (its runtime's \
+             workers and the blocking threads the encoder runs on) per grabbed frame, *of which \
+             user* its user-space part (`utime` over `utime + stime`), medians over rounds of \
+             whole frames. *bare relay* is the yardstick of the SSE rows: one thread reads the \
+             frame's pixels from a loopback socket and writes a message-sized buffer to each of \
+             as many sockets (no HTTP, no WebSocket, no encode). *one encode* is \
+             `jpeg::encode` of the frame at the default quality on one thread (base64 decode \
+             included), {encode_ms:.2} ms of CPU. The peer renders as fast as the proxy grabs, \
+             faster than one encoder thread per variant encodes: the variant encodes the \
+             newest frame when it is free (latest wins), so viewers get fewer frames than are \
+             grabbed and the encode is spread over the grabs; *per delivered frame* is the \
+             proxy CPU per frame a viewer received (grabs that no viewer saw included).",
+            jpeg_len
+        ),
+        &[
+            "viewers",
+            "frames/s (grabbed)",
+            "proxy CPU ms/frame",
+            "of which user ms",
+            "bare relay ms",
+            "x relay",
+            "proxy CPU ms per delivered frame",
+        ],
+    );
+    for f in &fan_out {
+        section.row(vec![
+            f.viewers.to_string(),
+            format!("{:.1} ({:.1})", f.frames_per_s, f.grabs_per_s),
+            format!("{:.1}", f.cpu),
+            format!("{:.1}", f.user),
+            format!("{:.1}", f.relay),
+            format!("{:.2}", f.cpu / f.relay),
+            format!("{:.1}", f.cpu * f.grabs_per_s / f.frames_per_s),
+        ]);
+    }
+    report.sections.push(section);
+
+    let mut sorted = latencies.clone();
+    sorted.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let mut section = Section::new(
+        "Live view: latency",
+        &format!(
+            "One viewer of `GET {VIEW_PATH}` at the default quality. The proxy reaches the peer \
+             through a forwarder in this process (two threads copying between loopback \
+             sockets), which notes the moment it has passed on the whole grab reply (the \
+             frame's bytes; what follows them is framing of a few KB); the viewer notes the \
+             moment its message for that frame is complete. Both are `Instant`s of this \
+             process, so the figure needs no clock of another machine. Frames are sent one at a \
+             time ({samples} of them, a `newImage` each and a pause between them), so each \
+             figure is the pipeline's own: grab decoded, frame encoded on a blocking thread, \
+             message written and read. Taken at the message's last byte rather than its first, \
+             the figure is at most the transfer of one JPEG over loopback longer than the \
+             target's."
+        ),
+        &["frames", "p50 ms", "p90 ms", "max ms", "one encode ms"],
+    );
+    section.row(vec![
+        latencies.len().to_string(),
+        format!("{:.2}", quantile(0.5)),
+        format!("{:.2}", quantile(0.9)),
+        format!("{:.2}", quantile(1.0)),
+        format!("{encode_ms:.2}"),
+    ]);
+    report.sections.push(section);
+
+    targets(&fan_out, encode_ms, quantile(0.5), latencies.len(), report);
+}
+
+/// The JPEG's length and the median CPU of `rounds` encodes of `image`, ms.
+fn encode_cpu(image: &Image, params: &JpegParams, rounds: usize) -> (usize, f64) {
+    let mut times = Vec::with_capacity(rounds);
+    let mut len = 0;
+    for _ in 0..rounds {
+        let start = own_thread_cpu_ns();
+        len = jpeg::encode(image, params)
+            .expect("the reference frame encodes")
+            .bytes
+            .len();
+        times.push((own_thread_cpu_ns() - start) as f64 / 1e6);
+    }
+    (len, median(&times))
+}
+
+/// A rig whose proxy mounts the callback streamer, as the binary does, reaching the peer
+/// through `forwarder` when there is one.
+fn streamer_rig(forwarder: Option<&Forwarder>) -> Rig {
+    let forward = forwarder.map(Forwarder::port);
+    Rig::start(move |octane| {
+        let octane = match forward {
+            Some(port) => Octane::lazy("127.0.0.1", port).expect("a loopback address"),
+            None => octane,
+        };
+        let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+        Router::builder(octane)
+            .nest("/render", streamer.routes())
+            .build()
+    })
+}
+
+/// The proxy's CPU per frame with each count of [`VIEWERS`], and the bare relay's.
+fn fan_out(
+    settings: &Settings,
+    grab: &octane_api::octaneapi::api_render_engine::GrabRenderResultResponse,
+    message_len: usize,
+    budget: Duration,
+) -> Vec<FanOut> {
+    let relays = VIEWERS.map(|viewers| {
+        relay_event_floor_ms(
+            FORMATS[1].bytes(),
+            message_len,
+            viewers,
+            Relay::Move,
+            SendPath::Write,
+            budget,
+        )
+        .expect("plain writes over loopback")
+    });
+    let round_time = if settings.quick {
+        Duration::from_millis(600)
+    } else {
+        Duration::from_secs(2)
+    };
+    let rig = streamer_rig(None);
+    rig.peer.reply(GRAB_PATH, grab);
+    let releases = report_releases(&rig.peer);
+    let grabs = AtomicU64::new(0);
+    let paused = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let pump = Pump {
+            peer: &rig.peer,
+            releases,
+            grabs: &grabs,
+            paused: &paused,
+            stop: &stop,
+        };
+        let pump_thread = scope.spawn(move || pump.run());
+        let out = rig.load.block_on(async {
+            register_callback(rig.proxy_addr).await;
+            let mut out = Vec::with_capacity(VIEWERS.len());
+            for (viewers, relay) in VIEWERS.into_iter().zip(relays) {
+                let streams = open_viewers(rig.proxy_addr, VIEW_PATH, viewers, None).await;
+                streams
+                    .wait_for(2 * viewers as u64, Duration::from_secs(60))
+                    .await;
+                let w = windows(&streams, viewers, &grabs, settings.rounds, round_time).await;
+                out.push(FanOut {
+                    viewers,
+                    cpu: med(&w, |w| w.cpu_ms_per_grab),
+                    user: med(&w, |w| w.user_ms_per_grab),
+                    frames_per_s: med(&w, |w| w.frames_per_s),
+                    grabs_per_s: med(&w, |w| w.grabs_per_s),
+                    relay,
+                });
+            }
+            out
+        });
+        stop.store(true, Ordering::Relaxed);
+        pump_thread.join().expect("the pump thread panicked");
+        out
+    })
+}
+
+/// Milliseconds from each grab reply's last byte to its frame's message at one viewer.
+fn latency(
+    grab: &octane_api::octaneapi::api_render_engine::GrabRenderResultResponse,
+    samples: usize,
+) -> Vec<f64> {
+    let forwarder = Forwarder::start();
+    let rig = streamer_rig(Some(&forwarder));
+    forwarder.forward_to(rig.peer.addr());
+    rig.peer.reply(GRAB_PATH, grab);
+    let _releases = report_releases(&rig.peer);
+    let event = StreamCallbackRequest {
+        payload: Some(Payload::NewImage(OnNewImageData { user_data: 7 })),
+    };
+    let frame_len = FORMATS[1].bytes() as u64;
+    let out = rig.load.block_on(async {
+        register_callback(rig.proxy_addr).await;
+        let arrivals = Arrivals::default();
+        let viewer = open_viewers(rig.proxy_addr, VIEW_PATH, 1, Some(arrivals.clone())).await;
+        while rig.peer.open_streams(CALLBACK_PATH) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut out = Vec::with_capacity(samples);
+        // The first frame warms the encoder's variant and the sockets; not counted.
+        for sample in 0..=samples {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            arrivals.clear();
+            forwarder.expect(frame_len);
+            rig.peer.emit(CALLBACK_PATH, &event);
+            let Some(arrived) = arrivals.next(Duration::from_secs(10)).await else {
+                eprintln!("octane-bench: live view: a frame did not reach the viewer");
+                continue;
+            };
+            if let (Some(grabbed), true) = (forwarder.passed(), sample > 0) {
+                out.push(arrived.saturating_duration_since(grabbed).as_secs_f64() * 1e3);
+            }
+        }
+        drop(viewer);
+        out
+    });
+    drop(rig);
+    drop(forwarder);
+    out
+}
+
+/// The issue's fan-out and latency targets of the live view.
+fn targets(
+    fan_out: &[FanOut],
+    encode_ms: f64,
+    latency_p50: f64,
+    samples: usize,
+    report: &mut Report,
+) {
+    let by = |n: usize| fan_out.iter().find(|f| f.viewers == n);
+    if let (Some(one), Some(hundred)) = (by(1), by(100)) {
+        let ratio = hundred.cpu / hundred.relay;
+        report.targets.push(Target {
+            target: format!(
+                "live view: 100 viewers of one JPEG variant (`{VIEW_PATH}`, q{DEFAULT_QUALITY}) \
+                 cost <= 1.3x what a bare relay spends writing those bytes to 100 sockets"
+            ),
+            measured: format!(
+                "{:.1} ms vs the relay's {:.1} ms per frame = {:.*}x ({:.1} ms with 1 viewer, \
+                 relay {:.1} ms)",
+                hundred.cpu,
+                hundred.relay,
+                decimals_against(ratio, FAN_OUT_LIMIT, 2),
+                ratio,
+                one.cpu,
+                one.relay
+            ),
+            verdict: Verdict::of(ratio <= FAN_OUT_LIMIT),
+            why: format!(
+                "The proxy's figure holds what the relay does not: the gRPC grab and one JPEG \
+                 encode per frame ({encode_ms:.1} ms), paid once whatever the viewers; per \
+                 viewer it frames and writes a message, the relay only writes. With 1 viewer \
+                 the proxy costs {:.2}x the relay; the 99 more add {:.1} ms to the proxy and \
+                 {:.1} ms to the relay. Judged per grab as the SSE rows are; viewers received \
+                 {:.1} frames/s of {:.1} grabbed, the encoder taking the newest frame when \
+                 free.",
+                one.cpu / one.relay,
+                hundred.cpu - one.cpu,
+                hundred.relay - one.relay,
+                hundred.frames_per_s,
+                hundred.grabs_per_s
+            ),
+        });
+        let per_viewer = (hundred.user - one.user) / 99.0;
+        let share = per_viewer / encode_ms;
+        report.targets.push(Target {
+            target: "live view: each added viewer <= 5% of one encode in user-space CPU".into(),
+            measured: format!(
+                "{per_viewer:.3} ms per added viewer ({:.1} ms of user CPU per frame with 1 \
+                 viewer, {:.1} ms with 100) = {:.*}% of the {encode_ms:.2} ms encode",
+                one.user,
+                hundred.user,
+                decimals_against(share * 100.0, PER_VIEWER_LIMIT * 100.0, 1),
+                share * 100.0
+            ),
+            verdict: Verdict::of(share <= PER_VIEWER_LIMIT),
+            why: "A viewer shares the variant's encoded frame; what it adds in user space is its \
+                  message's framing (the WebSocket library copies the payload into its write \
+                  buffer), the hand-over to the socket and its task's wake-ups. User time comes \
+                  from 10 ms ticks, so it is coarse over short rounds."
+                .into(),
+        });
+    }
+    let limit = encode_ms + LATENCY_SLACK_MS;
+    report.targets.push(Target {
+        target: "live view: from the grab's last byte to the frame on a viewer's socket, p50 <= \
+                 encode time + 2 ms"
+            .into(),
+        measured: if samples == 0 {
+            "no frame reached the viewer".into()
+        } else {
+            format!(
+                "p50 {latency_p50:.*} ms vs {limit:.2} ms ({encode_ms:.2} ms encode + 2 ms), \
+                 over {samples} frames",
+                decimals_against(latency_p50, limit, 2)
+            )
+        },
+        verdict: if samples == 0 {
+            Verdict::NotMeasured
+        } else {
+            Verdict::of(latency_p50 <= limit)
+        },
+        why: "Between the two moments: the grab's protobuf decoded, the frame handed to the \
+              variant's encoder on a blocking thread (wall time, so a busy core delays it), the \
+              encode, and the message written and read over loopback (taken at its last byte)."
+            .into(),
+    });
+}
