@@ -332,15 +332,7 @@ fn sse(streamer: &CallbackStreamer) -> Response<Body> {
         let piece = client.next_piece().await?;
         Some((Ok::<_, Infallible>(piece), client))
     });
-    let mut response = Response::new(Body::from_stream(events));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Body::from_stream(events).into_event_stream()
 }
 
 /// Large events reach hyper in slices of this size, with a yield of the thread between two.

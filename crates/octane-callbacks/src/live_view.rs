@@ -207,13 +207,5 @@ pub(crate) fn sse(streamer: &CallbackStreamer, params: ViewParams) -> Response<B
         },
     )
     .map(Ok::<_, Infallible>);
-    let mut response = Response::new(Body::from_stream(stream));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Body::from_stream(stream).into_event_stream()
 }

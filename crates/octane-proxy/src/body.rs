@@ -39,6 +39,24 @@ impl Body {
         Self(body.map_err(Into::into).boxed_unsync())
     }
 
+    /// This body as a `200` Server-Sent Events response: `text/event-stream`, not cached, and
+    /// not held back by a buffering reverse proxy (`X-Accel-Buffering: no`, read by nginx), so
+    /// each event reaches the viewer when it is written. Every SSE endpoint answers through it.
+    pub fn into_event_stream(self) -> http::Response<Self> {
+        let mut response = http::Response::new(self);
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-cache"),
+        );
+        headers.insert("x-accel-buffering", http::HeaderValue::from_static("no"));
+        response
+    }
+
     /// A body that sends each item of `stream` as it comes.
     pub fn from_stream<S, E>(stream: S) -> Self
     where

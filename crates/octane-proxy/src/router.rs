@@ -884,15 +884,7 @@ fn sse_response(
         .chain(futures_util::stream::once(async {
             Ok(sse_event(Some("end"), b"{}"))
         }));
-    let mut response = Response::new(Body::from_stream(events));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Body::from_stream(events).into_event_stream()
 }
 
 fn sse_event(event: Option<&str>, data: &[u8]) -> Bytes {
