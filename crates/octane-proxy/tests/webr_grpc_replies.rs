@@ -380,6 +380,23 @@ async fn access_rules_body_limits_and_an_unreachable_octane_answer_in_the_same_s
         &["limit"],
     );
 
+    let policy = AccessPolicy::default()
+        .deny(["ApiItem/destroy"])
+        .expect("patterns");
+    let denying = proxy_with(peer.addr(), |b| b.access(policy)).await;
+    assert_failure(
+        grpc(denying.addr, "ApiItem/destroy", "{}").await,
+        500,
+        7.into(),
+        "ApiItem",
+        "destroy",
+        &["--deny"],
+    );
+    assert!(
+        peer.received("/octaneapi.ApiItemService/destroy")
+            .is_empty()
+    );
+
     let octane = peer.addr();
     peer.stop();
     let down = proxy_with(octane, |b| b).await;
