@@ -192,8 +192,8 @@ pub async fn body_json(response: http::Response<Incoming>) -> Value {
     serde_json::from_slice(&bytes).expect("JSON")
 }
 
-/// The value of the metric `name` (a sample without labels) at `/metrics`.
-pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
+/// The text of `/metrics`.
+async fn metrics_text(addr: SocketAddr) -> String {
     let response = request(addr, "GET", "/metrics", "").await;
     let bytes = response
         .into_body()
@@ -201,7 +201,12 @@ pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
         .await
         .expect("body")
         .to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+/// The value of the metric `name` (a sample without labels) at `/metrics`.
+pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let text = metrics_text(addr).await;
     let prefix = format!("{name} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))
@@ -212,14 +217,7 @@ pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
 
 /// The lines of `/metrics` of the metric `name`, labels and value.
 pub async fn metric_lines(addr: SocketAddr, name: &str) -> Vec<String> {
-    let response = request(addr, "GET", "/metrics", "").await;
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    let text = metrics_text(addr).await;
     let prefix = format!("{name}{{");
     text.lines()
         .filter(|line| line.starts_with(&prefix))
