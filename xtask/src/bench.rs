@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode};
 
 /// Builds the binary the harness spawns, then runs the harness; passes `--quick` and the
 /// `--only` parts on (the harness checks their names).
-pub fn run(workspace: &Path, quick: bool, only: &[String]) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(workspace: &Path, quick: bool, only: &[String]) -> anyhow::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let build = Command::new(&cargo)
         .current_dir(workspace)

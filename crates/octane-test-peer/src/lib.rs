@@ -22,6 +22,7 @@
 mod services;
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +41,7 @@ const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
 pub type ReplyStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A running test peer.
+#[derive(Debug)]
 pub struct TestPeer {
     addr: SocketAddr,
     service: PeerService,
@@ -71,6 +73,13 @@ struct Script {
 #[derive(Clone, Default)]
 pub struct PeerService {
     script: Arc<Mutex<Script>>,
+}
+
+/// Opaque: the script holds reply closures, and reading it would take its lock.
+impl fmt::Debug for PeerService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeerService").finish_non_exhaustive()
+    }
 }
 
 impl TestPeer {

@@ -10,7 +10,7 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 /// Counts of one proto set (files under `google/` are not counted, as in `docs/sdk-shape.md`);
 /// each field is one row of [`Counts::rows`], named as there.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub files: usize,
     pub packages: usize,
     pub services: usize,
@@ -50,7 +50,7 @@ const SDK: [usize; 27] = [
 
 impl Counts {
     /// Counts everything but the `google/` files of `fds`.
-    pub fn of(fds: &FileDescriptorSet) -> Self {
+    pub(crate) fn of(fds: &FileDescriptorSet) -> Self {
         let mut c = Self::default();
         let mut packages = BTreeSet::new();
         let mut nested_types = BTreeSet::new();
@@ -167,7 +167,7 @@ impl Counts {
     }
 
     /// `(what, this set, the SDK)` for every count.
-    pub fn rows(&self) -> Vec<(&'static str, usize, usize)> {
+    pub(crate) fn rows(&self) -> Vec<(&'static str, usize, usize)> {
         let values = [
             ("files", self.files),
             ("packages", self.packages),

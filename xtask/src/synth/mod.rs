@@ -29,11 +29,11 @@ use prost_types::{DescriptorProto, FileDescriptorSet};
 
 use crate::regen::config::Config;
 use crate::regen::protos;
-pub use counts::Counts;
+pub(crate) use counts::Counts;
 use defs::{EMPTY, Growth, Synth};
 
 /// What `synth` was asked to do.
-pub struct Options {
+pub(crate) struct Options {
     /// The workspace root (the bundled core is read from its `proto/`).
     pub workspace: PathBuf,
     /// Where to write the tree.
@@ -43,7 +43,7 @@ pub struct Options {
 }
 
 /// Writes the tree and prints its counts next to the SDK's.
-pub fn run(opts: &Options) -> Result<()> {
+pub(crate) fn run(opts: &Options) -> Result<()> {
     let started = std::time::Instant::now();
     let core = opts.workspace.join("proto");
     let tree = build(&core, opts.seed)?;
@@ -84,7 +84,7 @@ pub fn run(opts: &Options) -> Result<()> {
 }
 
 /// The synth tree: file name -> content (bytes: `common.proto` is not UTF-8).
-pub fn build(core_dir: &Path, seed: u64) -> Result<BTreeMap<String, Vec<u8>>> {
+pub(crate) fn build(core_dir: &Path, seed: u64) -> Result<BTreeMap<String, Vec<u8>>> {
     let core_fds = protos::compile(core_dir, &Config::default())
         .with_context(|| format!("compiling the bundled core in {}", core_dir.display()))?;
     let mut synth = Synth::new(seed, &core_fds);

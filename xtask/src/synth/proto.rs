@@ -8,7 +8,7 @@ use std::fmt::Write;
 const OPTION: &str = "option optimize_for = CODE_SIZE;";
 
 /// One `.proto` file.
-pub struct File {
+pub(super) struct File {
     /// First comment line: what the file is for.
     pub about: String,
     /// `octaneapi` or `livelinkapi`.
@@ -25,7 +25,7 @@ pub struct File {
 
 /// A message, with everything nested in it.
 #[derive(Clone, Default)]
-pub struct Message {
+pub(super) struct Message {
     /// Simple name.
     pub name: String,
     /// Fields outside oneofs.
@@ -40,7 +40,7 @@ pub struct Message {
 
 /// A field outside any oneof.
 #[derive(Clone)]
-pub struct Field {
+pub(super) struct Field {
     /// Singular, repeated or proto3 optional.
     pub label: Label,
     /// A scalar name or a full type name with a leading dot.
@@ -53,7 +53,7 @@ pub struct Field {
 
 /// How a field repeats.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Label {
+pub(super) enum Label {
     /// No label.
     Singular,
     /// `repeated`.
@@ -64,7 +64,7 @@ pub enum Label {
 
 /// A oneof; its members are singular fields.
 #[derive(Clone)]
-pub struct Oneof {
+pub(super) struct Oneof {
     /// Oneof name (`value`, `array_value`).
     pub name: String,
     /// Members.
@@ -73,7 +73,7 @@ pub struct Oneof {
 
 /// An enum.
 #[derive(Clone)]
-pub struct Enum {
+pub(super) struct Enum {
     /// Simple name.
     pub name: String,
     /// Writes `option allow_alias = true;` (values that share a number).
@@ -83,7 +83,7 @@ pub struct Enum {
 }
 
 /// A service.
-pub struct Service {
+pub(super) struct Service {
     /// gRPC service name without package.
     pub name: String,
     /// RPCs in declaration order.
@@ -93,7 +93,7 @@ pub struct Service {
 /// One unary RPC (the SDK's two streaming ones are in the bundled core); request and response
 /// are full type names with a leading dot.
 #[derive(Clone)]
-pub struct Rpc {
+pub(super) struct Rpc {
     /// RPC name, verbatim (`getValueByAttrID`, `type`, `begin11`).
     pub name: String,
     /// Request type.
@@ -104,7 +104,7 @@ pub struct Rpc {
 
 impl Field {
     /// A singular field.
-    pub fn new(name: &str, ty: &str, number: u32) -> Self {
+    pub(super) fn new(name: &str, ty: &str, number: u32) -> Self {
         Self {
             label: Label::Singular,
             ty: ty.to_owned(),
@@ -114,7 +114,7 @@ impl Field {
     }
 
     /// The same field with another label.
-    pub fn with(mut self, label: Label) -> Self {
+    pub(super) fn with(mut self, label: Label) -> Self {
         self.label = label;
         self
     }
@@ -122,7 +122,7 @@ impl Field {
 
 impl Message {
     /// A message without fields (a namespace, or a request without parameters).
-    pub fn empty(name: &str) -> Self {
+    pub(super) fn empty(name: &str) -> Self {
         Self {
             name: name.to_owned(),
             ..Self::default()
@@ -130,7 +130,7 @@ impl Message {
     }
 
     /// A message with plain fields.
-    pub fn with_fields(name: &str, fields: Vec<Field>) -> Self {
+    pub(super) fn with_fields(name: &str, fields: Vec<Field>) -> Self {
         Self {
             name: name.to_owned(),
             fields,
@@ -139,7 +139,7 @@ impl Message {
     }
 
     /// Every type name its fields refer to, nested messages included.
-    pub fn referenced_types(&self, out: &mut BTreeSet<String>) {
+    pub(super) fn referenced_types(&self, out: &mut BTreeSet<String>) {
         let fields = self
             .fields
             .iter()
@@ -157,7 +157,7 @@ impl Message {
 
 impl Rpc {
     /// A unary RPC.
-    pub fn unary(name: &str, request: &str, response: &str) -> Self {
+    pub(super) fn unary(name: &str, request: &str, response: &str) -> Self {
         Self {
             name: name.to_owned(),
             request: request.to_owned(),
@@ -168,7 +168,7 @@ impl Rpc {
 
 impl File {
     /// The file's text.
-    pub fn render(&self, name: &str) -> String {
+    pub(super) fn render(&self, name: &str) -> String {
         let mut out = format!(
             "// Synthetic Octane SDK file {name} (cargo xtask synth): {}\n\nsyntax = \"proto3\";\n\npackage {};\n\n",
             self.about, self.package
@@ -198,7 +198,7 @@ impl File {
 }
 
 /// `service X { rpc ... }`.
-pub fn render_service(service: &Service) -> String {
+pub(super) fn render_service(service: &Service) -> String {
     let mut out = format!("service {} {{\n", service.name);
     for rpc in &service.rpcs {
         out.push_str(&render_rpc(rpc));
@@ -208,7 +208,7 @@ pub fn render_service(service: &Service) -> String {
 }
 
 /// One `rpc` line, indented for the inside of a service.
-pub fn render_rpc(rpc: &Rpc) -> String {
+pub(super) fn render_rpc(rpc: &Rpc) -> String {
     format!(
         "  rpc {}({}) returns ({});\n",
         rpc.name, rpc.request, rpc.response
@@ -216,7 +216,7 @@ pub fn render_rpc(rpc: &Rpc) -> String {
 }
 
 /// An enum block at `depth` levels of nesting.
-pub fn render_enum(en: &Enum, depth: usize) -> String {
+pub(super) fn render_enum(en: &Enum, depth: usize) -> String {
     let pad = "  ".repeat(depth);
     let mut out = format!("{pad}enum {} {{\n", en.name);
     if en.allow_alias {
@@ -230,7 +230,7 @@ pub fn render_enum(en: &Enum, depth: usize) -> String {
 }
 
 /// A message block at `depth` levels of nesting.
-pub fn render_message(msg: &Message, depth: usize) -> String {
+pub(super) fn render_message(msg: &Message, depth: usize) -> String {
     let pad = "  ".repeat(depth);
     let mut out = format!("{pad}message {} {{\n", msg.name);
     for field in &msg.fields {

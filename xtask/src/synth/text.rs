@@ -7,7 +7,12 @@ use anyhow::{Context, Result, bail};
 
 /// Inserts `text` (whole lines, already indented) just before the closing brace of the block
 /// opened by the line `{keyword} {name} {` (`service ApiItemService`, `message ApiLocalDB_Category`).
-pub fn insert_in_block(source: &mut String, keyword: &str, name: &str, text: &str) -> Result<()> {
+pub(super) fn insert_in_block(
+    source: &mut String,
+    keyword: &str,
+    name: &str,
+    text: &str,
+) -> Result<()> {
     let header = format!("{keyword} {name} {{");
     let lines: Vec<&str> = source.split_inclusive('\n').collect();
     let starts: Vec<usize> = lines
@@ -36,7 +41,7 @@ pub fn insert_in_block(source: &mut String, keyword: &str, name: &str, text: &st
 }
 
 /// The nesting depth of the block `{keyword} {name} {` (0 for a top-level one).
-pub fn block_depth(source: &str, keyword: &str, name: &str) -> Result<usize> {
+pub(super) fn block_depth(source: &str, keyword: &str, name: &str) -> Result<usize> {
     let header = format!("{keyword} {name} {{");
     let line = source
         .lines()
@@ -46,7 +51,7 @@ pub fn block_depth(source: &str, keyword: &str, name: &str) -> Result<usize> {
 }
 
 /// The files `source` imports.
-pub fn imports(source: &str) -> BTreeSet<String> {
+pub(super) fn imports(source: &str) -> BTreeSet<String> {
     source
         .lines()
         .filter_map(|line| line.trim().strip_prefix("import \""))
@@ -56,7 +61,7 @@ pub fn imports(source: &str) -> BTreeSet<String> {
 }
 
 /// Adds `import` lines for `wanted` files not imported yet, keeping the import block sorted.
-pub fn add_imports(source: &mut String, wanted: &BTreeSet<String>) -> Result<()> {
+pub(super) fn add_imports(source: &mut String, wanted: &BTreeSet<String>) -> Result<()> {
     let mut all = imports(source);
     if wanted.is_subset(&all) {
         return Ok(());

@@ -10,7 +10,7 @@ use super::proto::{self, Field, Message, Rpc, Service};
 use super::text;
 
 /// The files `regen.toml` must exclude, as the SDK ships them.
-pub const EXCLUDED: [&str; 5] = [
+pub(super) const EXCLUDED: [&str; 5] = [
     "apinodesystem.proto",
     "apiitemarray.proto",
     "apinodearray.proto",
@@ -49,7 +49,7 @@ const FORMS: [&str; 11] = [
 ];
 
 /// Adds the five conflicting files to `files` (which holds the rest of the tree).
-pub fn add_conflicting_files(files: &mut BTreeMap<String, String>) -> Result<()> {
+pub(super) fn add_conflicting_files(files: &mut BTreeMap<String, String>) -> Result<()> {
     let monolith = monolith(files)?;
     files.insert("apinodesystem.proto".to_owned(), monolith);
     files.insert(
@@ -268,7 +268,7 @@ fn module() -> String {
 /// `common.proto` as bytes, with four comment lines holding the byte 0x96 (a Windows-1252 en
 /// dash), as the SDK's lines 204-207 do. A blank line keeps them detached from the next message,
 /// so they do not become doc comments.
-pub fn windows_1252_dashes(common: &str) -> Result<Vec<u8>> {
+pub(super) fn windows_1252_dashes(common: &str) -> Result<Vec<u8>> {
     const ANCHOR: &str = "message UpdateCallbackT {";
     let at = common
         .find(ANCHOR)

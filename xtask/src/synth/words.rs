@@ -2,7 +2,7 @@
 //! fields (a few snake_case, as in its hand-written parts), SCREAMING_SNAKE enum values.
 
 /// Whole method names, C++ style (`name`, `isEmpty`, `setText`).
-pub const METHODS: &[&str] = &[
+pub(super) const METHODS: &[&str] = &[
     "name",
     "size",
     "clear",
@@ -95,7 +95,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// The first word of composed method names.
-pub const VERBS: &[&str] = &[
+pub(super) const VERBS: &[&str] = &[
     "get",
     "get",
     "get",
@@ -157,7 +157,7 @@ pub const VERBS: &[&str] = &[
 ];
 
 /// The rest of composed method names (`getRenderRegion`, `setPinValueByPinID`).
-pub const NOUNS: &[&str] = &[
+pub(super) const NOUNS: &[&str] = &[
     "Name",
     "Value",
     "Count",
@@ -311,14 +311,14 @@ pub const NOUNS: &[&str] = &[
 ];
 
 /// Optional last part of composed method names.
-pub const QUALIFIERS: &[&str] = &[
+pub(super) const QUALIFIERS: &[&str] = &[
     "", "", "", "", "", "", "", "", "ByName", "ByIx", "ByID", "At", "Ix", "List", "Array", "Ex",
     "Async", "Count", "Default", "Global", "Local", "Raw",
 ];
 
 /// Method parameter names with the types they may have: a scalar, a full type name, or `ENUM`
 /// (any top-level enum of the tree).
-pub const PARAMS: &[(&str, &[&str])] = &[
+pub(super) const PARAMS: &[(&str, &[&str])] = &[
     ("index", &["uint32"]),
     ("ix", &["uint32"]),
     ("name", &["string"]),
@@ -399,12 +399,12 @@ pub const PARAMS: &[(&str, &[&str])] = &[
 ];
 
 /// Marks a parameter that takes an enum.
-pub const ENUM: &str = "ENUM";
+pub(super) const ENUM: &str = "ENUM";
 /// Every Octane object reference.
-pub const OBJECT_REF: &str = ".octaneapi.ObjectRef";
+pub(super) const OBJECT_REF: &str = ".octaneapi.ObjectRef";
 
 /// Words enum values are made of.
-pub const ENUM_WORDS: &[&str] = &[
+pub(super) const ENUM_WORDS: &[&str] = &[
     "NONE",
     "DEFAULT",
     "AUTO",

@@ -26,7 +26,7 @@ use crate::regen::model::to_snake;
 /// The package of everything but LiveLink.
 const PACKAGE: &str = "octaneapi";
 /// The only well-known type the SDK uses.
-pub const EMPTY: &str = ".google.protobuf.Empty";
+pub(super) const EMPTY: &str = ".google.protobuf.Empty";
 const OBJECT_REF: &str = words::OBJECT_REF;
 /// Files that import nothing, so every other file may refer to their types without a cycle.
 const BASE_FILES: &[&str] = &["common.proto", "octaneenums.proto", "octaneids.proto"];
@@ -42,7 +42,7 @@ const ALIASED: &[&str] = &[
 
 /// What the synth tree adds to one bundled core file.
 #[derive(Default)]
-pub struct Growth {
+pub(super) struct Growth {
     /// New RPCs of existing services, by service name.
     pub rpcs: BTreeMap<String, Vec<Rpc>>,
     /// New nested types of existing messages, by the message's full name (no leading dot).
@@ -56,7 +56,7 @@ pub struct Growth {
 }
 
 /// The generator's state.
-pub struct Synth {
+pub(super) struct Synth {
     rng: Rng,
     /// Every proto full name defined so far (no leading dot), plus `scope#T:Name` and
     /// `scope#M:name` keys for the Rust type and module names prost derives from them.
@@ -104,7 +104,7 @@ struct ClassRpcs {
 
 impl Synth {
     /// A generator that knows every name the bundled core defines.
-    pub fn new(seed: u64, core: &FileDescriptorSet) -> Self {
+    pub(super) fn new(seed: u64, core: &FileDescriptorSet) -> Self {
         let mut synth = Self {
             rng: Rng::new(seed),
             taken: HashSet::new(),
@@ -144,7 +144,7 @@ impl Synth {
     }
 
     /// Generates the whole tree beyond the core.
-    pub fn generate(&mut self) -> Result<()> {
+    pub(super) fn generate(&mut self) -> Result<()> {
         self.common()?;
         self.octane_enums()?;
         self.type_files()?;

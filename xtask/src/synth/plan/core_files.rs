@@ -5,7 +5,7 @@ use super::{LIFE, Svc, svc};
 
 /// Services in the bundled core's files: the core's own, grown to their SDK size, and the ones
 /// the SDK has in those files besides.
-pub const CORE_FILE_SERVICES: &[(&str, Svc)] = &[
+pub(crate) const CORE_FILE_SERVICES: &[(&str, Svc)] = &[
     (
         "apichangemanager.proto",
         svc("ApiChangeManagerService", "ApiChangeManager", 8, &[]),

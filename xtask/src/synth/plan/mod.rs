@@ -5,11 +5,11 @@
 mod core_files;
 mod service_files;
 
-pub use core_files::CORE_FILE_SERVICES;
-pub use service_files::SERVICE_FILES;
+pub(super) use core_files::CORE_FILE_SERVICES;
+pub(super) use service_files::SERVICE_FILES;
 
 /// One service of the tree.
-pub struct Svc {
+pub(super) struct Svc {
     /// gRPC service name without package.
     pub name: &'static str,
     /// The "class" message holding its request/response types, as a path below the package
@@ -41,7 +41,7 @@ const fn svc(
 const LIFE: &[&str] = &["create", "destroy"];
 
 /// Types-only files beyond the core's four.
-pub const TYPE_FILES: &[(&str, &str)] = &[
+pub(super) const TYPE_FILES: &[(&str, &str)] = &[
     ("apiarray.proto", "arrays of API objects (types only)"),
     (
         "apidialogfeedback.proto",

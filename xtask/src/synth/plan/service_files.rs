@@ -3,7 +3,7 @@
 use super::{LIFE, Svc, svc};
 
 /// New files that hold services: file name, what it is about, services.
-pub const SERVICE_FILES: &[(&str, &str, &[Svc])] = &[
+pub(crate) const SERVICE_FILES: &[(&str, &str, &[Svc])] = &[
     (
         "apianimationtimetransform.proto",
         "animation time transforms (two services, one of them with a single `type` RPC)",
