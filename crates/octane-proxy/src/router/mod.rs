@@ -52,7 +52,7 @@ const OPENMETRICS: HeaderValue =
     HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
 const CALL_ID: &str = "x-call-id";
 /// The OpenAPI document `cargo xtask regen` wrote for the same protos as the route table.
-const OPENAPI_JSON: &[u8] = include_bytes!("../../../docs/openapi.json");
+const OPENAPI_JSON: &[u8] = include_bytes!("../../../../docs/openapi.json");
 
 /// The proxy's HTTP surface: `POST /{Service}/{method}`, `GET /health`, `GET /services`.
 ///
