@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use octane_proxy::{Body, ProxyError, RequestBody};
+use octane_proxy::{Body, ProxyError, RequestBody, response};
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
@@ -70,7 +70,7 @@ async fn handle(streamer: CallbackStreamer, request: Request<RequestBody>) -> Re
         ("/" | "/render/", true, _) => Ok(page::response()),
         ("/render/register-callback", _, true) => register(&streamer).await,
         ("/render/stream", true, _) => stream(&streamer, request.uri().query()),
-        ("/render/callback-status", true, _) => Ok(json(
+        ("/render/callback-status", true, _) => Ok(response::json_of(
             StatusCode::OK,
             &StatusReply {
                 success: true,
@@ -146,7 +146,7 @@ async fn register(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderE
     } else {
         "callback registered; streaming was already running".to_owned()
     };
-    Ok(json(
+    Ok(response::json_of(
         StatusCode::OK,
         &Registered {
             success: true,
@@ -186,7 +186,7 @@ async fn ping_client(
         timestamp: f64,
     }
     let connected = streamer.shared.counters.has_subscriber(&client_id);
-    Ok(json(
+    Ok(response::json_of(
         StatusCode::OK,
         &Pong {
             success: true,
@@ -439,48 +439,13 @@ impl Drop for Subscriber {
     }
 }
 
-fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
-    json_bytes(
-        status,
-        serde_json::to_vec(body).expect("a reply of plain fields serializes"),
-    )
-}
-
-/// A response of JSON already encoded.
-fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut response = Response::new(Body::full(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
 /// The answer to a failure: `{"success":false,"error":...,"code":...}` with its status (as the
 /// router writes it, for the failures the routes share), and `Allow` on a 405, as RFC 9110
 /// requires.
 fn failure(err: &RenderError) -> Response<Body> {
-    #[derive(Serialize)]
-    struct Failure<'a> {
-        success: bool,
-        error: String,
-        code: &'a str,
-    }
     let body = match err {
         RenderError::Proxy(err) => err.to_json(),
-        err => serde_json::to_vec(&Failure {
-            success: false,
-            error: err.to_string(),
-            code: err.code(),
-        })
-        .expect("a reply of plain fields serializes"),
+        err => response::ErrorBody::new(&err.to_string(), err.code()).to_json(),
     };
-    let mut response = json_bytes(err.status(), body);
-    if let Some(allow) = err.allow() {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
-    }
-    response
+    response::error(err.status(), body, err.allow())
 }

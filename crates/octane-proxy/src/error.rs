@@ -371,27 +371,15 @@ impl ProxyError {
 
     /// The JSON error body: `{"success":false,"error":"...","code":"..."}`.
     pub fn to_json(&self) -> Vec<u8> {
-        #[derive(serde::Serialize)]
-        struct Body<'a> {
-            success: bool,
-            error: &'a str,
-            code: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<&'a str>,
-        }
         let field = match self {
             Self::InvalidRequest { error, .. } if !error.path.is_empty() => {
                 Some(error.path.as_str())
             }
             _ => None,
         };
-        serde_json::to_vec(&Body {
-            success: false,
-            error: &self.to_string(),
-            code: self.code(),
-            field,
-        })
-        .expect("a struct of strings serializes")
+        crate::response::ErrorBody::new(&self.to_string(), self.code())
+            .field(field)
+            .to_json()
     }
 }
 

@@ -22,6 +22,7 @@
 //! - [`AllowedOrigins`] and [`AllowedHosts`]: which web pages may call, at which names, checked
 //!   before anything else so that a page the user happens to visit cannot drive Octane;
 //! - `router`: the HTTP surface that ties them together; [`serve`] runs it on a listener;
+//! - [`response`]: the JSON answers and failures both this crate and the render endpoints write;
 //! - `webr_endpoints`: `/api/health`, `/api/log`, `/api/system/info` for octaneWebR's client;
 //! - `web_root`: a built web client served from a folder ([`RouterBuilder::web_root`]).
 
@@ -40,6 +41,7 @@ mod metrics;
 pub mod octane;
 mod origin;
 mod proto_loader;
+pub mod response;
 mod router;
 pub mod routes;
 mod server;

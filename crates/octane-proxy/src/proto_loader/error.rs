@@ -3,8 +3,6 @@
 //! (WEBR_BACKEND.md §2.3), status 500 as octaneWebR's backend answers, 405 for a method other
 //! than POST.
 
-use bytes::Bytes;
-use http::header::{self, HeaderValue};
 use http::{Response, StatusCode};
 use tonic::Code;
 
@@ -121,13 +119,7 @@ impl DialectError {
             }
             _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
         };
-        let mut response = json_response(status, Bytes::from(body));
-        if let Some(allow) = allow {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
-        }
-        response
+        crate::response::error(status, body, allow)
     }
 }
 
@@ -149,15 +141,4 @@ fn lookup_message(service: &str, method: &str, error: &LookupError) -> String {
             suggest(suggestions)
         ),
     }
-}
-
-/// A response with a JSON body.
-pub(super) fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
-    let mut response = Response::new(Body::full(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }

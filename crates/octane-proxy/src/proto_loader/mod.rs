@@ -15,14 +15,13 @@ mod request;
 mod schema;
 mod table;
 
-use bytes::Bytes;
 use http::StatusCode;
 
 use crate::body::Body;
 use crate::routes::{self, LookupError, Route, RouteKind};
 
 pub(crate) use error::DialectError;
-use schema::RouteSchema;
+pub(crate) use schema::RouteSchema;
 
 /// The path prefix of the dialect's routes.
 pub(crate) const PREFIX: &str = "/api/grpc/";
@@ -86,7 +85,7 @@ pub(crate) fn reply(
         response_type: route.response_type,
         error,
     })?;
-    Ok(error::json_response(StatusCode::OK, Bytes::from(out)))
+    Ok(crate::response::json(StatusCode::OK, out))
 }
 
 /// The failure of a call below [`PREFIX`], in the dialect's shape.
