@@ -7,9 +7,9 @@ mod api_crate;
 #[cfg(test)]
 mod committed;
 pub(crate) mod config;
-mod field_reads;
 pub(crate) mod model;
 mod openapi;
+mod pbjson_edits;
 mod peer;
 mod proto_loader;
 pub(crate) mod protos;

@@ -4,7 +4,7 @@ use std::fs;
 
 use super::config::Config;
 use super::model::Api;
-use super::{peer, protos, routes};
+use super::{api_crate, peer, protos, routes};
 
 const QUIRKS: &str = r#"
 syntax = "proto3";
@@ -345,4 +345,47 @@ service ApiItemService { rpc getValueByAttrID(getValueByIDRequest) returns (Repl
         code.contains(r#"("ApiItemService", "getValueByAttrId") => "getValueByAttrID""#),
         "{code}"
     );
+}
+
+/// The edits of pbjson's output at full scale: the synth tree has every quirk of the SDK's
+/// protos (aliased enums, enums in oneofs, maps and lists, float fields in oneofs), and an edit
+/// that no longer finds the shape it expects stops generation.
+#[test]
+fn pbjson_edits_apply_to_the_full_size_synth_tree() {
+    let core = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    let files = crate::synth::build(&core, 1).expect("the synth tree builds");
+    let dir = std::env::temp_dir().join(format!("octane-regen-synth-{}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    for (name, bytes) in &files {
+        fs::write(dir.join(name), bytes).expect("write synth file");
+    }
+    let config = Config::load(&dir).expect("the synth regen.toml parses");
+    let fds = protos::compile(&dir, &config).expect("the synth tree compiles");
+    let generated = api_crate::generate(&fds, &dir.join("scratch"));
+    let _ = fs::remove_dir_all(&dir);
+    let generated = generated.expect("every edit finds pbjson's shapes");
+    let serde = &generated["generated/octaneapi.serde.rs"];
+    for runtime in ["EnumOrNumber", "OpenEnum", "ProtoFloat"] {
+        assert!(
+            serde.contains(&format!("crate::json::{runtime}")),
+            "{runtime}"
+        );
+    }
+    // The synth tree's `allow_alias` enums: every alias is read (pbjson alone reads none).
+    let aliased = super::pbjson_edits::enum_aliases(&fds);
+    assert!(aliased.values().any(|enums| !enums.is_empty()));
+    for (package, enums) in &aliased {
+        for e in enums {
+            let code = &generated[&format!("generated/{package}.serde.rs")];
+            for alias in e.names.iter().flat_map(|(_, aliases)| aliases) {
+                assert!(
+                    code.contains(&format!("\"{alias}\"")),
+                    "{}: {alias}",
+                    e.rust_type
+                );
+            }
+        }
+    }
+    assert!(!serde.contains(" as i32"));
+    assert!(generated.contains_key("generated/mod.rs"));
 }

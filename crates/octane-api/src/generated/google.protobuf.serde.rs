@@ -19,7 +19,6 @@ impl<'de> serde::Deserialize<'de> for Empty {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -30,17 +29,14 @@ impl<'de> serde::Deserialize<'de> for Empty {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -55,11 +51,9 @@ impl<'de> serde::Deserialize<'de> for Empty {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Empty;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct google.protobuf.Empty")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Empty, V::Error>
             where
                 V: serde::de::MapAccess<'de>,

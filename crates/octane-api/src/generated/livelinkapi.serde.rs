@@ -45,7 +45,7 @@ impl serde::Serialize for CameraState {
         if let Some(v) = self.fov_set.as_ref() {
             match v {
                 camera_state::FovSet::Fov(v) => {
-                    struct_ser.serialize_field("fov", &crate::ProtoFloat(v))?;
+                    struct_ser.serialize_field("fov", &crate::json::ProtoFloat(v))?;
                 }
             }
         }
@@ -59,7 +59,6 @@ impl<'de> serde::Deserialize<'de> for CameraState {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["position", "target", "up", "fov"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Position,
@@ -74,17 +73,14 @@ impl<'de> serde::Deserialize<'de> for CameraState {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -105,11 +101,9 @@ impl<'de> serde::Deserialize<'de> for CameraState {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = CameraState;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.CameraState")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<CameraState, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -148,7 +142,13 @@ impl<'de> serde::Deserialize<'de> for CameraState {
                             if fov_set__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("fov"));
                             }
-                            fov_set__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| camera_state::FovSet::Fov(x.0));
+                            fov_set__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| camera_state::FovSet::Fov(x.0));
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -185,7 +185,6 @@ impl<'de> serde::Deserialize<'de> for Empty {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -196,17 +195,14 @@ impl<'de> serde::Deserialize<'de> for Empty {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -221,11 +217,9 @@ impl<'de> serde::Deserialize<'de> for Empty {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Empty;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.Empty")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Empty, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -264,7 +258,6 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["filepath"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Filepath,
@@ -276,17 +269,14 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -304,11 +294,9 @@ impl<'de> serde::Deserialize<'de> for FileRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = FileRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.FileRequest")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<FileRequest, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -365,7 +353,6 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["filedata"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Filedata,
@@ -377,17 +364,14 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -405,11 +389,9 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = FileResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.FileResponse")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<FileResponse, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -421,9 +403,13 @@ impl<'de> serde::Deserialize<'de> for FileResponse {
                             if filedata__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filedata"));
                             }
-                            filedata__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            filedata__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::BytesDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -475,7 +461,6 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["row0", "row1", "row2"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Row0,
@@ -489,17 +474,14 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -519,11 +501,9 @@ impl<'de> serde::Deserialize<'de> for MatrixD {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = MatrixD;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.MatrixD")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<MatrixD, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -608,7 +588,6 @@ impl<'de> serde::Deserialize<'de> for Mesh {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["name", "id", "objectHandle"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
@@ -622,17 +601,14 @@ impl<'de> serde::Deserialize<'de> for Mesh {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -652,11 +628,9 @@ impl<'de> serde::Deserialize<'de> for Mesh {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Mesh;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.Mesh")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Mesh, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -676,17 +650,25 @@ impl<'de> serde::Deserialize<'de> for Mesh {
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ObjectHandle => {
                             if object_handle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("objectHandle"));
                             }
-                            object_handle__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            object_handle__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -779,7 +761,6 @@ impl<'de> serde::Deserialize<'de> for MeshData {
             "windingOrder",
             "worldMatrix",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
@@ -798,17 +779,14 @@ impl<'de> serde::Deserialize<'de> for MeshData {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -833,11 +811,9 @@ impl<'de> serde::Deserialize<'de> for MeshData {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = MeshData;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.MeshData")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<MeshData, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -904,9 +880,13 @@ impl<'de> serde::Deserialize<'de> for MeshData {
                             if winding_order__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("windingOrder"));
                             }
-                            winding_order__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            winding_order__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::WorldMatrix => {
                             if world_matrix__.is_some() {
@@ -959,7 +939,6 @@ impl<'de> serde::Deserialize<'de> for MeshList {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["meshes"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Meshes,
@@ -971,17 +950,14 @@ impl<'de> serde::Deserialize<'de> for MeshList {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -999,11 +975,9 @@ impl<'de> serde::Deserialize<'de> for MeshList {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = MeshList;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.MeshList")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<MeshList, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -1055,7 +1029,6 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objecthandle"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Objecthandle,
@@ -1067,17 +1040,14 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1095,11 +1065,9 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = MeshRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.MeshRequest")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<MeshRequest, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -1111,9 +1079,13 @@ impl<'de> serde::Deserialize<'de> for MeshRequest {
                             if objecthandle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("objecthandle"));
                             }
-                            objecthandle__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            objecthandle__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -1153,7 +1125,6 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["message"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Message,
@@ -1165,17 +1136,14 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1193,11 +1161,9 @@ impl<'de> serde::Deserialize<'de> for StreamStatus {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = StreamStatus;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.StreamStatus")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<StreamStatus, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -1243,13 +1209,13 @@ impl serde::Serialize for Vec3 {
         }
         let mut struct_ser = serializer.serialize_struct("livelinkapi.Vec3", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
+            struct_ser.serialize_field("x", &crate::json::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
+            struct_ser.serialize_field("y", &crate::json::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
+            struct_ser.serialize_field("z", &crate::json::ProtoFloat(&self.z))?;
         }
         struct_ser.end()
     }
@@ -1261,7 +1227,6 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -1275,17 +1240,14 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1305,11 +1267,9 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Vec3;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.Vec3")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Vec3, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -1323,25 +1283,37 @@ impl<'de> serde::Deserialize<'de> for Vec3 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -1380,16 +1352,16 @@ impl serde::Serialize for Vec4D {
         }
         let mut struct_ser = serializer.serialize_struct("livelinkapi.Vec4D", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
+            struct_ser.serialize_field("x", &crate::json::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
+            struct_ser.serialize_field("y", &crate::json::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
+            struct_ser.serialize_field("z", &crate::json::ProtoFloat(&self.z))?;
         }
         if self.w != 0. {
-            struct_ser.serialize_field("w", &crate::ProtoFloat(&self.w))?;
+            struct_ser.serialize_field("w", &crate::json::ProtoFloat(&self.w))?;
         }
         struct_ser.end()
     }
@@ -1401,7 +1373,6 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z", "w"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -1416,17 +1387,14 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1447,11 +1415,9 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Vec4D;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct livelinkapi.Vec4D")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Vec4D, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -1466,33 +1432,49 @@ impl<'de> serde::Deserialize<'de> for Vec4D {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            w__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;

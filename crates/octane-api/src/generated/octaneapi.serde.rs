@@ -26,7 +26,6 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -38,17 +37,14 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -66,11 +62,9 @@ impl<'de> serde::Deserialize<'de> for ApiArrayApiRenderImage {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiArrayApiRenderImage;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiArrayApiRenderImage")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -121,7 +115,7 @@ impl serde::Serialize for ApiArrayRenderPassId {
                 .data
                 .iter()
                 .cloned()
-                .map(|v| Ok::<_, S::Error>(crate::EnumOrNumber::<RenderPassId>::new(v)))
+                .map(|v| Ok::<_, S::Error>(crate::json::EnumOrNumber::<RenderPassId>::new(v)))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             struct_ser.serialize_field("data", &v)?;
         }
@@ -135,7 +129,6 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -147,17 +140,14 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -175,11 +165,9 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiArrayRenderPassId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiArrayRenderPassId")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -194,7 +182,11 @@ impl<'de> serde::Deserialize<'de> for ApiArrayRenderPassId {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<RenderPassId>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
+                            data__ =
+                                map_.next_value::<::std::option::Option<
+                                    Vec<crate::json::OpenEnum<RenderPassId>>,
+                                >>()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -255,24 +247,25 @@ impl serde::Serialize for ApiAttributeInfo {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiAttributeInfo", len)?;
         if self.id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(self.id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(self.id))?;
             struct_ser.serialize_field("id", &v)?;
         }
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeType>::new(self.r#type))?;
+            let v =
+                Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if self.is_array {
             struct_ser.serialize_field("isArray", &self.is_array)?;
         }
         if self.file_name_attribute != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(
                 self.file_name_attribute,
             ))?;
             struct_ser.serialize_field("fileNameAttribute", &v)?;
         }
         if self.package_attribute != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(
                 self.package_attribute,
             ))?;
             struct_ser.serialize_field("packageAttribute", &v)?;
@@ -321,7 +314,6 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
             "minVersion",
             "endVersion",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Id,
@@ -344,17 +336,14 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -383,11 +372,9 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiAttributeInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiAttributeInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiAttributeInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -411,15 +398,20 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
                             id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Type => {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<AttributeType>>>()?.map(|v| v.0);
+                            r#type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeType>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsArray => {
                             if is_array__.is_some() {
@@ -432,8 +424,9 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                                 return Err(serde::de::Error::duplicate_field("fileNameAttribute"));
                             }
                             file_name_attribute__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::PackageAttribute => {
@@ -441,8 +434,9 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                                 return Err(serde::de::Error::duplicate_field("packageAttribute"));
                             }
                             package_attribute__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Description => {
@@ -479,17 +473,25 @@ impl<'de> serde::Deserialize<'de> for ApiAttributeInfo {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EndVersion => {
                             if end_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("endVersion"));
                             }
-                            end_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            end_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -558,7 +560,6 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid", "labels", "labelCount", "defaultValue"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -573,17 +574,14 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -604,11 +602,9 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiBitMaskPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiBitMaskPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiBitMaskPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -635,17 +631,25 @@ impl<'de> serde::Deserialize<'de> for ApiBitMaskPinInfo {
                             if label_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("labelCount"));
                             }
-                            label_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            label_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            default_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -695,7 +699,6 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["name", "shortName"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
@@ -708,17 +711,14 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -737,11 +737,9 @@ impl<'de> serde::Deserialize<'de> for api_bit_mask_pin_info::ApiBitMaskPinInfoLa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_bit_mask_pin_info::ApiBitMaskPinInfoLabel;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiBitMaskPinInfo.ApiBitMaskPinInfo_Label")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -814,7 +812,6 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid", "defaultValue"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -827,17 +824,14 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -856,11 +850,9 @@ impl<'de> serde::Deserialize<'de> for ApiBoolPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiBoolPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiBoolPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiBoolPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -914,7 +906,6 @@ impl<'de> serde::Deserialize<'de> for ApiChangeManager {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -925,17 +916,14 @@ impl<'de> serde::Deserialize<'de> for ApiChangeManager {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -950,11 +938,9 @@ impl<'de> serde::Deserialize<'de> for ApiChangeManager {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiChangeManager;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiChangeManager")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiChangeManager, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -988,7 +974,6 @@ impl<'de> serde::Deserialize<'de> for api_change_manager::UpdateRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -999,17 +984,14 @@ impl<'de> serde::Deserialize<'de> for api_change_manager::UpdateRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1024,11 +1006,9 @@ impl<'de> serde::Deserialize<'de> for api_change_manager::UpdateRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_change_manager::UpdateRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiChangeManager.updateRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1087,7 +1067,6 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["startVersion", "name", "description"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             StartVersion,
@@ -1101,17 +1080,14 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1131,11 +1107,9 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiCompatibilityModeInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiCompatibilityModeInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1152,9 +1126,13 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfo {
                             if start_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("startVersion"));
                             }
-                            start_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            start_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
@@ -1213,7 +1191,6 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["infos"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Infos,
@@ -1225,17 +1202,14 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1253,11 +1227,9 @@ impl<'de> serde::Deserialize<'de> for ApiCompatibilityModeInfoSetArrayT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiCompatibilityModeInfoSetArrayT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiCompatibilityModeInfoSetArrayT")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1310,7 +1282,6 @@ impl<'de> serde::Deserialize<'de> for ApiDbMaterialManager {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -1321,17 +1292,14 @@ impl<'de> serde::Deserialize<'de> for ApiDbMaterialManager {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1346,11 +1314,9 @@ impl<'de> serde::Deserialize<'de> for ApiDbMaterialManager {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiDbMaterialManager;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1404,8 +1370,9 @@ impl serde::Serialize for api_db_material_manager::ApiDbMaterialManagerDbCategor
             struct_ser.serialize_field("parentID", &self.parent_id)?;
         }
         if self.type_id != 0 {
-            let v =
-                Ok::<_, S::Error>(crate::EnumOrNumber::<OctaneLiveCategory>::new(self.type_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<OctaneLiveCategory>::new(
+                self.type_id,
+            ))?;
             struct_ser.serialize_field("typeID", &v)?;
         }
         if !self.name.is_empty() {
@@ -1421,7 +1388,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectRef", "id", "parentID", "typeID", "name"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectRef,
@@ -1437,17 +1403,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1469,13 +1432,11 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::ApiDbMaterialManagerDbCategory;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategory",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1503,23 +1464,35 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ParentId => {
                             if parent_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("parentID"));
                             }
-                            parent_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            parent_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::TypeId => {
                             if type_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("typeID"));
                             }
-                            type_id__ = map_.next_value::<::std::option::Option<crate::OpenEnum<OctaneLiveCategory>>>()?.map(|v| v.0);
+                            type_id__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<OctaneLiveCategory>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
@@ -1570,7 +1543,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -1581,17 +1553,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1606,13 +1575,11 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::ApiDbMaterialManagerDbCategoryArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1649,7 +1616,11 @@ impl serde::Serialize
         if self.object_ptr.is_some() {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest",
+                len,
+            )?;
         if let Some(v) = self.object_ptr.as_ref() {
             struct_ser.serialize_field("objectPtr", v)?;
         }
@@ -1665,7 +1636,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -1677,17 +1647,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1705,14 +1672,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryRequest, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryRequest,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut object_ptr__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -1733,7 +1707,12 @@ impl<'de> serde::Deserialize<'de>
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryRequest",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
 impl serde::Serialize
@@ -1749,7 +1728,11 @@ impl serde::Serialize
         if self.result.is_some() {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse",
+                len,
+            )?;
         if let Some(v) = self.result.as_ref() {
             struct_ser.serialize_field("result", v)?;
         }
@@ -1765,7 +1748,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -1777,17 +1759,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1805,14 +1784,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryResponse, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_category_array::GetCategoryResponse,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut result__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -1833,7 +1819,12 @@ impl<'de> serde::Deserialize<'de>
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCategoryResponse",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
 impl serde::Serialize
@@ -1868,7 +1859,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -1880,17 +1870,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -1909,11 +1896,12 @@ impl<'de> serde::Deserialize<'de>
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value =
                 api_db_material_manager::api_db_material_manager_db_category_array::GetCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCountRequest")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCountRequest",
+                    )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -1982,7 +1970,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -1994,17 +1981,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2022,14 +2006,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_category_array::GetCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCountResponse")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBCategoryArray.getCountResponse",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_category_array::GetCountResponse, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_category_array::GetCountResponse,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut result__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -2038,9 +2029,13 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -2111,7 +2106,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["id", "categoryID", "name", "nickname", "copyright"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Id,
@@ -2127,17 +2121,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2159,13 +2150,11 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::ApiDbMaterialManagerDbMaterial;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterial",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -2187,17 +2176,25 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                             if id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
-                            id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CategoryId => {
                             if category_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("categoryID"));
                             }
-                            category_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            category_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Name => {
                             if name__.is_some() {
@@ -2260,7 +2257,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -2271,17 +2267,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2296,13 +2289,11 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::ApiDbMaterialMana
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::ApiDbMaterialManagerDbMaterialArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -2358,7 +2349,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -2370,17 +2360,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2399,11 +2386,12 @@ impl<'de> serde::Deserialize<'de>
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value =
                 api_db_material_manager::api_db_material_manager_db_material_array::GetCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getCountRequest")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getCountRequest",
+                    )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -2472,7 +2460,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -2484,17 +2471,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2512,14 +2496,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_material_array::GetCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getCountResponse")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getCountResponse",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_material_array::GetCountResponse, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_material_array::GetCountResponse,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut result__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -2528,9 +2519,13 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -2562,7 +2557,11 @@ impl serde::Serialize
         if self.object_ptr.is_some() {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest",
+                len,
+            )?;
         if let Some(v) = self.object_ptr.as_ref() {
             struct_ser.serialize_field("objectPtr", v)?;
         }
@@ -2578,7 +2577,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -2590,17 +2588,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2618,14 +2613,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialRequest, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialRequest,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut object_ptr__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -2646,7 +2648,12 @@ impl<'de> serde::Deserialize<'de>
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialRequest",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
 impl serde::Serialize
@@ -2662,7 +2669,11 @@ impl serde::Serialize
         if self.result.is_some() {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse",
+                len,
+            )?;
         if let Some(v) = self.result.as_ref() {
             struct_ser.serialize_field("result", v)?;
         }
@@ -2678,7 +2689,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -2690,17 +2700,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2718,14 +2725,21 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse")
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialResponse, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_db_material_manager::api_db_material_manager_db_material_array::GetMaterialResponse,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut result__ = None;
                 while let Some(k) = map_.next_key()? {
@@ -2746,7 +2760,12 @@ impl<'de> serde::Deserialize<'de>
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiDBMaterialManager.ApiDBMaterialManager_DBMaterialArray.getMaterialResponse",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
 impl serde::Serialize for api_db_material_manager::CategoryArray {
@@ -2775,7 +2794,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["categories"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Categories,
@@ -2787,17 +2805,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2815,11 +2830,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::CategoryArray {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::CategoryArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.CategoryArray")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -2879,7 +2892,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["materials"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Materials,
@@ -2891,17 +2903,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -2919,11 +2928,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::MaterialArray {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::MaterialArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.MaterialArray")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -2991,7 +2998,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["materialId", "destinationGraph"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             MaterialId,
@@ -3004,17 +3010,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3033,11 +3036,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::DownloadMaterialRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.downloadMaterialRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3053,9 +3054,13 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                             if material_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialId"));
                             }
-                            material_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            material_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DestinationGraph => {
                             if destination_graph__.is_some() {
@@ -3115,7 +3120,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "outputNode"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -3128,17 +3132,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3157,12 +3158,10 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::DownloadMaterialR
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::DownloadMaterialResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiDBMaterialManager.downloadMaterialResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3224,7 +3223,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesRequ
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -3235,17 +3233,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesRequ
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3260,11 +3255,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesRequ
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetCategoriesRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.getCategoriesRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3317,7 +3310,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "list"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -3330,17 +3322,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3359,11 +3348,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetCategoriesResp
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetCategoriesResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.getCategoriesResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3433,7 +3420,9 @@ impl serde::Serialize for api_db_material_manager::GetMaterialPreviewRequest {
             struct_ser.serialize_field("requestedSize", &self.requested_size)?;
         }
         if self.view != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<LiveDbThumbnailView>::new(self.view))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<LiveDbThumbnailView>::new(
+                self.view,
+            ))?;
             struct_ser.serialize_field("view", &v)?;
         }
         struct_ser.end()
@@ -3446,7 +3435,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["materialId", "requestedSize", "view"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             MaterialId,
@@ -3460,17 +3448,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3490,12 +3475,10 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetMaterialPreviewRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiDBMaterialManager.getMaterialPreviewRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3512,23 +3495,35 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                             if material_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialId"));
                             }
-                            material_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            material_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RequestedSize => {
                             if requested_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("requestedSize"));
                             }
-                            requested_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            requested_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::View => {
                             if view__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("view"));
                             }
-                            view__ = map_.next_value::<::std::option::Option<crate::OpenEnum<LiveDbThumbnailView>>>()?.map(|v| v.0);
+                            view__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<LiveDbThumbnailView>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -3583,7 +3578,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "size"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -3596,17 +3590,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3625,12 +3616,10 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialPrevie
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetMaterialPreviewResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiDBMaterialManager.getMaterialPreviewResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3698,7 +3687,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["categoryId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CategoryId,
@@ -3710,17 +3698,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3738,11 +3723,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetMaterialsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.getMaterialsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3757,9 +3740,13 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsReque
                             if category_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("categoryId"));
                             }
-                            category_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            category_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -3810,7 +3797,6 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "list"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -3823,17 +3809,14 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -3852,11 +3835,9 @@ impl<'de> serde::Deserialize<'de> for api_db_material_manager::GetMaterialsRespo
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_db_material_manager::GetMaterialsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDBMaterialManager.getMaterialsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -3978,7 +3959,6 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
             "outOfCoreMemory",
             "peerToPeerBytesUsed",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UsedDeviceMemory,
@@ -3994,17 +3974,14 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4026,11 +4003,9 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiDeviceMemoryUsage;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDeviceMemoryUsage")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -4049,33 +4024,49 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                             if used_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedDeviceMemory"));
                             }
-                            used_device_memory__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_device_memory__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::FreeDeviceMemory => {
                             if free_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("freeDeviceMemory"));
                             }
-                            free_device_memory__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            free_device_memory__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::TotalDeviceMemory => {
                             if total_device_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("totalDeviceMemory"));
                             }
-                            total_device_memory__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            total_device_memory__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::OutOfCoreMemory => {
                             if out_of_core_memory__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outOfCoreMemory"));
                             }
-                            out_of_core_memory__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            out_of_core_memory__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PeerToPeerBytesUsed => {
                             if peer_to_peer_bytes_used__.is_some() {
@@ -4083,9 +4074,13 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceMemoryUsage {
                                     "peerToPeerBytesUsed",
                                 ));
                             }
-                            peer_to_peer_bytes_used__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            peer_to_peer_bytes_used__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -4209,7 +4204,6 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
             "compositorDataSize",
             "denoiserDataSize",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             RuntimeDataSize,
@@ -4227,17 +4221,14 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4261,11 +4252,9 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiDeviceResourceStatistics;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiDeviceResourceStatistics")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -4286,25 +4275,37 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                             if runtime_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("runtimeDataSize"));
                             }
-                            runtime_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            runtime_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::FilmDataSize => {
                             if film_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("filmDataSize"));
                             }
-                            film_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            film_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::GeometryDataSize => {
                             if geometry_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("geometryDataSize"));
                             }
-                            geometry_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            geometry_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::NodeSystemDataSize => {
                             if node_system_data_size__.is_some() {
@@ -4312,17 +4313,25 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                                     "nodeSystemDataSize",
                                 ));
                             }
-                            node_system_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            node_system_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ImagesDataSize => {
                             if images_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imagesDataSize"));
                             }
-                            images_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            images_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CompositorDataSize => {
                             if compositor_data_size__.is_some() {
@@ -4330,17 +4339,25 @@ impl<'de> serde::Deserialize<'de> for ApiDeviceResourceStatistics {
                                     "compositorDataSize",
                                 ));
                             }
-                            compositor_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            compositor_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DenoiserDataSize => {
                             if denoiser_data_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("denoiserDataSize"));
                             }
-                            denoiser_data_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            denoiser_data_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -4408,7 +4425,6 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid", "values", "valueCount", "defaultValue"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -4423,17 +4439,14 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4454,11 +4467,9 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiEnumPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiEnumPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiEnumPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -4485,17 +4496,25 @@ impl<'de> serde::Deserialize<'de> for ApiEnumPinInfo {
                             if value_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueCount"));
                             }
-                            value_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            value_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            default_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -4545,7 +4564,6 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["value", "label"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Value,
@@ -4558,17 +4576,14 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4587,11 +4602,9 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_enum_pin_info::ApiEnumPinInfoValue;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiEnumPinInfo.ApiEnumPinInfo_Value")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -4607,9 +4620,13 @@ impl<'de> serde::Deserialize<'de> for api_enum_pin_info::ApiEnumPinInfoValue {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Label => {
                             if label__.is_some() {
@@ -4666,7 +4683,6 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["package", "fileName"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Package,
@@ -4679,17 +4695,14 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4708,11 +4721,9 @@ impl<'de> serde::Deserialize<'de> for ApiFilePath {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiFilePath;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiFilePath")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiFilePath, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -4844,7 +4855,6 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
             "isColor",
             "alwaysDisplaySign",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -4866,17 +4876,14 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -4904,11 +4911,9 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiFloatPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiFloatPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiFloatPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -4936,9 +4941,13 @@ impl<'de> serde::Deserialize<'de> for ApiFloatPinInfo {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            dim_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DimInfos => {
                             if dim_infos__.is_some() {
@@ -5053,21 +5062,26 @@ impl serde::Serialize for api_float_pin_info::ApiFloatPinInfoDimInfo {
             struct_ser.serialize_field("name", &self.name)?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
+            struct_ser.serialize_field("minValue", &crate::json::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
+            struct_ser.serialize_field("maxValue", &crate::json::ProtoFloat(&self.max_value))?;
         }
         if self.slider_min_value != 0. {
-            struct_ser
-                .serialize_field("sliderMinValue", &crate::ProtoFloat(&self.slider_min_value))?;
+            struct_ser.serialize_field(
+                "sliderMinValue",
+                &crate::json::ProtoFloat(&self.slider_min_value),
+            )?;
         }
         if self.slider_max_value != 0. {
-            struct_ser
-                .serialize_field("sliderMaxValue", &crate::ProtoFloat(&self.slider_max_value))?;
+            struct_ser.serialize_field(
+                "sliderMaxValue",
+                &crate::json::ProtoFloat(&self.slider_max_value),
+            )?;
         }
         if self.slider_step != 0. {
-            struct_ser.serialize_field("sliderStep", &crate::ProtoFloat(&self.slider_step))?;
+            struct_ser
+                .serialize_field("sliderStep", &crate::json::ProtoFloat(&self.slider_step))?;
         }
         struct_ser.end()
     }
@@ -5086,7 +5100,6 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
             "sliderMaxValue",
             "sliderStep",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
@@ -5103,17 +5116,14 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5136,11 +5146,9 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_float_pin_info::ApiFloatPinInfoDimInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiFloatPinInfo.ApiFloatPinInfo_DimInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5166,41 +5174,61 @@ impl<'de> serde::Deserialize<'de> for api_float_pin_info::ApiFloatPinInfoDimInfo
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderStep => {
                             if slider_step__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderStep"));
                             }
-                            slider_step__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_step__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -5324,7 +5352,6 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
             "emitInstanceCount",
             "analyticLiCount",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             TriCount,
@@ -5345,17 +5372,14 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5382,11 +5406,9 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiGeometryStatistics;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiGeometryStatistics")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5410,33 +5432,49 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                             if tri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("triCount"));
                             }
-                            tri_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            tri_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DispTriCount => {
                             if disp_tri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dispTriCount"));
                             }
-                            disp_tri_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            disp_tri_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::HairSegCount => {
                             if hair_seg_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("hairSegCount"));
                             }
-                            hair_seg_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            hair_seg_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::VoxelCount => {
                             if voxel_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("voxelCount"));
                             }
-                            voxel_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            voxel_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::GaussianSplatCount => {
                             if gaussian_splat_count__.is_some() {
@@ -5444,49 +5482,73 @@ impl<'de> serde::Deserialize<'de> for ApiGeometryStatistics {
                                     "gaussianSplatCount",
                                 ));
                             }
-                            gaussian_splat_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            gaussian_splat_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SphereCount => {
                             if sphere_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sphereCount"));
                             }
-                            sphere_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            sphere_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InstanceCount => {
                             if instance_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("instanceCount"));
                             }
-                            instance_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            instance_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EmitPriCount => {
                             if emit_pri_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("emitPriCount"));
                             }
-                            emit_pri_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            emit_pri_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EmitInstanceCount => {
                             if emit_instance_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("emitInstanceCount"));
                             }
-                            emit_instance_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            emit_instance_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::AnalyticLiCount => {
                             if analytic_li_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("analyticLiCount"));
                             }
-                            analytic_li_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            analytic_li_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -5529,7 +5591,6 @@ impl<'de> serde::Deserialize<'de> for ApiInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -5540,17 +5601,14 @@ impl<'de> serde::Deserialize<'de> for ApiInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5565,11 +5623,9 @@ impl<'de> serde::Deserialize<'de> for ApiInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -5602,7 +5658,6 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -5613,17 +5668,14 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5638,11 +5690,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_info::OctaneNameRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiInfo.octaneNameRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5689,7 +5739,6 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -5701,17 +5750,14 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5729,11 +5775,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneNameResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_info::OctaneNameResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiInfo.octaneNameResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5787,7 +5831,6 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -5798,17 +5841,14 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5823,11 +5863,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_info::OctaneVersionRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiInfo.octaneVersionRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5874,7 +5912,6 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -5886,17 +5923,14 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -5914,11 +5948,9 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_info::OctaneVersionResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiInfo.octaneVersionResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -5933,9 +5965,13 @@ impl<'de> serde::Deserialize<'de> for api_info::OctaneVersionResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -6037,7 +6073,6 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
             "isColor",
             "alwaysDisplaySign",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -6057,17 +6092,14 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6093,11 +6125,9 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiIntPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiIntPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiIntPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -6123,9 +6153,13 @@ impl<'de> serde::Deserialize<'de> for ApiIntPinInfo {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            dim_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DimInfos => {
                             if dim_infos__.is_some() {
@@ -6254,7 +6288,6 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
             "sliderMaxValue",
             "sliderStep",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
@@ -6271,17 +6304,14 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6304,11 +6334,9 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_int_pin_info::ApiIntPinInfoDimInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiIntPinInfo.ApiIntPinInfo_DimInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -6334,41 +6362,61 @@ impl<'de> serde::Deserialize<'de> for api_int_pin_info::ApiIntPinInfoDimInfo {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderStep => {
                             if slider_step__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderStep"));
                             }
-                            slider_step__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_step__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -6411,7 +6459,6 @@ impl<'de> serde::Deserialize<'de> for ApiItem {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -6422,17 +6469,14 @@ impl<'de> serde::Deserialize<'de> for ApiItem {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6447,11 +6491,9 @@ impl<'de> serde::Deserialize<'de> for ApiItem {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiItem;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiItem, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -6485,7 +6527,7 @@ impl serde::Serialize for api_item::AttrInfoRequest {
             struct_ser.serialize_field("objectPtr", v)?;
         }
         if self.id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(self.id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(self.id))?;
             struct_ser.serialize_field("id", &v)?;
         }
         struct_ser.end()
@@ -6498,7 +6540,6 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "id"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -6511,17 +6552,14 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6540,11 +6578,9 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::AttrInfoRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.attrInfoRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -6567,8 +6603,9 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoRequest {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
                             id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -6615,7 +6652,6 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -6627,17 +6663,14 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6655,11 +6688,9 @@ impl<'de> serde::Deserialize<'de> for api_item::AttrInfoResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::AttrInfoResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.attrInfoResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -6717,7 +6748,6 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -6729,17 +6759,14 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6757,11 +6784,9 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::CollapseRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.collapseRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -6821,7 +6846,6 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -6833,17 +6857,14 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6861,11 +6882,9 @@ impl<'de> serde::Deserialize<'de> for api_item::CollapseResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::CollapseResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.collapseResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -6925,7 +6944,6 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -6937,17 +6955,14 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -6965,11 +6980,9 @@ impl<'de> serde::Deserialize<'de> for api_item::DestroyRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::DestroyRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.destroyRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7028,7 +7041,6 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -7040,17 +7052,14 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7068,11 +7077,9 @@ impl<'de> serde::Deserialize<'de> for api_item::ExpandRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::ExpandRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.expandRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7125,11 +7132,13 @@ impl serde::Serialize for api_item::GetValueByIdRequest {
             struct_ser.serialize_field("item_ref", v)?;
         }
         if self.attribute_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(self.attribute_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(
+                self.attribute_id,
+            ))?;
             struct_ser.serialize_field("attribute_id", &v)?;
         }
         if self.expected_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeTypeId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeTypeId>::new(
                 self.expected_type,
             ))?;
             struct_ser.serialize_field("expected_type", &v)?;
@@ -7151,7 +7160,6 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
             "expected_type",
             "expectedType",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ItemRef,
@@ -7165,17 +7173,14 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7195,11 +7200,9 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::GetValueByIdRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.getValueByIDRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7223,15 +7226,22 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueByIdRequest {
                                 return Err(serde::de::Error::duplicate_field("attributeId"));
                             }
                             attribute_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::ExpectedType => {
                             if expected_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("expectedType"));
                             }
-                            expected_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<AttributeTypeId>>>()?.map(|v| v.0);
+                            expected_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<AttributeTypeId>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -7291,7 +7301,7 @@ impl serde::Serialize for api_item::GetValueResponse {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_item::get_value_response::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
+                    struct_ser.serialize_field("float_value", &crate::json::ProtoFloat(v))?;
                 }
                 api_item::get_value_response::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -7347,7 +7357,6 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
             "string_value",
             "stringValue",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             BoolValue,
@@ -7371,17 +7380,14 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7411,11 +7417,9 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::GetValueResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.getValueResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7438,7 +7442,15 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::get_value_response::Value::IntValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::get_value_response::Value::IntValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Int2Value => {
                             if value__.is_some() {
@@ -7468,7 +7480,15 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("longValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::get_value_response::Value::LongValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::get_value_response::Value::LongValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Long2Value => {
                             if value__.is_some() {
@@ -7482,7 +7502,15 @@ impl<'de> serde::Deserialize<'de> for api_item::GetValueResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("floatValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::get_value_response::Value::FloatValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::get_value_response::Value::FloatValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Float2Value => {
                             if value__.is_some() {
@@ -7565,7 +7593,6 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -7577,17 +7604,14 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7605,11 +7629,9 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::IsGraphRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.isGraphRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7669,7 +7691,6 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -7681,17 +7702,14 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7709,11 +7727,9 @@ impl<'de> serde::Deserialize<'de> for api_item::IsGraphResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::IsGraphResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.isGraphResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7772,7 +7788,6 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -7784,17 +7799,14 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7812,11 +7824,9 @@ impl<'de> serde::Deserialize<'de> for api_item::NameRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::NameRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.nameRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7871,7 +7881,6 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -7883,17 +7892,14 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -7911,11 +7917,9 @@ impl<'de> serde::Deserialize<'de> for api_item::NameResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::NameResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.nameResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -7971,7 +7975,6 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -7983,17 +7986,14 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8011,11 +8011,9 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::OutTypeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.outTypeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8063,7 +8061,7 @@ impl serde::Serialize for api_item::OutTypeResponse {
         let mut struct_ser =
             serializer.serialize_struct("octaneapi.ApiItem.outTypeResponse", len)?;
         if self.result != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodePinType>::new(self.result))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodePinType>::new(self.result))?;
             struct_ser.serialize_field("result", &v)?;
         }
         struct_ser.end()
@@ -8076,7 +8074,6 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -8088,17 +8085,14 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8116,11 +8110,9 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::OutTypeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.outTypeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8136,8 +8128,9 @@ impl<'de> serde::Deserialize<'de> for api_item::OutTypeResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodePinType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -8183,7 +8176,6 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -8195,17 +8187,14 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8223,11 +8212,9 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::PositionRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.positionRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8287,7 +8274,6 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -8299,17 +8285,14 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8327,11 +8310,9 @@ impl<'de> serde::Deserialize<'de> for api_item::PositionResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::PositionResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.positionResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8395,7 +8376,6 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "newPos"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -8408,17 +8388,14 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8437,11 +8414,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetPositionRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::SetPositionRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.setPositionRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8509,7 +8484,9 @@ impl serde::Serialize for api_item::SetValueByIdRequest {
             struct_ser.serialize_field("item_ref", v)?;
         }
         if self.attribute_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(self.attribute_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(
+                self.attribute_id,
+            ))?;
             struct_ser.serialize_field("attribute_id", &v)?;
         }
         if let Some(v) = self.evaluate.as_ref() {
@@ -8541,7 +8518,7 @@ impl serde::Serialize for api_item::SetValueByIdRequest {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_item::set_value_by_id_request::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
+                    struct_ser.serialize_field("float_value", &crate::json::ProtoFloat(v))?;
                 }
                 api_item::set_value_by_id_request::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -8602,7 +8579,6 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
             "string_value",
             "stringValue",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ItemRef,
@@ -8629,17 +8605,14 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8672,11 +8645,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::SetValueByIdRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.setValueByIDRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8701,8 +8672,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                                 return Err(serde::de::Error::duplicate_field("attributeId"));
                             }
                             attribute_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Evaluate => {
@@ -8723,7 +8695,15 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::set_value_by_id_request::Value::IntValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::set_value_by_id_request::Value::IntValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Int2Value => {
                             if value__.is_some() {
@@ -8753,7 +8733,15 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("longValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::set_value_by_id_request::Value::LongValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::set_value_by_id_request::Value::LongValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Long2Value => {
                             if value__.is_some() {
@@ -8767,7 +8755,15 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("floatValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_item::set_value_by_id_request::Value::FloatValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_item::set_value_by_id_request::Value::FloatValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Float2Value => {
                             if value__.is_some() {
@@ -8861,7 +8857,6 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["success", "error_message", "errorMessage"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Success,
@@ -8874,17 +8869,14 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -8903,11 +8895,9 @@ impl<'de> serde::Deserialize<'de> for api_item::SetValueResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item::SetValueResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItem.setValueResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -8968,7 +8958,6 @@ impl<'de> serde::Deserialize<'de> for ApiItemArray {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -8979,17 +8968,14 @@ impl<'de> serde::Deserialize<'de> for ApiItemArray {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9004,11 +8990,9 @@ impl<'de> serde::Deserialize<'de> for ApiItemArray {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiItemArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItemArray")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiItemArray, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -9054,7 +9038,6 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -9067,17 +9050,14 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9096,11 +9076,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item_array::GetRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItemArray.getRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9122,9 +9100,13 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -9170,7 +9152,6 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -9182,17 +9163,14 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9210,11 +9188,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::GetResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item_array::GetResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItemArray.getResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9272,7 +9248,6 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -9284,17 +9259,14 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9312,11 +9284,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item_array::SizeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItemArray.sizeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9376,7 +9346,6 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -9388,17 +9357,14 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9416,11 +9382,9 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_item_array::SizeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiItemArray.sizeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9435,9 +9399,13 @@ impl<'de> serde::Deserialize<'de> for api_item_array::SizeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -9475,7 +9443,6 @@ impl<'de> serde::Deserialize<'de> for ApiLocalDb {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -9486,17 +9453,14 @@ impl<'de> serde::Deserialize<'de> for ApiLocalDb {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9511,11 +9475,9 @@ impl<'de> serde::Deserialize<'de> for ApiLocalDb {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiLocalDb;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiLocalDb, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -9549,7 +9511,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbCategory {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -9560,17 +9521,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbCategory {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9585,11 +9543,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbCategory {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::ApiLocalDbCategory;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9636,7 +9592,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -9648,17 +9603,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9676,11 +9628,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::NameRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category.nameRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9740,7 +9690,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -9752,17 +9701,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9780,11 +9726,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::NameR
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::NameResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category.nameResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9846,7 +9790,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -9858,17 +9801,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9886,13 +9826,11 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::PackageCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Category.packageCountRequest",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -9957,7 +9895,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -9969,17 +9906,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -9997,13 +9931,11 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::PackageCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Category.packageCountResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10021,9 +9953,13 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -10076,7 +10012,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -10089,17 +10024,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10118,12 +10050,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::PackageRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category.packageRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10145,9 +10075,13 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -10195,7 +10129,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -10207,17 +10140,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10235,12 +10165,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::Packa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::PackageResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category.packageResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10300,7 +10228,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -10312,17 +10239,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10340,13 +10264,11 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::SubCategoryCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Category.subCategoryCountRequest",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10415,7 +10337,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -10427,17 +10348,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10455,13 +10373,11 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::SubCategoryCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Category.subCategoryCountResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10479,9 +10395,13 @@ impl<'de> serde::Deserialize<'de>
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -10536,7 +10456,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -10549,17 +10468,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10578,12 +10494,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::SubCategoryRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Category.subCategoryRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10608,9 +10522,13 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -10658,7 +10576,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -10670,17 +10587,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10698,13 +10612,11 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_category::SubCa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_category::SubCategoryResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Category.subCategoryResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10759,7 +10671,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbPackage {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -10770,17 +10681,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbPackage {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10795,11 +10703,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::ApiLocalDbPackage {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::ApiLocalDbPackage;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10848,7 +10754,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -10860,17 +10765,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10888,12 +10790,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::HasThumbnailRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package.hasThumbnailRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -10958,7 +10858,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -10970,17 +10869,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -10998,13 +10894,11 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::HasThu
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::HasThumbnailResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiLocalDB.ApiLocalDB_Package.hasThumbnailResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11075,7 +10969,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "destinationGraph"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -11088,17 +10981,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11117,12 +11007,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::LoadPackageRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package.loadPackageRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11192,7 +11080,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -11204,17 +11091,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11232,12 +11116,10 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::LoadPa
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::LoadPackageResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package.loadPackageResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11300,7 +11182,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -11312,17 +11193,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11340,11 +11218,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::NameRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package.nameRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11404,7 +11280,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -11416,17 +11291,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11444,11 +11316,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::api_local_db_package::NameRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::api_local_db_package::NameResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.ApiLocalDB_Package.nameResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11501,7 +11371,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -11512,17 +11381,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11537,11 +11403,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::RootRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.rootRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11588,7 +11452,6 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -11600,17 +11463,14 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11628,11 +11488,9 @@ impl<'de> serde::Deserialize<'de> for api_local_db::RootResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_local_db::RootResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiLocalDB.rootResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11683,7 +11541,6 @@ impl<'de> serde::Deserialize<'de> for ApiNode {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -11694,17 +11551,14 @@ impl<'de> serde::Deserialize<'de> for ApiNode {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11719,11 +11573,9 @@ impl<'de> serde::Deserialize<'de> for ApiNode {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNode;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNode, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -11793,7 +11645,6 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
             "evaluate",
             "doCycleCheck",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -11809,17 +11660,14 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11841,11 +11689,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::ConnectToIxRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.connectToIxRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -11870,9 +11716,13 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectToIxRequest {
                             if pin_idx__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinIdx"));
                             }
-                            pin_idx__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            pin_idx__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SourceNode => {
                             if source_node__.is_some() {
@@ -11951,7 +11801,6 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "pinIx", "enterWrapperNode"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -11965,17 +11814,14 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -11995,11 +11841,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::ConnectedNodeIxRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.connectedNodeIxRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12022,9 +11866,13 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxRequest {
                             if pin_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinIx"));
                             }
-                            pin_ix__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            pin_ix__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EnterWrapperNode => {
                             if enter_wrapper_node__.is_some() {
@@ -12077,7 +11925,6 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -12089,17 +11936,14 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12117,11 +11961,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeIxResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::ConnectedNodeIxResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.connectedNodeIxResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12176,7 +12018,7 @@ impl serde::Serialize for api_node::ConnectedNodeRequest {
             struct_ser.serialize_field("objectPtr", v)?;
         }
         if self.pin_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PinId>::new(self.pin_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinId>::new(self.pin_id))?;
             struct_ser.serialize_field("pinId", &v)?;
         }
         if self.enter_wrapper_node {
@@ -12192,7 +12034,6 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "pinId", "enterWrapperNode"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -12206,17 +12047,14 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12236,11 +12074,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::ConnectedNodeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.connectedNodeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12264,7 +12100,8 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeRequest {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
                             pin_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .next_value::<::std::option::Option<crate::json::OpenEnum<PinId>>>(
+                                )?
                                 .map(|v| v.0);
                         }
                         GeneratedField::EnterWrapperNode => {
@@ -12318,7 +12155,6 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -12330,17 +12166,14 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12358,11 +12191,9 @@ impl<'de> serde::Deserialize<'de> for api_node::ConnectedNodeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::ConnectedNodeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.connectedNodeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12413,7 +12244,7 @@ impl serde::Serialize for api_node::CreateRequest {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiNode.createRequest", len)?;
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodeType>::new(self.r#type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodeType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if let Some(v) = self.owner_graph.as_ref() {
@@ -12432,7 +12263,6 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["type", "ownerGraph", "configurePins"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Type,
@@ -12446,17 +12276,14 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12476,11 +12303,9 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::CreateRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.createRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12498,7 +12323,9 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateRequest {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
                             r#type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodeType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::OwnerGraph => {
@@ -12554,7 +12381,6 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -12566,17 +12392,14 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12594,11 +12417,9 @@ impl<'de> serde::Deserialize<'de> for api_node::CreateResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::CreateResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.createResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12656,7 +12477,6 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -12668,17 +12488,14 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12696,11 +12513,9 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::DestinationNodesRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.destinationNodesRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12766,7 +12581,6 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["nodes", "pinNames"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Nodes,
@@ -12779,17 +12593,14 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12808,11 +12619,9 @@ impl<'de> serde::Deserialize<'de> for api_node::DestinationNodesResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::DestinationNodesResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.destinationNodesResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12877,11 +12686,13 @@ impl serde::Serialize for api_node::GetPinValueByIdRequest {
             struct_ser.serialize_field("item_ref", v)?;
         }
         if self.pin_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PinId>::new(self.pin_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinId>::new(self.pin_id))?;
             struct_ser.serialize_field("pin_id", &v)?;
         }
         if self.expected_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PinTypeId>::new(self.expected_type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinTypeId>::new(
+                self.expected_type,
+            ))?;
             struct_ser.serialize_field("expected_type", &v)?;
         }
         struct_ser.end()
@@ -12901,7 +12712,6 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
             "expected_type",
             "expectedType",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ItemRef,
@@ -12915,17 +12725,14 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -12945,11 +12752,9 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::GetPinValueByIdRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.getPinValueByIDRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -12973,7 +12778,8 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
                             pin_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .next_value::<::std::option::Option<crate::json::OpenEnum<PinId>>>(
+                                )?
                                 .map(|v| v.0);
                         }
                         GeneratedField::ExpectedType => {
@@ -12981,7 +12787,9 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByIdRequest {
                                 return Err(serde::de::Error::duplicate_field("expectedType"));
                             }
                             expected_type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<PinTypeId>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<PinTypeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -13042,7 +12850,7 @@ impl serde::Serialize for api_node::GetPinValueByXResponse {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_node::get_pin_value_by_x_response::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
+                    struct_ser.serialize_field("float_value", &crate::json::ProtoFloat(v))?;
                 }
                 api_node::get_pin_value_by_x_response::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -13103,7 +12911,6 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
             "file_path_value",
             "filePathValue",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             BoolValue,
@@ -13128,17 +12935,14 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13171,11 +12975,9 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::GetPinValueByXResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.getPinValueByXResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13198,7 +13000,15 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::get_pin_value_by_x_response::Value::IntValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::get_pin_value_by_x_response::Value::IntValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Int2Value => {
                             if value__.is_some() {
@@ -13228,7 +13038,15 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("longValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::get_pin_value_by_x_response::Value::LongValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::get_pin_value_by_x_response::Value::LongValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Long2Value => {
                             if value__.is_some() {
@@ -13242,7 +13060,15 @@ impl<'de> serde::Deserialize<'de> for api_node::GetPinValueByXResponse {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("floatValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::get_pin_value_by_x_response::Value::FloatValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::get_pin_value_by_x_response::Value::FloatValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Float2Value => {
                             if value__.is_some() {
@@ -13332,7 +13158,6 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -13344,17 +13169,14 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13372,11 +13194,9 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::InfoRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.infoRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13431,7 +13251,6 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -13443,17 +13262,14 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13471,11 +13287,9 @@ impl<'de> serde::Deserialize<'de> for api_node::InfoResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::InfoResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.infoResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13529,7 +13343,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -13541,17 +13354,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13569,11 +13379,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinCountRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13633,7 +13441,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -13645,17 +13452,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13673,11 +13477,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinCountResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13692,9 +13494,13 @@ impl<'de> serde::Deserialize<'de> for api_node::PinCountResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -13745,7 +13551,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -13758,17 +13563,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13787,11 +13589,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinInfoIxRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinInfoIxRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13813,9 +13613,13 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -13861,7 +13665,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -13873,17 +13676,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -13901,11 +13701,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinInfoIxResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinInfoIxResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinInfoIxResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -13969,7 +13767,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -13982,17 +13779,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14011,11 +13805,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinLabelIxRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinLabelIxRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14037,9 +13829,13 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -14085,7 +13881,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -14097,17 +13892,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14125,11 +13917,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinLabelIxResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinLabelIxResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinLabelIxResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14195,7 +13985,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -14208,17 +13997,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14237,11 +14023,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinTypeIxRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinTypeIxRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14263,9 +14047,13 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -14299,7 +14087,7 @@ impl serde::Serialize for api_node::PinTypeIxResponse {
         let mut struct_ser =
             serializer.serialize_struct("octaneapi.ApiNode.pinTypeIxResponse", len)?;
         if self.result != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodePinType>::new(self.result))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodePinType>::new(self.result))?;
             struct_ser.serialize_field("result", &v)?;
         }
         struct_ser.end()
@@ -14312,7 +14100,6 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -14324,17 +14111,14 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14352,11 +14136,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::PinTypeIxResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.pinTypeIxResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14372,8 +14154,9 @@ impl<'de> serde::Deserialize<'de> for api_node::PinTypeIxResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodePinType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -14419,7 +14202,7 @@ impl serde::Serialize for api_node::SetPinValueByIdRequest {
             struct_ser.serialize_field("item_ref", v)?;
         }
         if self.pin_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PinId>::new(self.pin_id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinId>::new(self.pin_id))?;
             struct_ser.serialize_field("pin_id", &v)?;
         }
         if let Some(v) = self.evaluate.as_ref() {
@@ -14451,7 +14234,7 @@ impl serde::Serialize for api_node::SetPinValueByIdRequest {
                     struct_ser.serialize_field("long2_value", v)?;
                 }
                 api_node::set_pin_value_by_id_request::Value::FloatValue(v) => {
-                    struct_ser.serialize_field("float_value", &crate::ProtoFloat(v))?;
+                    struct_ser.serialize_field("float_value", &crate::json::ProtoFloat(v))?;
                 }
                 api_node::set_pin_value_by_id_request::Value::Float2Value(v) => {
                     struct_ser.serialize_field("float2_value", v)?;
@@ -14517,7 +14300,6 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
             "file_path_value",
             "filePathValue",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ItemRef,
@@ -14545,17 +14327,14 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14591,11 +14370,9 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::SetPinValueByIdRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.setPinValueByIDRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14620,7 +14397,8 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                                 return Err(serde::de::Error::duplicate_field("pinId"));
                             }
                             pin_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .next_value::<::std::option::Option<crate::json::OpenEnum<PinId>>>(
+                                )?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Evaluate => {
@@ -14641,7 +14419,15 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::set_pin_value_by_id_request::Value::IntValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::set_pin_value_by_id_request::Value::IntValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Int2Value => {
                             if value__.is_some() {
@@ -14671,7 +14457,15 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("longValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::set_pin_value_by_id_request::Value::LongValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::set_pin_value_by_id_request::Value::LongValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Long2Value => {
                             if value__.is_some() {
@@ -14685,7 +14479,15 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueByIdRequest {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("floatValue"));
                             }
-                            value__ = map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| api_node::set_pin_value_by_id_request::Value::FloatValue(x.0));
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|x| api_node::set_pin_value_by_id_request::Value::FloatValue(
+                                    x.0,
+                                ));
                         }
                         GeneratedField::Float2Value => {
                             if value__.is_some() {
@@ -14787,7 +14589,6 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["success", "error_message", "errorMessage"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Success,
@@ -14800,17 +14601,14 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14829,11 +14627,9 @@ impl<'de> serde::Deserialize<'de> for api_node::SetPinValueResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node::SetPinValueResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNode.setPinValueResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -14894,7 +14690,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodeArray {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -14905,17 +14700,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodeArray {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -14930,11 +14722,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeArray {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodeArray;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeArray")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodeArray, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -14980,7 +14770,6 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -14993,17 +14782,14 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15022,11 +14808,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_array::GetRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeArray.getRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15048,9 +14832,13 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -15096,7 +14884,6 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -15108,17 +14895,14 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15136,11 +14920,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::GetResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_array::GetResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeArray.getResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15198,7 +14980,6 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -15210,17 +14991,14 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15238,11 +15016,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_array::SizeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeArray.sizeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15302,7 +15078,6 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -15314,17 +15089,14 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15342,11 +15114,9 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_array::SizeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeArray.sizeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15361,9 +15131,13 @@ impl<'de> serde::Deserialize<'de> for api_node_array::SizeResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -15401,7 +15175,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraph {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -15412,17 +15185,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraph {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15437,11 +15207,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraph {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodeGraph;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodeGraph, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -15511,7 +15279,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
             "origItems",
             "origItemsCount",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -15527,17 +15294,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15559,11 +15323,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::CopyFrom2Request;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.copyFrom2Request")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15594,9 +15356,13 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                             if source_items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sourceItemsCount"));
                             }
-                            source_items_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            source_items_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::OrigItems => {
                             if orig_items__.is_some() {
@@ -15608,9 +15374,13 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Request {
                             if orig_items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("origItemsCount"));
                             }
-                            orig_items_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            orig_items_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -15665,7 +15435,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["sourceItemCopies", "origItemCopies"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SourceItemCopies,
@@ -15678,17 +15447,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15707,11 +15473,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyFrom2Response {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::CopyFrom2Response;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.copyFrom2Response")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15785,7 +15549,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "rootItem"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -15798,17 +15561,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15827,11 +15587,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::CopyItemTreeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.copyItemTreeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -15899,7 +15657,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -15911,17 +15668,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -15939,11 +15693,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::CopyItemTreeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::CopyItemTreeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.copyItemTreeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16001,7 +15753,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -16013,17 +15764,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16041,11 +15789,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::GetOwnedItemsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.getOwnedItemsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16105,7 +15851,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["list"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             List,
@@ -16117,17 +15862,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16145,11 +15887,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GetOwnedItemsResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::GetOwnedItemsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.getOwnedItemsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16219,7 +15959,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr", "items", "itemsCount"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -16233,17 +15972,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16263,11 +15999,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::GroupItemsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.groupItemsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16296,9 +16030,13 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsRequest {
                             if items_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("itemsCount"));
                             }
-                            items_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            items_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -16345,7 +16083,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -16357,17 +16094,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16385,11 +16119,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::GroupItemsResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::GroupItemsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.groupItemsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16447,7 +16179,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -16459,17 +16190,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16487,11 +16215,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::InfoRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.infoRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16551,7 +16277,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -16563,17 +16288,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16591,11 +16313,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::InfoResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::InfoResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.infoResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16653,7 +16373,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["objectPtr"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ObjectPtr,
@@ -16665,17 +16384,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16693,11 +16409,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::UngroupRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.ungroupRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16757,7 +16471,6 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["ungroupedItems"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UngroupedItems,
@@ -16769,17 +16482,14 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -16797,11 +16507,9 @@ impl<'de> serde::Deserialize<'de> for api_node_graph::UngroupResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_graph::UngroupResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraph.ungroupResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -16881,14 +16589,16 @@ impl serde::Serialize for ApiNodeGraphInfo {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiNodeGraphInfo", len)?;
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodeGraphType>::new(self.r#type))?;
+            let v =
+                Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodeGraphType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if !self.description.is_empty() {
             struct_ser.serialize_field("description", &self.description)?;
         }
         if self.out_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodePinType>::new(self.out_type))?;
+            let v =
+                Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodePinType>::new(self.out_type))?;
             struct_ser.serialize_field("outType", &v)?;
         }
         if !self.category.is_empty() {
@@ -16944,7 +16654,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
             "isPopulatedAtConstruction",
             "attributeInfoCount",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Type,
@@ -16967,17 +16676,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -17008,11 +16714,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodeGraphInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeGraphInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodeGraphInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -17035,7 +16739,11 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NodeGraphType>>>()?.map(|v| v.0);
+                            r#type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodeGraphType>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Description => {
                             if description__.is_some() {
@@ -17048,8 +16756,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                                 return Err(serde::de::Error::duplicate_field("outType"));
                             }
                             out_type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodePinType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Category => {
@@ -17110,9 +16819,13 @@ impl<'de> serde::Deserialize<'de> for ApiNodeGraphInfo {
                                     "attributeInfoCount",
                                 ));
                             }
-                            attribute_info_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            attribute_info_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -17215,14 +16928,15 @@ impl serde::Serialize for ApiNodeInfo {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiNodeInfo", len)?;
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodeType>::new(self.r#type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodeType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if !self.description.is_empty() {
             struct_ser.serialize_field("description", &self.description)?;
         }
         if self.out_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodePinType>::new(self.out_type))?;
+            let v =
+                Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodePinType>::new(self.out_type))?;
             struct_ser.serialize_field("outType", &v)?;
         }
         if self.node_color != 0 {
@@ -17262,7 +16976,7 @@ impl serde::Serialize for ApiNodeInfo {
             struct_ser.serialize_field("pinInfoCount", &self.pin_info_count)?;
         }
         if self.movable_input_count_attribute != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<AttributeId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<AttributeId>::new(
                 self.movable_input_count_attribute,
             ))?;
             struct_ser.serialize_field("movableInputCountAttribute", &v)?;
@@ -17271,7 +16985,7 @@ impl serde::Serialize for ApiNodeInfo {
             struct_ser.serialize_field("movableInputPinCount", &self.movable_input_pin_count)?;
         }
         if self.movable_input_format != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<MovableInputFormat>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<MovableInputFormat>::new(
                 self.movable_input_format,
             ))?;
             struct_ser.serialize_field("movableInputFormat", &v)?;
@@ -17321,7 +17035,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
             "compatibilityModeInfos",
             "minVersion",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Type,
@@ -17354,17 +17067,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -17405,11 +17115,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodeInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodeInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodeInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -17443,7 +17151,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
                             r#type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodeType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Description => {
@@ -17457,17 +17167,22 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                 return Err(serde::de::Error::duplicate_field("outType"));
                             }
                             out_type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodePinType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::NodeColor => {
                             if node_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("nodeColor"));
                             }
-                            node_color__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            node_color__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsLinker => {
                             if is_linker__.is_some() {
@@ -17539,17 +17254,25 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "attributeInfoCount",
                                 ));
                             }
-                            attribute_info_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            attribute_info_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PinInfoCount => {
                             if pin_info_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinInfoCount"));
                             }
-                            pin_info_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            pin_info_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MovableInputCountAttribute => {
                             if movable_input_count_attribute__.is_some() {
@@ -17558,8 +17281,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                 ));
                             }
                             movable_input_count_attribute__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<AttributeId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<AttributeId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::MovableInputPinCount => {
@@ -17568,9 +17292,13 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "movableInputPinCount",
                                 ));
                             }
-                            movable_input_pin_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            movable_input_pin_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MovableInputFormat => {
                             if movable_input_format__.is_some() {
@@ -17578,7 +17306,11 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                                     "movableInputFormat",
                                 ));
                             }
-                            movable_input_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<MovableInputFormat>>>()?.map(|v| v.0);
+                            movable_input_format__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<MovableInputFormat>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MovableInputName => {
                             if movable_input_name__.is_some() {
@@ -17604,9 +17336,13 @@ impl<'de> serde::Deserialize<'de> for ApiNodeInfo {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -17725,11 +17461,11 @@ impl serde::Serialize for ApiNodePinInfo {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiNodePinInfo", len)?;
         if self.id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PinId>::new(self.id))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinId>::new(self.id))?;
             struct_ser.serialize_field("id", &v)?;
         }
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodePinType>::new(self.r#type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodePinType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if self.is_typed_texture_pin {
@@ -17751,8 +17487,9 @@ impl serde::Serialize for ApiNodePinInfo {
             struct_ser.serialize_field("pinColor", &self.pin_color)?;
         }
         if self.default_node_type != 0 {
-            let v =
-                Ok::<_, S::Error>(crate::EnumOrNumber::<NodeType>::new(self.default_node_type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodeType>::new(
+                self.default_node_type,
+            ))?;
             struct_ser.serialize_field("defaultNodeType", &v)?;
         }
         if self.min_version != 0 {
@@ -17835,7 +17572,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
             "stringInfo",
             "bitMaskInfo",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Id,
@@ -17870,17 +17606,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -17921,11 +17654,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodePinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodePinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodePinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -17961,7 +17692,8 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
                             id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<PinId>>>()?
+                                .next_value::<::std::option::Option<crate::json::OpenEnum<PinId>>>(
+                                )?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Type => {
@@ -17969,8 +17701,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
                             r#type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodePinType>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodePinType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::IsTypedTexturePin => {
@@ -18008,33 +17741,47 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfo {
                             if pin_color__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pinColor"));
                             }
-                            pin_color__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            pin_color__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DefaultNodeType => {
                             if default_node_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultNodeType"));
                             }
                             default_node_type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodeType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::MinVersion => {
                             if min_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minVersion"));
                             }
-                            min_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EndVersion => {
                             if end_version__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("endVersion"));
                             }
-                            end_version__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            end_version__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::BoolInfo => {
                             if bool_info__.is_some() {
@@ -18171,7 +17918,6 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfoEx {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -18182,17 +17928,14 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfoEx {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18207,11 +17950,9 @@ impl<'de> serde::Deserialize<'de> for ApiNodePinInfoEx {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiNodePinInfoEx;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodePinInfoEx")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiNodePinInfoEx, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -18251,7 +17992,6 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["nodePinInfoRef"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             NodePinInfoRef,
@@ -18263,17 +18003,14 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18291,11 +18028,9 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoReques
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_pin_info_ex::GetNodePinInfoRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodePinInfoEx.GetNodePinInfoRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -18361,7 +18096,6 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["success", "nodePinInfo"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Success,
@@ -18374,17 +18108,14 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18403,11 +18134,9 @@ impl<'de> serde::Deserialize<'de> for api_node_pin_info_ex::GetNodePinInfoRespon
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_node_pin_info_ex::GetNodePinInfoResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiNodePinInfoEx.GetNodePinInfoResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -18478,7 +18207,7 @@ impl serde::Serialize for ApiOcioColorSpacePinInfo {
             struct_ser.serialize_field("isValid", &self.is_valid)?;
         }
         if self.default_color_space != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NamedColorSpace>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NamedColorSpace>::new(
                 self.default_color_space,
             ))?;
             struct_ser.serialize_field("defaultColorSpace", &v)?;
@@ -18511,7 +18240,6 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
             "showFileTypeHints",
             "linearSrgbUsesLegacyGamma",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -18527,17 +18255,14 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18561,11 +18286,9 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiOcioColorSpacePinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiOcioColorSpacePinInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -18590,7 +18313,13 @@ impl<'de> serde::Deserialize<'de> for ApiOcioColorSpacePinInfo {
                             if default_color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultColorSpace"));
                             }
-                            default_color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
+                            default_color_space__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<NamedColorSpace>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::OtherText => {
                             if other_text__.is_some() {
@@ -18667,7 +18396,6 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid", "forView"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -18680,17 +18408,14 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18709,11 +18434,9 @@ impl<'de> serde::Deserialize<'de> for ApiOcioLookPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiOcioLookPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiOcioLookPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiOcioLookPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -18773,7 +18496,6 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -18785,17 +18507,14 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18813,11 +18532,9 @@ impl<'de> serde::Deserialize<'de> for ApiOcioViewPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiOcioViewPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiOcioViewPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiOcioViewPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -18863,7 +18580,6 @@ impl<'de> serde::Deserialize<'de> for ApiProjectManager {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -18874,17 +18590,14 @@ impl<'de> serde::Deserialize<'de> for ApiProjectManager {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18899,11 +18612,9 @@ impl<'de> serde::Deserialize<'de> for ApiProjectManager {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiProjectManager;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiProjectManager, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -18937,7 +18648,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectRequ
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -18948,17 +18658,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectRequ
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -18973,11 +18680,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectRequ
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::GetCurrentProjectRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.getCurrentProjectRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19024,7 +18729,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -19036,17 +18740,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19064,11 +18765,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::GetCurrentProjectResp
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::GetCurrentProjectResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.getCurrentProjectResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19156,7 +18855,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
             "assetMissinguserData",
             "evaluate",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ProjectPath,
@@ -19171,17 +18869,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19202,11 +18897,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::LoadProjectRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.loadProjectRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19240,9 +18933,13 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectRequest {
                                     "assetMissinguserData",
                                 ));
                             }
-                            asset_missinguser_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            asset_missinguser_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Evaluate => {
                             if evaluate__.is_some() {
@@ -19302,7 +18999,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -19315,17 +19011,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19344,11 +19037,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::LoadProjectResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.loadProjectResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19370,9 +19061,13 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::LoadProjectResponse {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -19418,7 +19113,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["suppressUI"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SuppressUi,
@@ -19430,17 +19124,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19458,11 +19149,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::ResetProjectRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.resetProjectRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19522,7 +19211,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -19534,17 +19222,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19562,11 +19247,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::ResetProjectResponse 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::ResetProjectResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.resetProjectResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19620,7 +19303,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphRequest 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -19631,17 +19313,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphRequest 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19656,11 +19335,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphRequest 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::RootNodeGraphRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.rootNodeGraphRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19707,7 +19384,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -19719,17 +19395,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19747,11 +19420,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::RootNodeGraphResponse
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::RootNodeGraphResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.rootNodeGraphResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19817,7 +19488,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["path", "referencePackageSettings"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Path,
@@ -19830,17 +19500,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19861,13 +19528,11 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectAsReferencePackageRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiProjectManager.saveProjectAsReferencePackageRequest",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -19942,7 +19607,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -19954,17 +19618,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -19982,13 +19643,11 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsReferenc
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectAsReferencePackageResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiProjectManager.saveProjectAsReferencePackageResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20051,7 +19710,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["path"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Path,
@@ -20063,17 +19721,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20091,11 +19746,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsRequest 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectAsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.saveProjectAsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20155,7 +19808,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -20167,17 +19819,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20195,11 +19844,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectAsResponse
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectAsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.saveProjectAsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20253,7 +19900,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -20264,17 +19910,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20289,11 +19932,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.saveProjectRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20340,7 +19981,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -20352,17 +19992,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20380,11 +20017,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::SaveProjectResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::SaveProjectResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.saveProjectResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20456,7 +20091,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["unpackDir", "packagePath", "unpackName"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UnpackDir,
@@ -20470,17 +20104,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20500,11 +20131,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageRequest 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::UnpackPackageRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.unpackPackageRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20580,7 +20209,6 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -20592,17 +20220,14 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20620,11 +20245,9 @@ impl<'de> serde::Deserialize<'de> for api_project_manager::UnpackPackageResponse
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_project_manager::UnpackPackageResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectManager.unpackPackageResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20689,7 +20312,6 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["isValid", "useImageProjection"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -20702,17 +20324,14 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20731,11 +20350,9 @@ impl<'de> serde::Deserialize<'de> for ApiProjectionPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiProjectionPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiProjectionPinInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20795,7 +20412,6 @@ impl<'de> serde::Deserialize<'de> for ApiRenderCloudManager {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -20806,17 +20422,14 @@ impl<'de> serde::Deserialize<'de> for ApiRenderCloudManager {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20831,11 +20444,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderCloudManager {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiRenderCloudManager;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderCloudManager")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20879,13 +20490,13 @@ impl serde::Serialize for api_render_cloud_manager::ApiRenderCloudManagerSubscri
         if self.available_credit_balance != 0. {
             struct_ser.serialize_field(
                 "availableCreditBalance",
-                &crate::ProtoFloat(&self.available_credit_balance),
+                &crate::json::ProtoFloat(&self.available_credit_balance),
             )?;
         }
         if self.available_rndr_balance != 0. {
             struct_ser.serialize_field(
                 "availableRndrBalance",
-                &crate::ProtoFloat(&self.available_rndr_balance),
+                &crate::json::ProtoFloat(&self.available_rndr_balance),
             )?;
         }
         struct_ser.end()
@@ -20904,7 +20515,6 @@ impl<'de> serde::Deserialize<'de>
             "availableCreditBalance",
             "availableRndrBalance",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Subscribed,
@@ -20918,17 +20528,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -20948,13 +20555,11 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::ApiRenderCloudManagerSubscriptionInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderCloudManager.ApiRenderCloudManager_SubscriptionInfo",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -20982,9 +20587,13 @@ impl<'de> serde::Deserialize<'de>
                                     "availableCreditBalance",
                                 ));
                             }
-                            available_credit_balance__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            available_credit_balance__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::AvailableRndrBalance => {
                             if available_rndr_balance__.is_some() {
@@ -20992,9 +20601,13 @@ impl<'de> serde::Deserialize<'de>
                                     "availableRndrBalance",
                                 ));
                             }
-                            available_rndr_balance__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            available_rndr_balance__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -21043,7 +20656,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["sceneGuid"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SceneGuid,
@@ -21055,17 +20667,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21083,11 +20692,9 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskReq
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::NewRenderTaskRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderCloudManager.newRenderTaskRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21147,7 +20754,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -21159,17 +20765,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21187,11 +20790,9 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::NewRenderTaskRes
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::NewRenderTaskResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderCloudManager.newRenderTaskResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21276,7 +20877,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["rootGuid", "onUpdate", "onFinish", "callbackData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             RootGuid,
@@ -21291,17 +20891,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21322,12 +20919,10 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::UploadCurrentProjectRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderCloudManager.uploadCurrentProjectRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21363,9 +20958,13 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                             if callback_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackData"));
                             }
-                            callback_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -21421,7 +21020,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackId", "callbackId2"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackId,
@@ -21434,17 +21032,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21463,13 +21058,11 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::UploadCurrentProjectResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderCloudManager.uploadCurrentProjectResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21485,17 +21078,25 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UploadCurrentPro
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CallbackId2 => {
                             if callback_id2__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId2"));
                             }
-                            callback_id2__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id2__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -21537,7 +21138,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -21548,17 +21148,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21573,12 +21170,10 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::UserSubscriptionInfoRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderCloudManager.userSubscriptionInfoRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21633,7 +21228,6 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "subscriptionInfo"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -21646,17 +21240,14 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21675,13 +21266,11 @@ impl<'de> serde::Deserialize<'de> for api_render_cloud_manager::UserSubscription
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_cloud_manager::UserSubscriptionInfoResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderCloudManager.userSubscriptionInfoResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21742,7 +21331,6 @@ impl<'de> serde::Deserialize<'de> for ApiRenderEngine {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -21753,17 +21341,14 @@ impl<'de> serde::Deserialize<'de> for ApiRenderEngine {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21778,11 +21363,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderEngine {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiRenderEngine;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiRenderEngine, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -21842,7 +21425,7 @@ impl serde::Serialize for api_render_engine::ApiRenderEnginePickIntersection {
             struct_ser.serialize_field("materialPinIx", &self.material_pin_ix)?;
         }
         if self.depth != 0. {
-            struct_ser.serialize_field("depth", &crate::ProtoFloat(&self.depth))?;
+            struct_ser.serialize_field("depth", &crate::json::ProtoFloat(&self.depth))?;
         }
         if let Some(v) = self.position.as_ref() {
             struct_ser.serialize_field("position", v)?;
@@ -21854,7 +21437,7 @@ impl serde::Serialize for api_render_engine::ApiRenderEnginePickIntersection {
             struct_ser.serialize_field("smoothedNormal", v)?;
         }
         if self.primitive_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PrimitiveType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PrimitiveType>::new(
                 self.primitive_type,
             ))?;
             struct_ser.serialize_field("primitiveType", &v)?;
@@ -21885,7 +21468,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
             "primitiveVertices",
             "positionOnPrimitive",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Node,
@@ -21905,17 +21487,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -21941,12 +21520,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::ApiRenderEnginePickIntersection;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.ApiRenderEngine_PickIntersection")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -21975,17 +21552,25 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                             if material_pin_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("materialPinIx"));
                             }
-                            material_pin_ix__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            material_pin_ix__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Depth => {
                             if depth__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("depth"));
                             }
-                            depth__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            depth__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Position => {
                             if position__.is_some() {
@@ -22009,7 +21594,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ApiRenderEnginePickInte
                             if primitive_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("primitiveType"));
                             }
-                            primitive_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PrimitiveType>>>()?.map(|v| v.0);
+                            primitive_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<PrimitiveType>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PrimitiveVertices => {
                             if primitive_vertices__.is_some() {
@@ -22077,16 +21666,12 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RenderPriority {
             "PRIORITY_HIGH",
             "PRIORITY_COUNT",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = api_render_engine::RenderPriority;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -22098,7 +21683,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RenderPriority {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -22110,7 +21694,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RenderPriority {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -22147,7 +21730,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -22158,17 +21740,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22183,11 +21762,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::ClayModeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.clayModeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22222,7 +21799,7 @@ impl serde::Serialize for api_render_engine::ClayModeResponse {
         let mut struct_ser =
             serializer.serialize_struct("octaneapi.ApiRenderEngine.clayModeResponse", len)?;
         if self.result != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ClayMode>::new(self.result))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ClayMode>::new(self.result))?;
             struct_ser.serialize_field("result", &v)?;
         }
         struct_ser.end()
@@ -22235,7 +21812,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -22247,17 +21823,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22275,11 +21848,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::ClayModeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.clayModeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22295,7 +21866,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ClayModeResponse {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
                             result__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<ClayMode>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<ClayMode>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -22335,7 +21908,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ContinueRenderingReques
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -22346,17 +21918,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ContinueRenderingReques
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22371,11 +21940,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ContinueRenderingReques
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::ContinueRenderingRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.continueRenderingRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22424,7 +21991,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Index,
@@ -22436,17 +22002,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22464,13 +22027,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::DeviceUsesHardwareRayTracingRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderEngine.deviceUsesHardwareRayTracingRequest",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22485,9 +22046,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -22534,7 +22099,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -22546,17 +22110,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22574,13 +22135,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::DeviceUsesHardwareRayTr
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::DeviceUsesHardwareRayTracingResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderEngine.deviceUsesHardwareRayTracingResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22637,7 +22196,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -22648,17 +22206,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22673,11 +22228,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetDeviceCountRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getDeviceCountRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22724,7 +22277,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -22736,17 +22288,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22764,11 +22313,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetDeviceCountResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getDeviceCountResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22783,9 +22330,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceCountResponse 
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -22830,7 +22381,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["index"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Index,
@@ -22842,17 +22392,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22870,11 +22417,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetDeviceNameRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getDeviceNameRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -22889,9 +22434,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameRequest {
                             if index__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("index"));
                             }
-                            index__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            index__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -22936,7 +22485,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -22948,17 +22496,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -22976,11 +22521,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetDeviceNameResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetDeviceNameResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getDeviceNameResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23036,7 +22579,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -23047,17 +22589,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23072,11 +22611,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetGeometryStatisticsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getGeometryStatisticsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23125,7 +22662,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["stats"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Stats,
@@ -23137,17 +22673,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23165,12 +22698,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetGeometryStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetGeometryStatisticsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.getGeometryStatisticsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23228,7 +22759,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["deviceIx"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             DeviceIx,
@@ -23240,17 +22770,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23268,11 +22795,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetMemoryUsageRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getMemoryUsageRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23287,9 +22812,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageRequest {
                             if device_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deviceIx"));
                             }
-                            device_ix__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            device_ix__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -23334,7 +22863,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["memUsage"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             MemUsage,
@@ -23346,17 +22874,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23374,11 +22899,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetMemoryUsageResponse 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetMemoryUsageResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getMemoryUsageResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23432,7 +22955,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionRequest 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -23443,17 +22965,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionRequest 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23468,11 +22987,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionRequest 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderRegionRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderRegionRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23537,7 +23054,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["active", "regionMin", "regionMax", "featherWidth"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Active,
@@ -23552,17 +23068,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23583,11 +23096,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderRegionResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderRegionResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23623,9 +23134,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderRegionResponse
                             if feather_width__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("featherWidth"));
                             }
-                            feather_width__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            feather_width__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -23667,7 +23182,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsRequ
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -23678,17 +23192,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsRequ
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23703,11 +23214,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsRequ
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderStatisticsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderStatisticsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23754,7 +23263,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["statistics"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Statistics,
@@ -23766,17 +23274,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23794,11 +23299,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderStatisticsResp
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderStatisticsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderStatisticsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23852,7 +23355,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeRequ
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -23863,17 +23365,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeRequ
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23888,11 +23387,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeRequ
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderTargetNodeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderTargetNodeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -23939,7 +23436,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -23951,17 +23447,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -23979,11 +23472,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetRenderTargetNodeResp
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetRenderTargetNodeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getRenderTargetNodeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24037,7 +23528,7 @@ impl serde::Serialize for api_render_engine::GetResourceStatisticsRequest {
             struct_ser.serialize_field("deviceIx", &self.device_ix)?;
         }
         if self.memory_location != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<MemoryLocation>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<MemoryLocation>::new(
                 self.memory_location,
             ))?;
             struct_ser.serialize_field("memoryLocation", &v)?;
@@ -24052,7 +23543,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["deviceIx", "memoryLocation"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             DeviceIx,
@@ -24065,17 +23555,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24094,11 +23581,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetResourceStatisticsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getResourceStatisticsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24114,15 +23599,23 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                             if device_ix__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deviceIx"));
                             }
-                            device_ix__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            device_ix__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MemoryLocation => {
                             if memory_location__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("memoryLocation"));
                             }
-                            memory_location__ = map_.next_value::<::std::option::Option<crate::OpenEnum<MemoryLocation>>>()?.map(|v| v.0);
+                            memory_location__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<MemoryLocation>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -24170,7 +23663,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["resourceStats"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             ResourceStats,
@@ -24182,17 +23674,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24210,12 +23699,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetResourceStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetResourceStatisticsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.getResourceStatisticsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24269,7 +23756,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRequest
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -24280,17 +23766,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRequest
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24305,11 +23788,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRequest
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetSubSampleModeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getSubSampleModeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24344,7 +23825,8 @@ impl serde::Serialize for api_render_engine::GetSubSampleModeResponse {
         let mut struct_ser = serializer
             .serialize_struct("octaneapi.ApiRenderEngine.getSubSampleModeResponse", len)?;
         if self.result != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<SubSampleMode>::new(self.result))?;
+            let v =
+                Ok::<_, S::Error>(crate::json::EnumOrNumber::<SubSampleMode>::new(self.result))?;
             struct_ser.serialize_field("result", &v)?;
         }
         struct_ser.end()
@@ -24357,7 +23839,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -24369,17 +23850,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24397,11 +23875,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetSubSampleModeResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getSubSampleModeResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24416,7 +23892,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetSubSampleModeRespons
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<SubSampleMode>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -24457,7 +23937,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -24468,17 +23947,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24493,11 +23969,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetTexturesStatisticsRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.getTexturesStatisticsRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24546,7 +24020,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["textureStats"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             TextureStats,
@@ -24558,17 +24031,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24586,12 +24056,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GetTexturesStatisticsRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GetTexturesStatisticsResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.getTexturesStatisticsResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24645,7 +24113,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRequest
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -24656,17 +24123,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRequest
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24681,11 +24145,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRequest
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GrabRenderResultRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.grabRenderResultRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24738,7 +24200,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "renderImages"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -24751,17 +24212,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24780,11 +24238,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::GrabRenderResultRespons
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::GrabRenderResultResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.grabRenderResultResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24846,7 +24302,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PauseRenderingRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -24857,17 +24312,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PauseRenderingRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -24882,11 +24334,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PauseRenderingRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::PauseRenderingRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.pauseRenderingRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -24954,7 +24404,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "filterDuplicateMaterialPins", "intersectionsSize"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -24969,17 +24418,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25002,11 +24448,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::PickRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.pickRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25024,17 +24468,25 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::FilterDuplicateMaterialPins => {
                             if filter_duplicate_material_pins__.is_some() {
@@ -25049,9 +24501,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickRequest {
                             if intersections_size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("intersectionsSize"));
                             }
-                            intersections_size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            intersections_size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -25106,7 +24562,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "intersections"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -25119,17 +24574,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25148,11 +24600,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::PickResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.pickResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25168,9 +24618,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickResponse {
                             if result__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("result"));
                             }
-                            result__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            result__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Intersections => {
                             if intersections__.is_some() {
@@ -25228,7 +24682,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -25241,17 +24694,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25270,11 +24720,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::PickWhitePointRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.pickWhitePointRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25290,17 +24738,25 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointRequest {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -25352,7 +24808,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result", "whitePoint"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -25365,17 +24820,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25394,11 +24846,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::PickWhitePointResponse 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::PickWhitePointResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.pickWhitePointResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25460,7 +24910,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ReleaseRenderResultRequ
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -25471,17 +24920,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ReleaseRenderResultRequ
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25496,11 +24942,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::ReleaseRenderResultRequ
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::ReleaseRenderResultRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.releaseRenderResultRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25541,7 +24985,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RestartRenderingRequest
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -25552,17 +24995,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RestartRenderingRequest
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25577,11 +25017,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::RestartRenderingRequest
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::RestartRenderingRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.restartRenderingRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25637,7 +25075,7 @@ impl serde::Serialize for api_render_engine::SaveImage1Request {
         let mut struct_ser =
             serializer.serialize_struct("octaneapi.ApiRenderEngine.saveImage1Request", len)?;
         if self.render_pass_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<RenderPassId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<RenderPassId>::new(
                 self.render_pass_id,
             ))?;
             struct_ser.serialize_field("renderPassId", &v)?;
@@ -25646,25 +25084,25 @@ impl serde::Serialize for api_render_engine::SaveImage1Request {
             struct_ser.serialize_field("fullPath", &self.full_path)?;
         }
         if self.image_save_format != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ImageSaveFormat>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ImageSaveFormat>::new(
                 self.image_save_format,
             ))?;
             struct_ser.serialize_field("imageSaveFormat", &v)?;
         }
         if self.color_space != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NamedColorSpace>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NamedColorSpace>::new(
                 self.color_space,
             ))?;
             struct_ser.serialize_field("colorSpace", &v)?;
         }
         if self.premultiplied_alpha_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PremultipliedAlphaType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PremultipliedAlphaType>::new(
                 self.premultiplied_alpha_type,
             ))?;
             struct_ser.serialize_field("premultipliedAlphaType", &v)?;
         }
         if self.exr_compression_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ExrCompressionType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ExrCompressionType>::new(
                 self.exr_compression_type,
             ))?;
             struct_ser.serialize_field("exrCompressionType", &v)?;
@@ -25672,7 +25110,7 @@ impl serde::Serialize for api_render_engine::SaveImage1Request {
         if self.exr_compression_level != 0. {
             struct_ser.serialize_field(
                 "exrCompressionLevel",
-                &crate::ProtoFloat(&self.exr_compression_level),
+                &crate::json::ProtoFloat(&self.exr_compression_level),
             )?;
         }
         if self.asynchronous {
@@ -25697,7 +25135,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
             "exrCompressionLevel",
             "asynchronous",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             RenderPassId,
@@ -25716,17 +25153,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25751,11 +25185,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SaveImage1Request;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.saveImage1Request")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -25778,8 +25210,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
                             render_pass_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<RenderPassId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::FullPath => {
@@ -25792,13 +25225,25 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                             if image_save_format__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imageSaveFormat"));
                             }
-                            image_save_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ImageSaveFormat>>>()?.map(|v| v.0);
+                            image_save_format__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<ImageSaveFormat>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
+                            color_space__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<NamedColorSpace>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -25806,7 +25251,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
+                            premultiplied_alpha_type__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<PremultipliedAlphaType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionType => {
                             if exr_compression_type__.is_some() {
@@ -25814,7 +25263,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "exrCompressionType",
                                 ));
                             }
-                            exr_compression_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ExrCompressionType>>>()?.map(|v| v.0);
+                            exr_compression_type__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<ExrCompressionType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionLevel => {
                             if exr_compression_level__.is_some() {
@@ -25822,9 +25275,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Request {
                                     "exrCompressionLevel",
                                 ));
                             }
-                            exr_compression_level__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            exr_compression_level__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Asynchronous => {
                             if asynchronous__.is_some() {
@@ -25882,7 +25339,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -25894,17 +25350,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -25922,11 +25375,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveImage1Response {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SaveImage1Response;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.saveImage1Response")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26013,25 +25464,25 @@ impl serde::Serialize for api_render_engine::SaveRenderPasses1Request {
             struct_ser.serialize_field("passesToExportLength", &self.passes_to_export_length)?;
         }
         if self.image_save_format != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ImageSaveFormat>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ImageSaveFormat>::new(
                 self.image_save_format,
             ))?;
             struct_ser.serialize_field("imageSaveFormat", &v)?;
         }
         if self.color_space != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NamedColorSpace>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NamedColorSpace>::new(
                 self.color_space,
             ))?;
             struct_ser.serialize_field("colorSpace", &v)?;
         }
         if self.premultiplied_alpha_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PremultipliedAlphaType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PremultipliedAlphaType>::new(
                 self.premultiplied_alpha_type,
             ))?;
             struct_ser.serialize_field("premultipliedAlphaType", &v)?;
         }
         if self.exr_compression_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ExrCompressionType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ExrCompressionType>::new(
                 self.exr_compression_type,
             ))?;
             struct_ser.serialize_field("exrCompressionType", &v)?;
@@ -26039,7 +25490,7 @@ impl serde::Serialize for api_render_engine::SaveRenderPasses1Request {
         if self.exr_compression_level != 0. {
             struct_ser.serialize_field(
                 "exrCompressionLevel",
-                &crate::ProtoFloat(&self.exr_compression_level),
+                &crate::json::ProtoFloat(&self.exr_compression_level),
             )?;
         }
         if let Some(v) = self.metadata.as_ref() {
@@ -26073,7 +25524,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
             "metadataLength",
             "asynchronous",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             OutputDirectory,
@@ -26095,17 +25545,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26133,11 +25580,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SaveRenderPasses1Request;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.saveRenderPasses1Request")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26176,21 +25621,37 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "passesToExportLength",
                                 ));
                             }
-                            passes_to_export_length__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            passes_to_export_length__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ImageSaveFormat => {
                             if image_save_format__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("imageSaveFormat"));
                             }
-                            image_save_format__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ImageSaveFormat>>>()?.map(|v| v.0);
+                            image_save_format__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<ImageSaveFormat>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
+                            color_space__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<NamedColorSpace>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::PremultipliedAlphaType => {
                             if premultiplied_alpha_type__.is_some() {
@@ -26198,7 +25659,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
+                            premultiplied_alpha_type__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<PremultipliedAlphaType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionType => {
                             if exr_compression_type__.is_some() {
@@ -26206,7 +25671,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "exrCompressionType",
                                 ));
                             }
-                            exr_compression_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<ExrCompressionType>>>()?.map(|v| v.0);
+                            exr_compression_type__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<ExrCompressionType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExrCompressionLevel => {
                             if exr_compression_level__.is_some() {
@@ -26214,9 +25683,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                                     "exrCompressionLevel",
                                 ));
                             }
-                            exr_compression_level__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            exr_compression_level__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Metadata => {
                             if metadata__.is_some() {
@@ -26228,9 +25701,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Reques
                             if metadata_length__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("metadataLength"));
                             }
-                            metadata_length__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            metadata_length__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Asynchronous => {
                             if asynchronous__.is_some() {
@@ -26291,7 +25768,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["result"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Result,
@@ -26303,17 +25779,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26331,11 +25804,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SaveRenderPasses1Respon
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SaveRenderPasses1Response;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.saveRenderPasses1Response")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26383,7 +25854,7 @@ impl serde::Serialize for api_render_engine::SetClayModeRequest {
         let mut struct_ser =
             serializer.serialize_struct("octaneapi.ApiRenderEngine.setClayModeRequest", len)?;
         if self.mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ClayMode>::new(self.mode))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ClayMode>::new(self.mode))?;
             struct_ser.serialize_field("mode", &v)?;
         }
         struct_ser.end()
@@ -26396,7 +25867,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["mode"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Mode,
@@ -26408,17 +25878,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26436,11 +25903,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetClayModeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.setClayModeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26456,7 +25921,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetClayModeRequest {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
                             mode__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<ClayMode>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<ClayMode>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
@@ -26513,7 +25980,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callback", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Callback,
@@ -26526,17 +25992,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26555,11 +26018,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetOnNewImageCallbackRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.setOnNewImageCallbackRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26581,9 +26042,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -26631,7 +26096,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackId,
@@ -26643,17 +26107,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26671,12 +26132,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetOnNewImageCallbackResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.setOnNewImageCallbackResponse")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26691,9 +26150,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewImageCallbackRe
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -26749,7 +26212,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callback", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Callback,
@@ -26762,17 +26224,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26791,12 +26250,10 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetOnNewStatisticsCallbackRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiRenderEngine.setOnNewStatisticsCallbackRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26818,9 +26275,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -26868,7 +26329,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackId,
@@ -26880,17 +26340,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -26908,13 +26365,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetOnNewStatisticsCallbackResponse;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiRenderEngine.setOnNewStatisticsCallbackResponse",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -26929,9 +26384,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetOnNewStatisticsCallb
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -26964,9 +26423,9 @@ impl serde::Serialize for api_render_engine::SetRenderPriorityRequest {
         let mut struct_ser = serializer
             .serialize_struct("octaneapi.ApiRenderEngine.setRenderPriorityRequest", len)?;
         if self.priority != 0 {
-            let v = Ok::<_, S::Error>(
-                crate::EnumOrNumber::<api_render_engine::RenderPriority>::new(self.priority),
-            )?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<
+                api_render_engine::RenderPriority,
+            >::new(self.priority))?;
             struct_ser.serialize_field("priority", &v)?;
         }
         struct_ser.end()
@@ -26979,7 +26438,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["priority"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Priority,
@@ -26991,17 +26449,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -27019,11 +26474,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetRenderPriorityRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.setRenderPriorityRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -27040,7 +26493,7 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderPriorityReques
                             }
                             priority__ = map_
                                 .next_value::<::std::option::Option<
-                                    crate::OpenEnum<api_render_engine::RenderPriority>,
+                                    crate::json::OpenEnum<api_render_engine::RenderPriority>,
                                 >>()?
                                 .map(|v| v.0);
                         }
@@ -27105,7 +26558,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["active", "regionMin", "regionMax", "featherWidth"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Active,
@@ -27120,17 +26572,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -27151,11 +26600,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetRenderRegionRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.setRenderRegionRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -27191,9 +26638,13 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetRenderRegionRequest 
                             if feather_width__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("featherWidth"));
                             }
-                            feather_width__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            feather_width__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -27229,7 +26680,7 @@ impl serde::Serialize for api_render_engine::SetSubSampleModeRequest {
         let mut struct_ser = serializer
             .serialize_struct("octaneapi.ApiRenderEngine.setSubSampleModeRequest", len)?;
         if self.mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<SubSampleMode>::new(self.mode))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<SubSampleMode>::new(self.mode))?;
             struct_ser.serialize_field("mode", &v)?;
         }
         struct_ser.end()
@@ -27242,7 +26693,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["mode"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Mode,
@@ -27254,17 +26704,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -27282,11 +26729,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::SetSubSampleModeRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.setSubSampleModeRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -27301,7 +26746,11 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::SetSubSampleModeRequest
                             if mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
-                            mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                            mode__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<SubSampleMode>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -27340,7 +26789,6 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::StopRenderingRequest {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &[];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             __SkipField__,
@@ -27351,17 +26799,14 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::StopRenderingRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -27376,11 +26821,9 @@ impl<'de> serde::Deserialize<'de> for api_render_engine::StopRenderingRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_render_engine::StopRenderingRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderEngine.stopRenderingRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -27474,11 +26917,11 @@ impl serde::Serialize for ApiRenderImage {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.ApiRenderImage", len)?;
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<ImageType>::new(self.r#type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<ImageType>::new(self.r#type))?;
             struct_ser.serialize_field("type", &v)?;
         }
         if self.color_space != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NamedColorSpace>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NamedColorSpace>::new(
                 self.color_space,
             ))?;
             struct_ser.serialize_field("colorSpace", &v)?;
@@ -27499,7 +26942,7 @@ impl serde::Serialize for ApiRenderImage {
             struct_ser.serialize_field("buffer", v)?;
         }
         if self.render_pass_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<RenderPassId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<RenderPassId>::new(
                 self.render_pass_id,
             ))?;
             struct_ser.serialize_field("renderPassId", &v)?;
@@ -27507,35 +26950,36 @@ impl serde::Serialize for ApiRenderImage {
         if self.tonemapped_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "tonemappedSamplesPerPixel",
-                &crate::ProtoFloat(&self.tonemapped_samples_per_pixel),
+                &crate::json::ProtoFloat(&self.tonemapped_samples_per_pixel),
             )?;
         }
         if self.calculated_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "calculatedSamplesPerPixel",
-                &crate::ProtoFloat(&self.calculated_samples_per_pixel),
+                &crate::json::ProtoFloat(&self.calculated_samples_per_pixel),
             )?;
         }
         if self.region_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "regionSamplesPerPixel",
-                &crate::ProtoFloat(&self.region_samples_per_pixel),
+                &crate::json::ProtoFloat(&self.region_samples_per_pixel),
             )?;
         }
         if self.max_samples_per_pixel != 0. {
             struct_ser.serialize_field(
                 "maxSamplesPerPixel",
-                &crate::ProtoFloat(&self.max_samples_per_pixel),
+                &crate::json::ProtoFloat(&self.max_samples_per_pixel),
             )?;
         }
         if self.samples_per_second != 0. {
             struct_ser.serialize_field(
                 "samplesPerSecond",
-                &crate::ProtoFloat(&self.samples_per_second),
+                &crate::json::ProtoFloat(&self.samples_per_second),
             )?;
         }
         if self.render_time != 0. {
-            struct_ser.serialize_field("renderTime", &crate::ProtoFloat(&self.render_time))?;
+            struct_ser
+                .serialize_field("renderTime", &crate::json::ProtoFloat(&self.render_time))?;
         }
         if let Some(v) = self.change_level.as_ref() {
             struct_ser.serialize_field("changeLevel", v)?;
@@ -27544,15 +26988,16 @@ impl serde::Serialize for ApiRenderImage {
             struct_ser.serialize_field("hasPendingUpdates", &self.has_pending_updates)?;
         }
         if self.sub_sampling != 0 {
-            let v =
-                Ok::<_, S::Error>(crate::EnumOrNumber::<SubSampleMode>::new(self.sub_sampling))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<SubSampleMode>::new(
+                self.sub_sampling,
+            ))?;
             struct_ser.serialize_field("subSampling", &v)?;
         }
         if self.has_alpha {
             struct_ser.serialize_field("hasAlpha", &self.has_alpha)?;
         }
         if self.premultiplied_alpha_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PremultipliedAlphaType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PremultipliedAlphaType>::new(
                 self.premultiplied_alpha_type,
             ))?;
             struct_ser.serialize_field("premultipliedAlphaType", &v)?;
@@ -27596,7 +27041,6 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
             "_mPrivate",
             "MPrivate",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Type,
@@ -27628,17 +27072,14 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -27680,11 +27121,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiRenderImage;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiRenderImage")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiRenderImage, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -27717,14 +27156,22 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
                             r#type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<ImageType>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<ImageType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
+                            color_space__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<NamedColorSpace>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsLinear => {
                             if is_linear__.is_some() {
@@ -27748,9 +27195,13 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if pitch__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("pitch"));
                             }
-                            pitch__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            pitch__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Buffer => {
                             if buffer__.is_some() {
@@ -27763,8 +27214,9 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
                             render_pass_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<RenderPassId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::TonemappedSamplesPerPixel => {
@@ -27773,9 +27225,13 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "tonemappedSamplesPerPixel",
                                 ));
                             }
-                            tonemapped_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            tonemapped_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CalculatedSamplesPerPixel => {
                             if calculated_samples_per_pixel__.is_some() {
@@ -27783,9 +27239,13 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "calculatedSamplesPerPixel",
                                 ));
                             }
-                            calculated_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            calculated_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RegionSamplesPerPixel => {
                             if region_samples_per_pixel__.is_some() {
@@ -27793,9 +27253,13 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "regionSamplesPerPixel",
                                 ));
                             }
-                            region_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            region_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MaxSamplesPerPixel => {
                             if max_samples_per_pixel__.is_some() {
@@ -27803,25 +27267,37 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "maxSamplesPerPixel",
                                 ));
                             }
-                            max_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            max_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SamplesPerSecond => {
                             if samples_per_second__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("samplesPerSecond"));
                             }
-                            samples_per_second__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            samples_per_second__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RenderTime => {
                             if render_time__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderTime"));
                             }
-                            render_time__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            render_time__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ChangeLevel => {
                             if change_level__.is_some() {
@@ -27840,7 +27316,11 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                             if sub_sampling__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subSampling"));
                             }
-                            sub_sampling__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                            sub_sampling__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<SubSampleMode>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::HasAlpha => {
                             if has_alpha__.is_some() {
@@ -27854,7 +27334,11 @@ impl<'de> serde::Deserialize<'de> for ApiRenderImage {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
+                            premultiplied_alpha_type__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<PremultipliedAlphaType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::KeepEnvironment => {
                             if keep_environment__.is_some() {
@@ -27993,7 +27477,6 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
             "allowCustomValue",
             "updateWhileTyping",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -28014,17 +27497,14 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -28051,11 +27531,9 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiStringPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiStringPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiStringPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -28100,9 +27578,13 @@ impl<'de> serde::Deserialize<'de> for ApiStringPinInfo {
                             if value_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueCount"));
                             }
-                            value_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            value_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MultiLine => {
                             if multi_line__.is_some() {
@@ -28198,13 +27680,13 @@ impl serde::Serialize for ApiTextureNodeTypeInfo {
             struct_ser.serialize_field("isValid", &self.is_valid)?;
         }
         if self.output_mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureNodeTypeMode>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TextureNodeTypeMode>::new(
                 self.output_mode,
             ))?;
             struct_ser.serialize_field("outputMode", &v)?;
         }
         if self.input_mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureNodeTypeMode>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TextureNodeTypeMode>::new(
                 self.input_mode,
             ))?;
             struct_ser.serialize_field("inputMode", &v)?;
@@ -28216,7 +27698,7 @@ impl serde::Serialize for ApiTextureNodeTypeInfo {
             )?;
         }
         if self.static_output_value_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TextureValueType>::new(
                 self.static_output_value_type,
             ))?;
             struct_ser.serialize_field("staticOutputValueType", &v)?;
@@ -28253,7 +27735,6 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
             "configurationsCount",
             "configurations",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -28273,17 +27754,14 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -28311,11 +27789,9 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTextureNodeTypeInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTextureNodeTypeInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -28344,13 +27820,21 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                             if output_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("outputMode"));
                             }
-                            output_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureNodeTypeMode>>>()?.map(|v| v.0);
+                            output_mode__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<TextureNodeTypeMode>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InputMode => {
                             if input_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("inputMode"));
                             }
-                            input_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureNodeTypeMode>>>()?.map(|v| v.0);
+                            input_mode__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<TextureNodeTypeMode>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CanToggleValueTypesOfPins => {
                             if can_toggle_value_types_of_pins__.is_some() {
@@ -28367,7 +27851,13 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                                     "staticOutputValueType",
                                 ));
                             }
-                            static_output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            static_output_value_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InputValueTypes => {
                             if input_value_types__.is_some() {
@@ -28387,9 +27877,13 @@ impl<'de> serde::Deserialize<'de> for ApiTextureNodeTypeInfo {
                                     "configurationsCount",
                                 ));
                             }
-                            configurations_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            configurations_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Configurations => {
                             if configurations__.is_some() {
@@ -28445,7 +27939,7 @@ impl serde::Serialize for api_texture_node_type_info::ApiTextureNodeTypeInfoConf
             len,
         )?;
         if self.node_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NodeType>::new(self.node_type))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NodeType>::new(self.node_type))?;
             struct_ser.serialize_field("nodeType", &v)?;
         }
         if let Some(v) = self.parameters.as_ref() {
@@ -28466,7 +27960,6 @@ impl<'de> serde::Deserialize<'de>
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["nodeType", "parameters", "interface"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             NodeType,
@@ -28480,17 +27973,14 @@ impl<'de> serde::Deserialize<'de>
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -28510,13 +28000,11 @@ impl<'de> serde::Deserialize<'de>
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_texture_node_type_info::ApiTextureNodeTypeInfoConfiguration;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str(
                     "struct octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration",
                 )
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -28537,7 +28025,9 @@ impl<'de> serde::Deserialize<'de>
                                 return Err(serde::de::Error::duplicate_field("nodeType"));
                             }
                             node_type__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<NodeType>>>()?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<NodeType>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::Parameters => {
@@ -28573,7 +28063,8 @@ impl<'de> serde::Deserialize<'de>
         )
     }
 }
-impl serde::Serialize for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface {
+impl serde::Serialize
+for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
     where
@@ -28593,21 +28084,45 @@ impl serde::Serialize for api_texture_node_type_info::api_texture_node_type_info
         if self.input_pin_count != 0 {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface",
+                len,
+            )?;
         if self.output_value_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(self.output_value_type))?;
+            let v = Ok::<
+                _,
+                S::Error,
+            >(
+                crate::json::EnumOrNumber::<
+                    TextureValueType,
+                >::new(self.output_value_type),
+            )?;
             struct_ser.serialize_field("outputValueType", &v)?;
         }
         if !self.input_value_types.is_empty() {
-            let v = self.input_value_types.iter().cloned().map(|v| {
-                Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(v))
-                }).collect::<std::result::Result<Vec<_>, _>>()?;
+            let v = self
+                .input_value_types
+                .iter()
+                .cloned()
+                .map(|v| {
+                    Ok::<
+                        _,
+                        S::Error,
+                    >(crate::json::EnumOrNumber::<TextureValueType>::new(v))
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             struct_ser.serialize_field("inputValueTypes", &v)?;
         }
         if !self.input_pin_ids.is_empty() {
-            let v = self.input_pin_ids.iter().cloned().map(|v| {
-                Ok::<_, S::Error>(crate::EnumOrNumber::<PinId>::new(v))
-                }).collect::<std::result::Result<Vec<_>, _>>()?;
+            let v = self
+                .input_pin_ids
+                .iter()
+                .cloned()
+                .map(|v| {
+                    Ok::<_, S::Error>(crate::json::EnumOrNumber::<PinId>::new(v))
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             struct_ser.serialize_field("inputPinIds", &v)?;
         }
         if self.input_pin_count != 0 {
@@ -28616,7 +28131,8 @@ impl serde::Serialize for api_texture_node_type_info::api_texture_node_type_info
         struct_ser.end()
     }
 }
-impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface {
+impl<'de> serde::Deserialize<'de>
+for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface {
     #[allow(deprecated)]
     fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
     where
@@ -28628,7 +28144,6 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             "inputPinIds",
             "inputPinCount",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             OutputValueType,
@@ -28638,21 +28153,26 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
-            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            fn deserialize<D>(
+                deserializer: D,
+            ) -> std::result::Result<GeneratedField, D::Error>
             where
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
-                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    fn expecting(
+                        &self,
+                        formatter: &mut std::fmt::Formatter<'_>,
+                    ) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", & FIELDS)
                     }
-
                     #[allow(unused_variables)]
-                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    fn visit_str<E>(
+                        self,
+                        value: &str,
+                    ) -> std::result::Result<GeneratedField, E>
                     where
                         E: serde::de::Error,
                     {
@@ -28671,14 +28191,24 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface")
+            fn expecting(
+                &self,
+                formatter: &mut std::fmt::Formatter<'_>,
+            ) -> std::fmt::Result {
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationInterface,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut output_value_type__ = None;
                 let mut input_value_types__ = None;
@@ -28688,29 +28218,57 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                     match k {
                         GeneratedField::OutputValueType => {
                             if output_value_type__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("outputValueType"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("outputValueType"),
+                                );
                             }
-                            output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            output_value_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InputValueTypes => {
                             if input_value_types__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("inputValueTypes"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("inputValueTypes"),
+                                );
                             }
-                            input_value_types__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<TextureValueType>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
+                            input_value_types__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        Vec<crate::json::OpenEnum<TextureValueType>>,
+                                    >,
+                                >()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::InputPinIds => {
                             if input_pin_ids__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("inputPinIds"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("inputPinIds"),
+                                );
                             }
-                            input_pin_ids__ = map_.next_value::<::std::option::Option<Vec<crate::OpenEnum<PinId>>>>()?.map(|v| v.into_iter().map(|x| x.0).collect());
+                            input_pin_ids__ = map_
+                                .next_value::<
+                                    ::std::option::Option<Vec<crate::json::OpenEnum<PinId>>>,
+                                >()?
+                                .map(|v| v.into_iter().map(|x| x.0).collect());
                         }
                         GeneratedField::InputPinCount => {
                             if input_pin_count__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("inputPinCount"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("inputPinCount"),
+                                );
                             }
-                            input_pin_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            input_pin_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -28725,10 +28283,16 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Interface",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
-impl serde::Serialize for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters {
+impl serde::Serialize
+for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
     where
@@ -28745,22 +28309,43 @@ impl serde::Serialize for api_texture_node_type_info::api_texture_node_type_info
         if self.is_input_value_type_toggled {
             len += 1;
         }
-        let mut struct_ser = serializer.serialize_struct("octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters", len)?;
+        let mut struct_ser = serializer
+            .serialize_struct(
+                "octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters",
+                len,
+            )?;
         if self.output_value_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(self.output_value_type))?;
+            let v = Ok::<
+                _,
+                S::Error,
+            >(
+                crate::json::EnumOrNumber::<
+                    TextureValueType,
+                >::new(self.output_value_type),
+            )?;
             struct_ser.serialize_field("outputValueType", &v)?;
         }
         if self.input_value_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(self.input_value_type))?;
+            let v = Ok::<
+                _,
+                S::Error,
+            >(
+                crate::json::EnumOrNumber::<TextureValueType>::new(self.input_value_type),
+            )?;
             struct_ser.serialize_field("inputValueType", &v)?;
         }
         if self.is_input_value_type_toggled {
-            struct_ser.serialize_field("isInputValueTypeToggled", &self.is_input_value_type_toggled)?;
+            struct_ser
+                .serialize_field(
+                    "isInputValueTypeToggled",
+                    &self.is_input_value_type_toggled,
+                )?;
         }
         struct_ser.end()
     }
 }
-impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters {
+impl<'de> serde::Deserialize<'de>
+for api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters {
     #[allow(deprecated)]
     fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
     where
@@ -28771,7 +28356,6 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             "inputValueType",
             "isInputValueTypeToggled",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             OutputValueType,
@@ -28780,28 +28364,35 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
             __SkipField__,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
-            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            fn deserialize<D>(
+                deserializer: D,
+            ) -> std::result::Result<GeneratedField, D::Error>
             where
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
-                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    fn expecting(
+                        &self,
+                        formatter: &mut std::fmt::Formatter<'_>,
+                    ) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", & FIELDS)
                     }
-
                     #[allow(unused_variables)]
-                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    fn visit_str<E>(
+                        self,
+                        value: &str,
+                    ) -> std::result::Result<GeneratedField, E>
                     where
                         E: serde::de::Error,
                     {
                         match value {
                             "outputValueType" => Ok(GeneratedField::OutputValueType),
                             "inputValueType" => Ok(GeneratedField::InputValueType),
-                            "isInputValueTypeToggled" => Ok(GeneratedField::IsInputValueTypeToggled),
+                            "isInputValueTypeToggled" => {
+                                Ok(GeneratedField::IsInputValueTypeToggled)
+                            }
                             _ => Ok(GeneratedField::__SkipField__),
                         }
                     }
@@ -28812,14 +28403,24 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("struct octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters")
+            fn expecting(
+                &self,
+                formatter: &mut std::fmt::Formatter<'_>,
+            ) -> std::fmt::Result {
+                formatter
+                    .write_str(
+                        "struct octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters",
+                    )
             }
-
-            fn visit_map<V>(self, mut map_: V) -> std::result::Result<api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters, V::Error>
-                where
-                    V: serde::de::MapAccess<'de>,
+            fn visit_map<V>(
+                self,
+                mut map_: V,
+            ) -> std::result::Result<
+                api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters,
+                V::Error,
+            >
+            where
+                V: serde::de::MapAccess<'de>,
             {
                 let mut output_value_type__ = None;
                 let mut input_value_type__ = None;
@@ -28828,21 +28429,40 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                     match k {
                         GeneratedField::OutputValueType => {
                             if output_value_type__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("outputValueType"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("outputValueType"),
+                                );
                             }
-                            output_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            output_value_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InputValueType => {
                             if input_value_type__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("inputValueType"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("inputValueType"),
+                                );
                             }
-                            input_value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            input_value_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsInputValueTypeToggled => {
                             if is_input_value_type_toggled__.is_some() {
-                                return Err(serde::de::Error::duplicate_field("isInputValueTypeToggled"));
+                                return Err(
+                                    serde::de::Error::duplicate_field("isInputValueTypeToggled"),
+                                );
                             }
-                            is_input_value_type_toggled__ = map_.next_value::<::std::option::Option<_>>()?;
+                            is_input_value_type_toggled__ = map_
+                                .next_value::<::std::option::Option<_>>()?;
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -28852,11 +28472,17 @@ impl<'de> serde::Deserialize<'de> for api_texture_node_type_info::api_texture_no
                 Ok(api_texture_node_type_info::api_texture_node_type_info_configuration::ApiTextureNodeTypeInfoConfigurationParameters {
                     output_value_type: output_value_type__.unwrap_or_default(),
                     input_value_type: input_value_type__.unwrap_or_default(),
-                    is_input_value_type_toggled: is_input_value_type_toggled__.unwrap_or_default(),
+                    is_input_value_type_toggled: is_input_value_type_toggled__
+                        .unwrap_or_default(),
                 })
             }
         }
-        deserializer.deserialize_struct("octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters", FIELDS, GeneratedVisitor)
+        deserializer
+            .deserialize_struct(
+                "octaneapi.ApiTextureNodeTypeInfo.ApiTextureNodeTypeInfo_Configuration.ApiTextureNodeTypeInfo_Configuration_Parameters",
+                FIELDS,
+                GeneratedVisitor,
+            )
     }
 }
 impl serde::Serialize for ApiTexturePinInfo {
@@ -28905,18 +28531,22 @@ impl serde::Serialize for ApiTexturePinInfo {
             struct_ser.serialize_field("isValid", &self.is_valid)?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
+            struct_ser.serialize_field("minValue", &crate::json::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
+            struct_ser.serialize_field("maxValue", &crate::json::ProtoFloat(&self.max_value))?;
         }
         if self.slider_min_value != 0. {
-            struct_ser
-                .serialize_field("sliderMinValue", &crate::ProtoFloat(&self.slider_min_value))?;
+            struct_ser.serialize_field(
+                "sliderMinValue",
+                &crate::json::ProtoFloat(&self.slider_min_value),
+            )?;
         }
         if self.slider_max_value != 0. {
-            struct_ser
-                .serialize_field("sliderMaxValue", &crate::ProtoFloat(&self.slider_max_value))?;
+            struct_ser.serialize_field(
+                "sliderMaxValue",
+                &crate::json::ProtoFloat(&self.slider_max_value),
+            )?;
         }
         if let Some(v) = self.default_value.as_ref() {
             struct_ser.serialize_field("defaultValue", v)?;
@@ -28958,7 +28588,6 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
             "displayPercentages",
             "alwaysDisplaySign",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -28980,17 +28609,14 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29018,11 +28644,9 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTexturePinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTexturePinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiTexturePinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -29050,33 +28674,49 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinInfo {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMinValue => {
                             if slider_min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMinValue"));
                             }
-                            slider_min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::SliderMaxValue => {
                             if slider_max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("sliderMaxValue"));
                             }
-                            slider_max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            slider_max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DefaultValue => {
                             if default_value__.is_some() {
@@ -29169,19 +28809,19 @@ impl serde::Serialize for ApiTexturePinTypeInfo {
             struct_ser.serialize_field("isValid", &self.is_valid)?;
         }
         if self.mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TexturePinValueTypeMode>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TexturePinValueTypeMode>::new(
                 self.mode,
             ))?;
             struct_ser.serialize_field("mode", &v)?;
         }
         if self.value_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TextureValueType>::new(
                 self.value_type,
             ))?;
             struct_ser.serialize_field("valueType", &v)?;
         }
         if self.value_type_when_toggled != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TextureValueType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TextureValueType>::new(
                 self.value_type_when_toggled,
             ))?;
             struct_ser.serialize_field("valueTypeWhenToggled", &v)?;
@@ -29208,7 +28848,6 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
             "valueTypeWhenToggled",
             "nodeInputTypesAreDerivedFromOutputType",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -29224,17 +28863,14 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29258,11 +28894,9 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTexturePinTypeInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTexturePinTypeInfo")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -29287,9 +28921,9 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                             if mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("mode"));
                             }
-                            mode__ =
-                                map_.next_value::<::std::option::Option<
-                                    crate::OpenEnum<TexturePinValueTypeMode>,
+                            mode__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<TexturePinValueTypeMode>,
                                 >>()?
                                 .map(|v| v.0);
                         }
@@ -29297,7 +28931,13 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                             if value_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("valueType"));
                             }
-                            value_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            value_type__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ValueTypeWhenToggled => {
                             if value_type_when_toggled__.is_some() {
@@ -29305,7 +28945,13 @@ impl<'de> serde::Deserialize<'de> for ApiTexturePinTypeInfo {
                                     "valueTypeWhenToggled",
                                 ));
                             }
-                            value_type_when_toggled__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TextureValueType>>>()?.map(|v| v.0);
+                            value_type_when_toggled__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<TextureValueType>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::NodeInputTypesAreDerivedFromOutputType => {
                             if node_input_types_are_derived_from_output_type__.is_some() {
@@ -29389,7 +29035,6 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
             "usedY16Textures",
             "usedVirtualTextures",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UsedRgba32Textures,
@@ -29405,17 +29050,14 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29437,11 +29079,9 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTextureStatistics;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTextureStatistics")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -29462,9 +29102,13 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedRgba32Textures",
                                 ));
                             }
-                            used_rgba32_textures__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_rgba32_textures__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::UsedRgba64Textures => {
                             if used_rgba64_textures__.is_some() {
@@ -29472,25 +29116,37 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedRgba64Textures",
                                 ));
                             }
-                            used_rgba64_textures__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_rgba64_textures__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::UsedY8Textures => {
                             if used_y8_textures__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedY8Textures"));
                             }
-                            used_y8_textures__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_y8_textures__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::UsedY16Textures => {
                             if used_y16_textures__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("usedY16Textures"));
                             }
-                            used_y16_textures__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_y16_textures__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::UsedVirtualTextures => {
                             if used_virtual_textures__.is_some() {
@@ -29498,9 +29154,13 @@ impl<'de> serde::Deserialize<'de> for ApiTextureStatistics {
                                     "usedVirtualTextures",
                                 ));
                             }
-                            used_virtual_textures__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            used_virtual_textures__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -29551,7 +29211,6 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["bitField", "count"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             BitField,
@@ -29564,17 +29223,14 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29593,11 +29249,9 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTextureValueTypeSet;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTextureValueTypeSet")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -29613,17 +29267,25 @@ impl<'de> serde::Deserialize<'de> for ApiTextureValueTypeSet {
                             if bit_field__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("bitField"));
                             }
-                            bit_field__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            bit_field__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Count => {
                             if count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("count"));
                             }
-                            count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -29712,7 +29374,6 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
             "translationBounds",
             "isUvwTransform",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             IsValid,
@@ -29730,17 +29391,14 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29764,11 +29422,9 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ApiTransformPinInfo;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ApiTransformPinInfo")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ApiTransformPinInfo, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -29798,9 +29454,13 @@ impl<'de> serde::Deserialize<'de> for ApiTransformPinInfo {
                             if dim_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("dimCount"));
                             }
-                            dim_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            dim_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ScaleBounds => {
                             if scale_bounds__.is_some() {
@@ -29867,13 +29527,16 @@ impl serde::Serialize for api_transform_pin_info::ApiTransformPinInfoBounds {
             len,
         )?;
         if self.default_value != 0. {
-            struct_ser.serialize_field("defaultValue", &crate::ProtoFloat(&self.default_value))?;
+            struct_ser.serialize_field(
+                "defaultValue",
+                &crate::json::ProtoFloat(&self.default_value),
+            )?;
         }
         if self.min_value != 0. {
-            struct_ser.serialize_field("minValue", &crate::ProtoFloat(&self.min_value))?;
+            struct_ser.serialize_field("minValue", &crate::json::ProtoFloat(&self.min_value))?;
         }
         if self.max_value != 0. {
-            struct_ser.serialize_field("maxValue", &crate::ProtoFloat(&self.max_value))?;
+            struct_ser.serialize_field("maxValue", &crate::json::ProtoFloat(&self.max_value))?;
         }
         struct_ser.end()
     }
@@ -29885,7 +29548,6 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["defaultValue", "minValue", "maxValue"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             DefaultValue,
@@ -29899,17 +29561,14 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -29929,12 +29588,10 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = api_transform_pin_info::ApiTransformPinInfoBounds;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter
                     .write_str("struct octaneapi.ApiTransformPinInfo.ApiTransformPinInfo_Bounds")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -29951,25 +29608,37 @@ impl<'de> serde::Deserialize<'de> for api_transform_pin_info::ApiTransformPinInf
                             if default_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("defaultValue"));
                             }
-                            default_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            default_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MinValue => {
                             if min_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("minValue"));
                             }
-                            min_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            min_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::MaxValue => {
                             if max_value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("maxValue"));
                             }
-                            max_value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            max_value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -30021,7 +29690,6 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackSource", "callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackSource,
@@ -30034,17 +29702,14 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -30063,11 +29728,9 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = AssetMissingCallbackT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.AssetMissingCallbackT")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -30089,9 +29752,13 @@ impl<'de> serde::Deserialize<'de> for AssetMissingCallbackT {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -31392,16 +31059,12 @@ impl<'de> serde::Deserialize<'de> for AttributeId {
             "A_SPHERE_FLOAT_ATTRIBUTE10",
             "A_VIRTUAL_TEXTURING_BIAS",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = AttributeId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -31413,7 +31076,6 @@ impl<'de> serde::Deserialize<'de> for AttributeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -31425,7 +31087,6 @@ impl<'de> serde::Deserialize<'de> for AttributeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32296,16 +31957,12 @@ impl<'de> serde::Deserialize<'de> for AttributeType {
             "AT_LONG",
             "AT_LONG2",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = AttributeType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32317,7 +31974,6 @@ impl<'de> serde::Deserialize<'de> for AttributeType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32329,7 +31985,6 @@ impl<'de> serde::Deserialize<'de> for AttributeType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32407,16 +32062,12 @@ impl<'de> serde::Deserialize<'de> for AttributeTypeId {
             "ATTR_ID_MATRIX",
             "ATTR_ID_STRING",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = AttributeTypeId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32428,7 +32079,6 @@ impl<'de> serde::Deserialize<'de> for AttributeTypeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32440,7 +32090,6 @@ impl<'de> serde::Deserialize<'de> for AttributeTypeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32502,7 +32151,6 @@ impl<'de> serde::Deserialize<'de> for Buffer {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data", "size"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -32515,17 +32163,14 @@ impl<'de> serde::Deserialize<'de> for Buffer {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -32544,11 +32189,9 @@ impl<'de> serde::Deserialize<'de> for Buffer {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Buffer;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.Buffer")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Buffer, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -32561,17 +32204,25 @@ impl<'de> serde::Deserialize<'de> for Buffer {
                             if data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("data"));
                             }
-                            data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::BytesDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Size => {
                             if size__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("size"));
                             }
-                            size__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            size__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -32614,7 +32265,6 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["value"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Value,
@@ -32626,17 +32276,14 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -32654,11 +32301,9 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = CLevelT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.CLevelT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<CLevelT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -32670,9 +32315,13 @@ impl<'de> serde::Deserialize<'de> for CLevelT {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -32708,16 +32357,12 @@ impl<'de> serde::Deserialize<'de> for ClayMode {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["CLAY_MODE_NONE", "CLAY_MODE_GREY", "CLAY_MODE_COLOR"];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = ClayMode;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32729,7 +32374,6 @@ impl<'de> serde::Deserialize<'de> for ClayMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32741,7 +32385,6 @@ impl<'de> serde::Deserialize<'de> for ClayMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32798,16 +32441,12 @@ impl<'de> serde::Deserialize<'de> for ExrCompressionType {
             "EXR_COMPRESSION_DWAA",
             "EXR_COMPRESSION_DWAB",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = ExrCompressionType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32819,7 +32458,6 @@ impl<'de> serde::Deserialize<'de> for ExrCompressionType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32831,7 +32469,6 @@ impl<'de> serde::Deserialize<'de> for ExrCompressionType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -32888,7 +32525,6 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackSource", "callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackSource,
@@ -32901,17 +32537,14 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -32930,11 +32563,9 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = FinishCallbackT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.FinishCallbackT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<FinishCallbackT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -32953,9 +32584,13 @@ impl<'de> serde::Deserialize<'de> for FinishCallbackT {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -32996,7 +32631,6 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -33008,17 +32642,14 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -33036,11 +32667,9 @@ impl<'de> serde::Deserialize<'de> for Float3ArrayT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Float3ArrayT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.Float3ArrayT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Float3ArrayT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -33092,7 +32721,6 @@ impl<'de> serde::Deserialize<'de> for GuidT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["guid"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Guid,
@@ -33104,17 +32732,14 @@ impl<'de> serde::Deserialize<'de> for GuidT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -33132,11 +32757,9 @@ impl<'de> serde::Deserialize<'de> for GuidT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = GuidT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.GuidT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<GuidT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -33196,16 +32819,12 @@ impl<'de> serde::Deserialize<'de> for ImageSaveFormat {
             "IMAGE_SAVE_FORMAT_TIFF_16",
             "IMAGE_SAVE_FORMAT_JPEG",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = ImageSaveFormat;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33217,7 +32836,6 @@ impl<'de> serde::Deserialize<'de> for ImageSaveFormat {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33229,7 +32847,6 @@ impl<'de> serde::Deserialize<'de> for ImageSaveFormat {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33300,16 +32917,12 @@ impl<'de> serde::Deserialize<'de> for ImageType {
             "IMAGE_TYPE_BC6_UHF",
             "IMAGE_TYPE_BC7_UNORM",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = ImageType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33321,7 +32934,6 @@ impl<'de> serde::Deserialize<'de> for ImageType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33333,7 +32945,6 @@ impl<'de> serde::Deserialize<'de> for ImageType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33391,16 +33002,12 @@ impl<'de> serde::Deserialize<'de> for LiveDbThumbnailView {
             "DB_VIEW_BOTTOM",
             "DB_VIEW_COUNT",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = LiveDbThumbnailView;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33412,7 +33019,6 @@ impl<'de> serde::Deserialize<'de> for LiveDbThumbnailView {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33424,7 +33030,6 @@ impl<'de> serde::Deserialize<'de> for LiveDbThumbnailView {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33467,7 +33072,6 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["m"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             M,
@@ -33479,17 +33083,14 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -33507,11 +33108,9 @@ impl<'de> serde::Deserialize<'de> for MatrixF {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = MatrixF;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.MatrixF")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<MatrixF, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -33563,16 +33162,12 @@ impl<'de> serde::Deserialize<'de> for MemoryLocation {
             "MEMORY_LOCATION_OUT_OF_CORE",
             "MEMORY_LOCATION_PEER_TO_PEER",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = MemoryLocation;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33584,7 +33179,6 @@ impl<'de> serde::Deserialize<'de> for MemoryLocation {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33596,7 +33190,6 @@ impl<'de> serde::Deserialize<'de> for MemoryLocation {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33663,16 +33256,12 @@ impl<'de> serde::Deserialize<'de> for MovableInputFormat {
             "MOVABLE_INPUT_FORMAT_RENDER_JOB",
             "MOVABLE_INPUT_FORMAT_TRACE_SET_VISIBILITY_RULE",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = MovableInputFormat;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33684,7 +33273,6 @@ impl<'de> serde::Deserialize<'de> for MovableInputFormat {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33696,7 +33284,6 @@ impl<'de> serde::Deserialize<'de> for MovableInputFormat {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33772,16 +33359,12 @@ impl<'de> serde::Deserialize<'de> for NamedColorSpace {
             "NAMED_COLOR_SPACE_XYZ_E",
             "NAMED_COLOR_SPACE_OCIO",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = NamedColorSpace;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33793,7 +33376,6 @@ impl<'de> serde::Deserialize<'de> for NamedColorSpace {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -33805,7 +33387,6 @@ impl<'de> serde::Deserialize<'de> for NamedColorSpace {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34072,16 +33653,12 @@ impl<'de> serde::Deserialize<'de> for NodeGraphType {
             "GT_OCTANE_SERVER",
             "GT_OCTANE_CLIENT_RENDER_TARGET",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = NodeGraphType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34093,7 +33670,6 @@ impl<'de> serde::Deserialize<'de> for NodeGraphType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34105,7 +33681,6 @@ impl<'de> serde::Deserialize<'de> for NodeGraphType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34422,16 +33997,12 @@ impl<'de> serde::Deserialize<'de> for NodePinType {
             "PT_TRACE_SET_VISIBILITY_RULE_GROUP",
             "PT_TRACE_SET_VISIBILITY_RULE",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = NodePinType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34443,7 +34014,6 @@ impl<'de> serde::Deserialize<'de> for NodePinType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -34455,7 +34025,6 @@ impl<'de> serde::Deserialize<'de> for NodePinType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -36090,16 +35659,12 @@ impl<'de> serde::Deserialize<'de> for NodeType {
             "NT_TEX_MX_HEXTILEDNORMALMAP",
             "NT_MATERIALX_RANGE_END",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = NodeType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -36111,7 +35676,6 @@ impl<'de> serde::Deserialize<'de> for NodeType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -36123,7 +35687,6 @@ impl<'de> serde::Deserialize<'de> for NodeType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37048,7 +36611,7 @@ impl serde::Serialize for ObjectRef {
             struct_ser.serialize_field("handle", ToString::to_string(&self.handle).as_str())?;
         }
         if self.r#type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<object_ref::ObjectType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<object_ref::ObjectType>::new(
                 self.r#type,
             ))?;
             struct_ser.serialize_field("type", &v)?;
@@ -37063,7 +36626,6 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["handle", "type"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Handle,
@@ -37076,17 +36638,14 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -37105,11 +36664,9 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ObjectRef;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ObjectRef")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ObjectRef, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -37122,15 +36679,23 @@ impl<'de> serde::Deserialize<'de> for ObjectRef {
                             if handle__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("handle"));
                             }
-                            handle__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            handle__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Type => {
                             if r#type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("type"));
                             }
-                            r#type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<object_ref::ObjectType>>>()?.map(|v| v.0);
+                            r#type__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<object_ref::ObjectType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -37353,16 +36918,12 @@ impl<'de> serde::Deserialize<'de> for object_ref::ObjectType {
             "ApiTileGridLoader",
             "ApiGaussianSplatCloudNode",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = object_ref::ObjectType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37374,7 +36935,6 @@ impl<'de> serde::Deserialize<'de> for object_ref::ObjectType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37386,7 +36946,6 @@ impl<'de> serde::Deserialize<'de> for object_ref::ObjectType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37545,7 +37104,6 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -37557,17 +37115,14 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -37585,11 +37140,9 @@ impl<'de> serde::Deserialize<'de> for ObjectRefArrayT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ObjectRefArrayT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ObjectRefArrayT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<ObjectRefArrayT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -37645,16 +37198,12 @@ impl<'de> serde::Deserialize<'de> for OctaneLiveCategory {
             "OLCAT_TEXTURES",
             "OLCAT_EMISSIONS",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = OctaneLiveCategory;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37666,7 +37215,6 @@ impl<'de> serde::Deserialize<'de> for OctaneLiveCategory {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37678,7 +37226,6 @@ impl<'de> serde::Deserialize<'de> for OctaneLiveCategory {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -37727,7 +37274,6 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackSource", "callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackSource,
@@ -37740,17 +37286,14 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -37769,11 +37312,9 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnNewImageCallbackT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnNewImageCallbackT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<OnNewImageCallbackT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -37792,9 +37333,13 @@ impl<'de> serde::Deserialize<'de> for OnNewImageCallbackT {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -37838,7 +37383,6 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["user_data", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
@@ -37850,17 +37394,14 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -37878,11 +37419,9 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnNewImageData;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnNewImageData")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<OnNewImageData, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -37894,9 +37433,13 @@ impl<'de> serde::Deserialize<'de> for OnNewImageData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -37943,7 +37486,6 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackSource", "callbackId"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackSource,
@@ -37956,17 +37498,14 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -37985,11 +37524,9 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnNewStatisticsCallbackT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnNewStatisticsCallbackT")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -38011,9 +37548,13 @@ impl<'de> serde::Deserialize<'de> for OnNewStatisticsCallbackT {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -38061,7 +37602,6 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["user_data", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
@@ -38073,17 +37613,14 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -38101,11 +37638,9 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnProjectManagerData;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnProjectManagerData")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -38120,9 +37655,13 @@ impl<'de> serde::Deserialize<'de> for OnProjectManagerData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -38165,7 +37704,6 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["user_data", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
@@ -38177,17 +37715,14 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -38205,11 +37740,9 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnRenderFailureData;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnRenderFailureData")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<OnRenderFailureData, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -38221,9 +37754,13 @@ impl<'de> serde::Deserialize<'de> for OnRenderFailureData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -38266,7 +37803,6 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["user_data", "userData"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             UserData,
@@ -38278,17 +37814,14 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -38306,11 +37839,9 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = OnStatisticsData;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.OnStatisticsData")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<OnStatisticsData, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -38322,9 +37853,13 @@ impl<'de> serde::Deserialize<'de> for OnStatisticsData {
                             if user_data__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("userData"));
                             }
-                            user_data__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            user_data__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -40664,16 +40199,12 @@ impl<'de> serde::Deserialize<'de> for PinId {
             "P_FALLOFF_CONTRAST",
             "P_OFFSET_RANGE",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = PinId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -40685,7 +40216,6 @@ impl<'de> serde::Deserialize<'de> for PinId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -40697,7 +40227,6 @@ impl<'de> serde::Deserialize<'de> for PinId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -41968,16 +41497,12 @@ impl<'de> serde::Deserialize<'de> for PinTypeId {
             "PIN_ID_STRING",
             "PIN_ID_FILEPATH",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = PinTypeId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -41989,7 +41514,6 @@ impl<'de> serde::Deserialize<'de> for PinTypeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42001,7 +41525,6 @@ impl<'de> serde::Deserialize<'de> for PinTypeId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42053,16 +41576,12 @@ impl<'de> serde::Deserialize<'de> for PremultipliedAlphaType {
             "PREMULTIPLIED_ALPHA_TYPE_LINEARIZED",
             "PREMULTIPLIED_ALPHA_TYPE_ENCODED",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = PremultipliedAlphaType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42074,7 +41593,6 @@ impl<'de> serde::Deserialize<'de> for PremultipliedAlphaType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42086,7 +41604,6 @@ impl<'de> serde::Deserialize<'de> for PremultipliedAlphaType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42150,16 +41667,12 @@ impl<'de> serde::Deserialize<'de> for PrimitiveType {
             "PRIMITIVE_TYPE_COUNT",
             "PRIMITIVE_INVALID",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = PrimitiveType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42171,7 +41684,6 @@ impl<'de> serde::Deserialize<'de> for PrimitiveType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42183,7 +41695,6 @@ impl<'de> serde::Deserialize<'de> for PrimitiveType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -42254,13 +41765,13 @@ impl serde::Serialize for ReferencePackageExportSettings {
         if self.include_instance_percentage != 0. {
             struct_ser.serialize_field(
                 "includeInstancePercentage",
-                &crate::ProtoFloat(&self.include_instance_percentage),
+                &crate::json::ProtoFloat(&self.include_instance_percentage),
             )?;
         }
         if self.ignore_small_object_percentage != 0. {
             struct_ser.serialize_field(
                 "ignoreSmallObjectPercentage",
-                &crate::ProtoFloat(&self.ignore_small_object_percentage),
+                &crate::json::ProtoFloat(&self.ignore_small_object_percentage),
             )?;
         }
         if self.export_animation {
@@ -42269,7 +41780,7 @@ impl serde::Serialize for ReferencePackageExportSettings {
         if self.animation_framerate != 0. {
             struct_ser.serialize_field(
                 "animationFramerate",
-                &crate::ProtoFloat(&self.animation_framerate),
+                &crate::json::ProtoFloat(&self.animation_framerate),
             )?;
         }
         if self.enable_custom_animation_timespan {
@@ -42306,7 +41817,6 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
             "customAnimationTimespan",
             "exportNestedReferenceGraphs",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             MergeScatterInstances,
@@ -42325,17 +41835,14 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -42370,11 +41877,9 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = ReferencePackageExportSettings;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.ReferencePackageExportSettings")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -42407,9 +41912,13 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "includeInstancePercentage",
                                 ));
                             }
-                            include_instance_percentage__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            include_instance_percentage__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IgnoreSmallObjectPercentage => {
                             if ignore_small_object_percentage__.is_some() {
@@ -42417,9 +41926,13 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "ignoreSmallObjectPercentage",
                                 ));
                             }
-                            ignore_small_object_percentage__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            ignore_small_object_percentage__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ExportAnimation => {
                             if export_animation__.is_some() {
@@ -42433,9 +41946,13 @@ impl<'de> serde::Deserialize<'de> for ReferencePackageExportSettings {
                                     "animationFramerate",
                                 ));
                             }
-                            animation_framerate__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            animation_framerate__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EnableCustomAnimationTimespan => {
                             if enable_custom_animation_timespan__.is_some() {
@@ -42506,7 +42023,7 @@ impl serde::Serialize for RenderPassExport {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.RenderPassExport", len)?;
         if self.render_pass_id != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<RenderPassId>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<RenderPassId>::new(
                 self.render_pass_id,
             ))?;
             struct_ser.serialize_field("renderPassId", &v)?;
@@ -42524,7 +42041,6 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["renderPassId", "exportName"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             RenderPassId,
@@ -42537,17 +42053,14 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -42566,11 +42079,9 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = RenderPassExport;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.RenderPassExport")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<RenderPassExport, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -42584,8 +42095,9 @@ impl<'de> serde::Deserialize<'de> for RenderPassExport {
                                 return Err(serde::de::Error::duplicate_field("renderPassId"));
                             }
                             render_pass_id__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<RenderPassId>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<RenderPassId>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::ExportName => {
@@ -43071,16 +42583,12 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
             "RENDER_PASS_OUTPUT_AOV_IDS_INTERNAL8",
             "RENDER_PASS_OUTPUT_AOV_IDS_INTERNAL9",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = RenderPassId;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -43092,7 +42600,6 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -43104,7 +42611,6 @@ impl<'de> serde::Deserialize<'de> for RenderPassId {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -43554,7 +43060,7 @@ impl serde::Serialize for RenderResultStatistics {
             struct_ser.serialize_field("usedSize", v)?;
         }
         if self.sub_sample_mode != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<SubSampleMode>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<SubSampleMode>::new(
                 self.sub_sample_mode,
             ))?;
             struct_ser.serialize_field("subSampleMode", &v)?;
@@ -43562,17 +43068,17 @@ impl serde::Serialize for RenderResultStatistics {
         if self.up_sampling_ratio != 0. {
             struct_ser.serialize_field(
                 "upSamplingRatio",
-                &crate::ProtoFloat(&self.up_sampling_ratio),
+                &crate::json::ProtoFloat(&self.up_sampling_ratio),
             )?;
         }
         if self.buffer_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<TonemapBufferType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<TonemapBufferType>::new(
                 self.buffer_type,
             ))?;
             struct_ser.serialize_field("bufferType", &v)?;
         }
         if self.color_space != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<NamedColorSpace>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<NamedColorSpace>::new(
                 self.color_space,
             ))?;
             struct_ser.serialize_field("colorSpace", &v)?;
@@ -43584,7 +43090,7 @@ impl serde::Serialize for RenderResultStatistics {
             struct_ser.serialize_field("hasAlpha", &self.has_alpha)?;
         }
         if self.premultiplied_alpha_type != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<PremultipliedAlphaType>::new(
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<PremultipliedAlphaType>::new(
                 self.premultiplied_alpha_type,
             ))?;
             struct_ser.serialize_field("premultipliedAlphaType", &v)?;
@@ -43637,7 +43143,7 @@ impl serde::Serialize for RenderResultStatistics {
         if self.beauty_samples_per_second != 0. {
             struct_ser.serialize_field(
                 "beautySamplesPerSecond",
-                &crate::ProtoFloat(&self.beauty_samples_per_second),
+                &crate::json::ProtoFloat(&self.beauty_samples_per_second),
             )?;
         }
         if self.region_samples_per_pixel != 0 {
@@ -43666,20 +43172,21 @@ impl serde::Serialize for RenderResultStatistics {
         if self.info_samples_per_second != 0. {
             struct_ser.serialize_field(
                 "infoSamplesPerSecond",
-                &crate::ProtoFloat(&self.info_samples_per_second),
+                &crate::json::ProtoFloat(&self.info_samples_per_second),
             )?;
         }
         if self.state != 0 {
-            let v = Ok::<_, S::Error>(crate::EnumOrNumber::<RenderState>::new(self.state))?;
+            let v = Ok::<_, S::Error>(crate::json::EnumOrNumber::<RenderState>::new(self.state))?;
             struct_ser.serialize_field("state", &v)?;
         }
         if self.render_time != 0. {
-            struct_ser.serialize_field("renderTime", &crate::ProtoFloat(&self.render_time))?;
+            struct_ser
+                .serialize_field("renderTime", &crate::json::ProtoFloat(&self.render_time))?;
         }
         if self.estimated_render_time != 0. {
             struct_ser.serialize_field(
                 "estimatedRenderTime",
-                &crate::ProtoFloat(&self.estimated_render_time),
+                &crate::json::ProtoFloat(&self.estimated_render_time),
             )?;
         }
         struct_ser.end()
@@ -43727,7 +43234,6 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
             "renderTime",
             "estimatedRenderTime",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             SetSize,
@@ -43772,17 +43278,14 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -43839,11 +43342,9 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = RenderResultStatistics;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.RenderResultStatistics")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -43903,27 +43404,45 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if sub_sample_mode__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("subSampleMode"));
                             }
-                            sub_sample_mode__ = map_.next_value::<::std::option::Option<crate::OpenEnum<SubSampleMode>>>()?.map(|v| v.0);
+                            sub_sample_mode__ = map_
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<SubSampleMode>>,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::UpSamplingRatio => {
                             if up_sampling_ratio__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("upSamplingRatio"));
                             }
-                            up_sampling_ratio__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            up_sampling_ratio__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::BufferType => {
                             if buffer_type__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("bufferType"));
                             }
-                            buffer_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<TonemapBufferType>>>()?.map(|v| v.0);
+                            buffer_type__ =
+                                map_.next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<TonemapBufferType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::ColorSpace => {
                             if color_space__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("colorSpace"));
                             }
-                            color_space__ = map_.next_value::<::std::option::Option<crate::OpenEnum<NamedColorSpace>>>()?.map(|v| v.0);
+                            color_space__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        crate::json::OpenEnum<NamedColorSpace>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::IsLinear => {
                             if is_linear__.is_some() {
@@ -43943,7 +43462,11 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "premultipliedAlphaType",
                                 ));
                             }
-                            premultiplied_alpha_type__ = map_.next_value::<::std::option::Option<crate::OpenEnum<PremultipliedAlphaType>>>()?.map(|v| v.0);
+                            premultiplied_alpha_type__ = map_
+                                .next_value::<::std::option::Option<
+                                    crate::json::OpenEnum<PremultipliedAlphaType>,
+                                >>()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::KeepEnvironment => {
                             if keep_environment__.is_some() {
@@ -43968,17 +43491,25 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if deep_bin_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deepBinCount"));
                             }
-                            deep_bin_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            deep_bin_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DeepSeedSpp => {
                             if deep_seed_spp__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("deepSeedSpp"));
                             }
-                            deep_seed_spp__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            deep_seed_spp__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::CryptomatteSeedSpp => {
                             if cryptomatte_seed_spp__.is_some() {
@@ -43986,9 +43517,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "cryptomatteSeedSpp",
                                 ));
                             }
-                            cryptomatte_seed_spp__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            cryptomatte_seed_spp__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DeepPassesEnabled => {
                             if deep_passes_enabled__.is_some() {
@@ -44003,9 +43538,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "tonemapPassesCount",
                                 ));
                             }
-                            tonemap_passes_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            tonemap_passes_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::TonemapPasses => {
                             if tonemap_passes__.is_some() {
@@ -44017,9 +43556,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if passes_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("passesCount"));
                             }
-                            passes_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            passes_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RenderPasses => {
                             if render_passes__.is_some() {
@@ -44031,9 +43574,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                             if beauty_wipe_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("beautyWipeCount"));
                             }
-                            beauty_wipe_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            beauty_wipe_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::BeautySamplesPerPixel => {
                             if beauty_samples_per_pixel__.is_some() {
@@ -44041,9 +43588,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautySamplesPerPixel",
                                 ));
                             }
-                            beauty_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            beauty_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::BeautyMaxSamplesPerPixel => {
                             if beauty_max_samples_per_pixel__.is_some() {
@@ -44051,9 +43602,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautyMaxSamplesPerPixel",
                                 ));
                             }
-                            beauty_max_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            beauty_max_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::BeautySamplesPerSecond => {
                             if beauty_samples_per_second__.is_some() {
@@ -44061,9 +43616,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "beautySamplesPerSecond",
                                 ));
                             }
-                            beauty_samples_per_second__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            beauty_samples_per_second__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RegionSamplesPerPixel => {
                             if region_samples_per_pixel__.is_some() {
@@ -44071,9 +43630,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "regionSamplesPerPixel",
                                 ));
                             }
-                            region_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            region_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::DenoisedSamplesPerPixel => {
                             if denoised_samples_per_pixel__.is_some() {
@@ -44081,9 +43644,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "denoisedSamplesPerPixel",
                                 ));
                             }
-                            denoised_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            denoised_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::RegionDenoisedSamplesPerPixel => {
                             if region_denoised_samples_per_pixel__.is_some() {
@@ -44091,17 +43658,25 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "regionDenoisedSamplesPerPixel",
                                 ));
                             }
-                            region_denoised_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            region_denoised_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InfoWipeCount => {
                             if info_wipe_count__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("infoWipeCount"));
                             }
-                            info_wipe_count__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            info_wipe_count__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InfoSamplesPerPixel => {
                             if info_samples_per_pixel__.is_some() {
@@ -44109,9 +43684,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoSamplesPerPixel",
                                 ));
                             }
-                            info_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            info_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InfoMaxSamplesPerPixel => {
                             if info_max_samples_per_pixel__.is_some() {
@@ -44119,9 +43698,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoMaxSamplesPerPixel",
                                 ));
                             }
-                            info_max_samples_per_pixel__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            info_max_samples_per_pixel__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::InfoSamplesPerSecond => {
                             if info_samples_per_second__.is_some() {
@@ -44129,26 +43712,35 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "infoSamplesPerSecond",
                                 ));
                             }
-                            info_samples_per_second__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            info_samples_per_second__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::State => {
                             if state__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("state"));
                             }
                             state__ = map_
-                                .next_value::<::std::option::Option<crate::OpenEnum<RenderState>>>(
-                                )?
+                                .next_value::<
+                                    ::std::option::Option<crate::json::OpenEnum<RenderState>>,
+                                >()?
                                 .map(|v| v.0);
                         }
                         GeneratedField::RenderTime => {
                             if render_time__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("renderTime"));
                             }
-                            render_time__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            render_time__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::EstimatedRenderTime => {
                             if estimated_render_time__.is_some() {
@@ -44156,9 +43748,13 @@ impl<'de> serde::Deserialize<'de> for RenderResultStatistics {
                                     "estimatedRenderTime",
                                 ));
                             }
-                            estimated_render_time__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            estimated_render_time__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -44241,16 +43837,12 @@ impl<'de> serde::Deserialize<'de> for RenderState {
             "RSTATE_PAUSED",
             "RSTATE_FINISHED",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = RenderState;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44262,7 +43854,6 @@ impl<'de> serde::Deserialize<'de> for RenderState {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44274,7 +43865,6 @@ impl<'de> serde::Deserialize<'de> for RenderState {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44335,7 +43925,6 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
             "newStatistics",
             "projectManagerChanged",
         ];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             NewImage,
@@ -44350,17 +43939,14 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -44381,11 +43967,9 @@ impl<'de> serde::Deserialize<'de> for StreamCallbackRequest {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = StreamCallbackRequest;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.StreamCallbackRequest")
             }
-
             fn visit_map<V>(
                 self,
                 mut map_: V,
@@ -44466,7 +44050,6 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["data"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Data,
@@ -44478,17 +44061,14 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -44506,11 +44086,9 @@ impl<'de> serde::Deserialize<'de> for StringArrayT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = StringArrayT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.StringArrayT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<StringArrayT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -44564,16 +44142,12 @@ impl<'de> serde::Deserialize<'de> for SubSampleMode {
             "SUBSAMPLEMODE_2X2",
             "SUBSAMPLEMODE_4X4",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = SubSampleMode;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44585,7 +44159,6 @@ impl<'de> serde::Deserialize<'de> for SubSampleMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44597,7 +44170,6 @@ impl<'de> serde::Deserialize<'de> for SubSampleMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44641,16 +44213,12 @@ impl<'de> serde::Deserialize<'de> for TextureNodeTypeMode {
             "TEXTURE_NODE_VALUE_TYPE_MODE_SETTABLE",
             "TEXTURE_NODE_VALUE_TYPE_MODE_DERIVED",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = TextureNodeTypeMode;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44662,7 +44230,6 @@ impl<'de> serde::Deserialize<'de> for TextureNodeTypeMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44674,7 +44241,6 @@ impl<'de> serde::Deserialize<'de> for TextureNodeTypeMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44730,16 +44296,12 @@ impl<'de> serde::Deserialize<'de> for TexturePinValueTypeMode {
             "TEXTURE_PIN_VALUE_TYPE_MODE_SPECIFIC_AND_CAN_BE_TOGGLED",
             "TEXTURE_PIN_VALUE_TYPE_MODE_DERIVED_AND_MAY_BE_TOGGLED",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = TexturePinValueTypeMode;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44751,7 +44313,6 @@ impl<'de> serde::Deserialize<'de> for TexturePinValueTypeMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44763,7 +44324,6 @@ impl<'de> serde::Deserialize<'de> for TexturePinValueTypeMode {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44831,16 +44391,12 @@ impl<'de> serde::Deserialize<'de> for TextureValueType {
             "TEXTURE_VALUE_TYPE_STRING",
             "TEXTURE_VALUE_TYPE_BOOL",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = TextureValueType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44852,7 +44408,6 @@ impl<'de> serde::Deserialize<'de> for TextureValueType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44864,7 +44419,6 @@ impl<'de> serde::Deserialize<'de> for TextureValueType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -44922,7 +44476,6 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["begin", "end"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Begin,
@@ -44935,17 +44488,14 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -44964,11 +44514,9 @@ impl<'de> serde::Deserialize<'de> for TimeSpanT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = TimeSpanT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.TimeSpanT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<TimeSpanT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45016,7 +44564,7 @@ impl serde::Serialize for TimeT {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.TimeT", len)?;
         if self.value != 0. {
-            struct_ser.serialize_field("value", &crate::ProtoFloat(&self.value))?;
+            struct_ser.serialize_field("value", &crate::json::ProtoFloat(&self.value))?;
         }
         struct_ser.end()
     }
@@ -45028,7 +44576,6 @@ impl<'de> serde::Deserialize<'de> for TimeT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["value"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Value,
@@ -45040,17 +44587,14 @@ impl<'de> serde::Deserialize<'de> for TimeT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45068,11 +44612,9 @@ impl<'de> serde::Deserialize<'de> for TimeT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = TimeT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.TimeT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<TimeT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45084,9 +44626,13 @@ impl<'de> serde::Deserialize<'de> for TimeT {
                             if value__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
-                            value__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            value__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45128,16 +44674,12 @@ impl<'de> serde::Deserialize<'de> for TonemapBufferType {
             "TONEMAP_BUFFER_TYPE_HDR_HALF",
             "TONEMAP_BUFFER_TYPE_COUNT",
         ];
-
         struct GeneratedVisitor;
-
         impl serde::de::Visitor<'_> for GeneratedVisitor {
             type Value = TonemapBufferType;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(formatter, "expected one of: {:?}", &FIELDS)
             }
-
             fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -45149,7 +44691,6 @@ impl<'de> serde::Deserialize<'de> for TonemapBufferType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
                     })
             }
-
             fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -45161,7 +44702,6 @@ impl<'de> serde::Deserialize<'de> for TonemapBufferType {
                         serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
                     })
             }
-
             fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
             where
                 E: serde::de::Error,
@@ -45206,7 +44746,7 @@ impl serde::Serialize for UpdateCallbackT {
             struct_ser.serialize_field("callbackId", &self.callback_id)?;
         }
         if self.progress != 0. {
-            struct_ser.serialize_field("progress", &crate::ProtoFloat(&self.progress))?;
+            struct_ser.serialize_field("progress", &crate::json::ProtoFloat(&self.progress))?;
         }
         if !self.context.is_empty() {
             #[allow(clippy::needless_borrow)]
@@ -45226,7 +44766,6 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["callbackSource", "callbackId", "progress", "context"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             CallbackSource,
@@ -45241,17 +44780,14 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45272,11 +44808,9 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = UpdateCallbackT;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.UpdateCallbackT")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<UpdateCallbackT, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45297,25 +44831,37 @@ impl<'de> serde::Deserialize<'de> for UpdateCallbackT {
                             if callback_id__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("callbackId"));
                             }
-                            callback_id__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            callback_id__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Progress => {
                             if progress__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("progress"));
                             }
-                            progress__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            progress__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Context => {
                             if context__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("context"));
                             }
-                            context__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            context__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::BytesDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45349,10 +44895,10 @@ impl serde::Serialize for Float2 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_2", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
+            struct_ser.serialize_field("x", &crate::json::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
+            struct_ser.serialize_field("y", &crate::json::ProtoFloat(&self.y))?;
         }
         struct_ser.end()
     }
@@ -45364,7 +44910,6 @@ impl<'de> serde::Deserialize<'de> for Float2 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -45377,17 +44922,14 @@ impl<'de> serde::Deserialize<'de> for Float2 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45406,11 +44948,9 @@ impl<'de> serde::Deserialize<'de> for Float2 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Float2;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.float_2")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Float2, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45423,17 +44963,25 @@ impl<'de> serde::Deserialize<'de> for Float2 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45468,13 +45016,13 @@ impl serde::Serialize for Float3 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_3", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
+            struct_ser.serialize_field("x", &crate::json::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
+            struct_ser.serialize_field("y", &crate::json::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
+            struct_ser.serialize_field("z", &crate::json::ProtoFloat(&self.z))?;
         }
         struct_ser.end()
     }
@@ -45486,7 +45034,6 @@ impl<'de> serde::Deserialize<'de> for Float3 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -45500,17 +45047,14 @@ impl<'de> serde::Deserialize<'de> for Float3 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45530,11 +45074,9 @@ impl<'de> serde::Deserialize<'de> for Float3 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Float3;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.float_3")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Float3, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45548,25 +45090,37 @@ impl<'de> serde::Deserialize<'de> for Float3 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45605,16 +45159,16 @@ impl serde::Serialize for Float4 {
         }
         let mut struct_ser = serializer.serialize_struct("octaneapi.float_4", len)?;
         if self.x != 0. {
-            struct_ser.serialize_field("x", &crate::ProtoFloat(&self.x))?;
+            struct_ser.serialize_field("x", &crate::json::ProtoFloat(&self.x))?;
         }
         if self.y != 0. {
-            struct_ser.serialize_field("y", &crate::ProtoFloat(&self.y))?;
+            struct_ser.serialize_field("y", &crate::json::ProtoFloat(&self.y))?;
         }
         if self.z != 0. {
-            struct_ser.serialize_field("z", &crate::ProtoFloat(&self.z))?;
+            struct_ser.serialize_field("z", &crate::json::ProtoFloat(&self.z))?;
         }
         if self.w != 0. {
-            struct_ser.serialize_field("w", &crate::ProtoFloat(&self.w))?;
+            struct_ser.serialize_field("w", &crate::json::ProtoFloat(&self.w))?;
         }
         struct_ser.end()
     }
@@ -45626,7 +45180,6 @@ impl<'de> serde::Deserialize<'de> for Float4 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z", "w"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -45641,17 +45194,14 @@ impl<'de> serde::Deserialize<'de> for Float4 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45672,11 +45222,9 @@ impl<'de> serde::Deserialize<'de> for Float4 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Float4;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.float_4")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Float4, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45691,33 +45239,49 @@ impl<'de> serde::Deserialize<'de> for Float4 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            w__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45766,7 +45330,6 @@ impl<'de> serde::Deserialize<'de> for Int322 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -45779,17 +45342,14 @@ impl<'de> serde::Deserialize<'de> for Int322 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45808,11 +45368,9 @@ impl<'de> serde::Deserialize<'de> for Int322 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Int322;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.int32_2")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Int322, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45825,17 +45383,25 @@ impl<'de> serde::Deserialize<'de> for Int322 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -45888,7 +45454,6 @@ impl<'de> serde::Deserialize<'de> for Int323 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -45902,17 +45467,14 @@ impl<'de> serde::Deserialize<'de> for Int323 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -45932,11 +45494,9 @@ impl<'de> serde::Deserialize<'de> for Int323 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Int323;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.int32_3")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Int323, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -45950,25 +45510,37 @@ impl<'de> serde::Deserialize<'de> for Int323 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -46028,7 +45600,6 @@ impl<'de> serde::Deserialize<'de> for Int324 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y", "z", "w"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -46043,17 +45614,14 @@ impl<'de> serde::Deserialize<'de> for Int324 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -46074,11 +45642,9 @@ impl<'de> serde::Deserialize<'de> for Int324 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Int324;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.int32_4")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Int324, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -46093,33 +45659,49 @@ impl<'de> serde::Deserialize<'de> for Int324 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Z => {
                             if z__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("z"));
                             }
-                            z__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            z__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::W => {
                             if w__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("w"));
                             }
-                            w__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            w__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -46172,7 +45754,6 @@ impl<'de> serde::Deserialize<'de> for Int642 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -46185,17 +45766,14 @@ impl<'de> serde::Deserialize<'de> for Int642 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -46214,11 +45792,9 @@ impl<'de> serde::Deserialize<'de> for Int642 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Int642;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.int64_2")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Int642, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -46231,17 +45807,25 @@ impl<'de> serde::Deserialize<'de> for Int642 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
@@ -46288,7 +45872,6 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
         D: serde::Deserializer<'de>,
     {
         const FIELDS: &[&str] = &["x", "y"];
-
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             X,
@@ -46301,17 +45884,14 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
                 D: serde::Deserializer<'de>,
             {
                 struct GeneratedVisitor;
-
                 impl serde::de::Visitor<'_> for GeneratedVisitor {
                     type Value = GeneratedField;
-
                     fn expecting(
                         &self,
                         formatter: &mut std::fmt::Formatter<'_>,
                     ) -> std::fmt::Result {
                         write!(formatter, "expected one of: {:?}", &FIELDS)
                     }
-
                     #[allow(unused_variables)]
                     fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
                     where
@@ -46330,11 +45910,9 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
         struct GeneratedVisitor;
         impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
             type Value = Uint322;
-
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct octaneapi.uint32_2")
             }
-
             fn visit_map<V>(self, mut map_: V) -> std::result::Result<Uint322, V::Error>
             where
                 V: serde::de::MapAccess<'de>,
@@ -46347,17 +45925,25 @@ impl<'de> serde::Deserialize<'de> for Uint322 {
                             if x__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("x"));
                             }
-                            x__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            x__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::Y => {
                             if y__.is_some() {
                                 return Err(serde::de::Error::duplicate_field("y"));
                             }
-                            y__ =
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|v| v.0)
-                            ;
+                            y__ = map_
+                                .next_value::<
+                                    ::std::option::Option<
+                                        ::pbjson::private::NumberDeserialize<_>,
+                                    >,
+                                >()?
+                                .map(|v| v.0);
                         }
                         GeneratedField::__SkipField__ => {
                             let _ = map_.next_value::<serde::de::IgnoredAny>()?;
