@@ -5,8 +5,8 @@ use std::time::Duration;
 use http::StatusCode;
 use tonic::Code;
 
-use crate::octane;
 use crate::transcode::JsonError;
+use octane_grpc::status as grpc_status;
 
 /// A failed request, with the context a user needs to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -225,7 +225,7 @@ pub enum ProxyError {
         /// The method.
         method: &'static str,
         /// Which way, how large, and the limit.
-        error: octane::MessageTooLarge,
+        error: grpc_status::MessageTooLarge,
     },
     /// A request header has a value the proxy cannot use.
     #[error("invalid {name} header: {message}")]
@@ -278,8 +278,8 @@ impl ProxyError {
             Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::StreamReset { code, .. } => http_status(*code),
             Self::MessageTooLarge { error, .. } => match error.direction {
-                octane::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
-                octane::Direction::Answer => StatusCode::BAD_GATEWAY,
+                grpc_status::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
+                grpc_status::Direction::Answer => StatusCode::BAD_GATEWAY,
             },
         }
     }
@@ -324,36 +324,36 @@ impl ProxyError {
         timeout: Duration,
         address: &str,
     ) -> Self {
-        if octane::is_timeout(&status) {
+        if grpc_status::is_timeout(&status) {
             Self::DeadlineExceeded {
                 service: route.service,
                 method: route.method,
                 timeout,
             }
-        } else if let Some(error) = octane::message_too_large(&status) {
+        } else if let Some(error) = grpc_status::message_too_large(&status) {
             Self::MessageTooLarge {
                 service: route.service,
                 method: route.method,
                 error: *error,
             }
-        } else if let Some(error) = octane::protocol_error(&status) {
+        } else if let Some(error) = grpc_status::protocol_error(&status) {
             Self::ProtocolViolation {
                 service: route.service,
                 method: route.method,
                 detail: error.to_string(),
             }
-        } else if let Some(reason) = octane::stream_reset(&status) {
+        } else if let Some(reason) = grpc_status::stream_reset(&status) {
             Self::StreamReset {
                 service: route.service,
                 method: route.method,
                 reason: format!("{reason:?}"),
                 code: status.code(),
             }
-        } else if octane::is_connect_error(&status) {
+        } else if grpc_status::is_connect_error(&status) {
             Self::Unreachable {
                 address: address.to_owned(),
             }
-        } else if octane::is_local(&status) {
+        } else if grpc_status::is_local(&status) {
             Self::ConnectionLost {
                 address: address.to_owned(),
                 service: route.service,

@@ -26,13 +26,13 @@ use crate::cors::CorsAnswer;
 use crate::error::clip;
 use crate::ignored_fields::{self, IgnoredFieldLog};
 use crate::metrics::{MetricRegistration, Metrics};
-use crate::octane::Octane;
 use crate::proto_loader::{self, DialectError};
 use crate::routes::{self, LookupError, Route, RouteKind};
 use crate::transcode::{JsonError, JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
 use crate::web_root::WebRoot;
 use crate::webr_endpoints::{api_log, health, system_info};
 use crate::{AllowedHosts, AllowedOrigins, ProxyError, client_log, deadline};
+use octane_grpc::Octane;
 
 /// Default request body limit.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -661,7 +661,7 @@ impl Inner {
                     // Octane, told the deadline, may end the call at the same moment; this
                     // side's verdict wins, as for unary calls.
                     Ok(Err(_)) | Err(_) if past_deadline() => {
-                        return Err(call_failed(crate::octane::timeout_status()));
+                        return Err(call_failed(octane_grpc::status::timeout_status()));
                     }
                     Ok(opened) => opened.map_err(call_failed)?.into_stream().boxed(),
                     Err(_) => futures_util::stream::once(open)
@@ -915,13 +915,13 @@ fn until(
             tokio::select! {
                 biased;
                 () = &mut deadline => Some((
-                    Err(crate::octane::timeout_status()),
+                    Err(octane_grpc::status::timeout_status()),
                     (stream, deadline, true),
                 )),
                 item = stream.next() => match item {
                     // Octane ending the stream for the same deadline: this side's verdict.
                     Some(Err(_)) if deadline.is_elapsed() => Some((
-                        Err(crate::octane::timeout_status()),
+                        Err(octane_grpc::status::timeout_status()),
                         (stream, deadline, true),
                     )),
                     item => item.map(|item| (item, (stream, deadline, false))),

@@ -1,6 +1,6 @@
 //! Unary calls on the [`Channel`] without tonic's client (and the sending of every call the
 //! proxy makes that way: client-streaming calls, whose answer is one message as a unary
-//! call's, and server-streaming ones, read by [`MessageStream`](super::MessageStream)).
+//! call's, and server-streaming ones, read by [`MessageStream`](crate::MessageStream)).
 //!
 //! tonic's `Grpc::unary` wraps the request in an encoding stream and the answer in a decoding
 //! one: buffers, copies and state machines for what is, in a unary call, one message each way.
@@ -21,8 +21,8 @@ use http_body_util::BodyExt;
 use tonic::{Code, Status};
 use tower::ServiceExt;
 
-use super::channel::{Channel, ResponseBody};
-use super::grpc_framing::{GrpcFraming, GrpcPiece};
+use crate::channel::{Channel, ResponseBody};
+use crate::grpc_framing::{GrpcFraming, GrpcPiece};
 
 /// Sends the unary call `path` with the encoded request `message` on `channel`, telling Octane
 /// the deadline `timeout` (`grpc-timeout`; the caller enforces it), and answers once Octane's
