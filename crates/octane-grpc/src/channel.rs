@@ -140,6 +140,7 @@ struct KeepAlive {
 /// Why no connection to Octane could be made; the source of a call's UNAVAILABLE status.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to Octane at {address}: {source}")]
+#[non_exhaustive]
 pub struct ConnectFailed {
     address: String,
     #[source]

@@ -33,6 +33,7 @@ pub enum Direction {
     "{} is {size} bytes, over the limit of {limit} bytes for one gRPC message (--max-message-size)",
     match .direction { Direction::Request => "the request", Direction::Answer => "Octane's answer" }
 )]
+#[non_exhaustive]
 pub struct MessageTooLarge {
     /// Which way it was going.
     pub direction: Direction,

@@ -30,6 +30,7 @@ pub struct Octane {
 
 /// Why Octane's address could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidAddress {
     /// A host with a `:` that is not an IPv6 address: most likely `HOST:PORT`, where the port
     /// has a setting of its own.

@@ -247,6 +247,7 @@ impl UnaryFraming {
 /// How Octane's answer broke gRPC's protocol: the source of the status of a call failed for it,
 /// which tells it apart from a status Octane sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// An HTTP status other than 200, and no gRPC status.
     #[error("Octane answered HTTP {0}")]

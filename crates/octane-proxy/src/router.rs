@@ -602,7 +602,7 @@ impl Inner {
             }
             RouteKind::ClientStreaming => {
                 let items: Vec<&RawValue> = serde_json::from_slice(&body).map_err(|err| {
-                    let error = JsonError::from_json(&err);
+                    let error = JsonError::from_json(err, &body);
                     let empty = body.iter().all(u8::is_ascii_whitespace);
                     if empty || !error.syntax {
                         ProxyError::ExpectedArray {
@@ -625,9 +625,9 @@ impl Inner {
                         let element = item.get().as_bytes();
                         // Each element is decoded on its own; its errors point into the body.
                         let offset = element.as_ptr() as usize - body.as_ptr() as usize;
-                        let decoded = route.decode_request_in(element, mode).map_err(|error| {
-                            request_error(route, &service, error.in_array(index, &body, offset))
-                        })?;
+                        let decoded = route
+                            .decode_element_in(&body, offset..offset + element.len(), index, mode)
+                            .map_err(|error| request_error(route, &service, error))?;
                         report_element(ignored, index, decoded.ignored);
                         Ok(decoded.message)
                     })
@@ -707,7 +707,7 @@ impl Inner {
             Ok(Err(err)) if err.is::<LengthLimitError>() => {
                 Err(ProxyError::PayloadTooLarge { limit })
             }
-            Ok(Err(err)) => Err(ProxyError::BodyRead(err.to_string())),
+            Ok(Err(err)) => Err(ProxyError::BodyRead(err)),
         }
     }
 }
@@ -854,7 +854,7 @@ fn bad_response(route: &'static Route, err: crate::transcode::ResponseError) -> 
         service: route.service,
         method: route.method,
         response_type: route.response_type,
-        message: err.to_string(),
+        error: Box::new(err),
     }
 }
 

@@ -7,6 +7,7 @@ use tonic::{Code, Status};
 /// The HTTP/2 failure behind a call's status: a broken connection, a reset stream.
 #[derive(Debug, thiserror::Error)]
 #[error("HTTP/2 connection to Octane: {0}")]
+#[non_exhaustive]
 pub struct TransportError(#[source] h2::Error);
 
 /// The status of a call the connection failed: UNAVAILABLE when the connection broke or Octane

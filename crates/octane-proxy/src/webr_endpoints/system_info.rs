@@ -151,7 +151,7 @@ impl Calls<'_> {
                     service: route.service,
                     method: route.method,
                     response_type: route.response_type,
-                    message: err.to_string(),
+                    error: Box::new(err),
                 }),
             Err(ProxyError::Grpc { status, .. }) => {
                 tracing::debug!(
