@@ -7,6 +7,7 @@ use octane_proxy::ProxyError;
 
 /// Why a render endpoint did not answer with what was asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub(crate) enum RenderError {
     /// No render endpoint at this path (clipped for the message).
     #[error("no render endpoint {0}")]
@@ -39,13 +40,13 @@ pub(crate) enum RenderError {
     Image(String),
     /// A request body that is not JSON.
     #[error("the body is not JSON: {0}")]
-    MalformedJson(serde_json::Error),
+    MalformedJson(#[source] serde_json::Error),
     /// `ping-client` without a string `client_id`.
     #[error(
         "client_id is required: {{\"client_id\":\"...\"}}{}",
         .0.as_ref().map_or_else(String::new, |err| format!(" ({err})"))
     )]
-    MissingClientId(Option<serde_json::Error>),
+    MissingClientId(#[source] Option<serde_json::Error>),
     /// A request to a WebSocket endpoint that is not a WebSocket handshake; says what is missing.
     #[error("{0}")]
     NotWebSocket(&'static str),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
-use octane_proxy::octane::{Channel, GrpcPiece, UnaryFraming, send_unary};
+use octane_grpc::{Channel, GrpcPiece, UnaryFraming, send_unary};
 use tonic::Status;
 
 use crate::grab_decoder::{GrabDecodeError, GrabDecoder, PixelSink};
@@ -103,7 +103,7 @@ mod tests {
     use http::header::{CONTENT_TYPE, TE};
     use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
     use octane_api::octaneapi::{ApiArrayApiRenderImage, ApiRenderImage, Buffer, Uint322};
-    use octane_proxy::octane::{ProtocolError, TransportError};
+    use octane_grpc::status::{ProtocolError, TransportError};
     use prost::Message;
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;

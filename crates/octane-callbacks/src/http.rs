@@ -211,7 +211,7 @@ fn read_small(
                     if err.is::<http_body_util::LengthLimitError>() {
                         ProxyError::PayloadTooLarge { limit: SMALL_BODY }
                     } else {
-                        ProxyError::BodyRead(err.to_string())
+                        ProxyError::BodyRead(err)
                     }
                 })
             }),

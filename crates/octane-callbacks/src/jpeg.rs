@@ -42,6 +42,7 @@ pub struct JpegParams {
 
 /// Why a viewer's JPEG parameters are refused (a 400 at the endpoints).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JpegParamsError {
     /// `quality` outside 1 to 100.
     #[error("quality must be from 1 to 100, got {0}")]
@@ -145,6 +146,7 @@ pub struct Jpeg {
 
 /// Why an image cannot become a JPEG.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JpegError {
     /// The image cannot be read as 8-bit RGBA (empty, short, unsupported type).
     #[error(transparent)]

@@ -13,6 +13,7 @@ const HDR_MONO: i32 = 3;
 
 /// Why an image cannot become a PNG.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// The image has no pixels (size 0, or a shared GPU surface).
     #[error("the image is empty ({width}x{height})")]

@@ -24,7 +24,7 @@ use octane_api::octaneapi::api_render_engine_service_client::ApiRenderEngineServ
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::stream_callback_service_client::StreamCallbackServiceClient;
 use octane_api::octaneapi::{OnNewImageCallbackT, RenderResultStatistics, StreamCallbackRequest};
-use octane_proxy::octane::Channel;
+use octane_grpc::Channel;
 use octane_proxy::{AccessPolicy, Octane, ProxyError};
 use serde::Serialize;
 use tokio::sync::{Mutex, Notify, oneshot, watch};
@@ -118,7 +118,7 @@ fn status_text(status: &tonic::Status) -> &str {
 impl CallError {
     /// Whether the request certainly never reached Octane: no connection could be made.
     fn never_sent(&self) -> bool {
-        matches!(self, Self::Status(status) if octane_proxy::octane::is_connect_error(status))
+        matches!(self, Self::Status(status) if octane_grpc::status::is_connect_error(status))
     }
 
     /// Whether Octane itself answered with the status. A status made on this side (no

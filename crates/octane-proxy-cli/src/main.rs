@@ -69,7 +69,7 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     web_root: Option<std::path::PathBuf>,
     /// Largest gRPC message to or from Octane, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::octane::DEFAULT_MAX_MESSAGE_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = octane_proxy::DEFAULT_MAX_MESSAGE_SIZE)]
     max_message_size: usize,
     /// Refuse (400) request keys the message does not have and numbers for bool fields, instead
     /// of ignoring and reporting the keys and reading the numbers as the old proxy did.

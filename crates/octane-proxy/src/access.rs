@@ -47,6 +47,7 @@ struct Pattern {
 /// A pattern that is not of the form `Service/method`, or that names no RPC at all.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid pattern {pattern:?}: {reason}")]
+#[non_exhaustive]
 pub struct InvalidPattern {
     pattern: String,
     reason: &'static str,

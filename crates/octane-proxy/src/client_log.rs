@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::ProxyError;
+use crate::error::{LogEndpoint, ProxyError};
 use crate::transcode::JsonError;
 
 /// The route's path; other paths under `/debug/` are not served.
@@ -31,7 +31,8 @@ struct Entry<'a> {
 /// Writes the entry in `body` to the log, or says why the body is not one (400).
 pub(crate) fn append(body: &[u8]) -> Result<(), ProxyError> {
     let entry: Entry<'_> = serde_json::from_slice(body).map_err(|err| ProxyError::ClientLog {
-        error: JsonError::from_json(&err),
+        endpoint: LogEndpoint::AppendLog,
+        error: JsonError::from_json(err, body),
     })?;
     let session = clip(entry.session_id.as_deref().unwrap_or_default(), TAG_CAP);
     let timestamp = clip(entry.timestamp.as_deref().unwrap_or_default(), TAG_CAP);
@@ -73,10 +74,10 @@ mod tests {
             (br#"["line"]"#, false),
             (br#"{"logEntry":"#, true),
         ] {
-            let Err(ProxyError::ClientLog { error }) = append(body) else {
+            let Err(ProxyError::ClientLog { error, .. }) = append(body) else {
                 panic!("{} was accepted", String::from_utf8_lossy(body));
             };
-            assert_eq!(error.syntax, syntax, "{}", error.message);
+            assert_eq!(error.syntax, syntax, "{error}");
         }
     }
 }

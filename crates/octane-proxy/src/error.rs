@@ -5,24 +5,27 @@ use std::time::Duration;
 use http::StatusCode;
 use tonic::Code;
 
-use crate::octane;
+use crate::BoxError;
 use crate::transcode::JsonError;
+use octane_grpc::status as grpc_status;
 
 /// A failed request, with the context a user needs to fix it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProxyError {
     /// The body is not JSON (or has trailing bytes after the value).
-    #[error("malformed JSON in the request body for {service}/{method}: {}", .error.message)]
+    #[error("malformed JSON in the request body for {service}/{method}: {}", .error.message())]
     MalformedJson {
         /// The service as the client named it.
         service: String,
         /// The method.
         method: String,
         /// What the parser said.
+        #[source]
         error: JsonError,
     },
     /// The body is JSON but does not fit the request message.
-    #[error("invalid request for {service}/{method} ({request_type}){}: {}", at(&.error.path), .error.message)]
+    #[error("invalid request for {service}/{method} ({request_type}){}: {}", at(&.error.path), .error.message())]
     InvalidRequest {
         /// The service as the client named it.
         service: String,
@@ -31,15 +34,16 @@ pub enum ProxyError {
         /// The request message's full proto name.
         request_type: &'static str,
         /// Where and what.
+        #[source]
         error: JsonError,
     },
-    /// A `POST /debug/append-log` body that is not one console line.
-    #[error(
-        "invalid debug log entry (send {{\"sessionId\":\"...\",\"logEntry\":\"...\",\"timestamp\":\"...\"}}): {}",
-        .error.message
-    )]
+    /// A client's log post that is not what its endpoint takes.
+    #[error("{}: {}", .endpoint.expected(), .error.message())]
     ClientLog {
+        /// Which endpoint it was posted to.
+        endpoint: LogEndpoint,
         /// What the parser said.
+        #[source]
         error: JsonError,
     },
     /// The body of a client-streaming route is not a JSON array.
@@ -94,7 +98,7 @@ pub enum ProxyError {
     },
     /// The body could not be read from the connection.
     #[error("could not read the request body: {0}")]
-    BodyRead(String),
+    BodyRead(#[source] BoxError),
     /// A route the HTTP surface cannot serve (bidirectional streaming).
     #[error("{service}/{method} streams both ways, which one HTTP request cannot carry")]
     Unsupported {
@@ -108,6 +112,9 @@ pub enum ProxyError {
     Unreachable {
         /// `HOST:PORT` of Octane.
         address: String,
+        /// The call's status, whose source says why the connect failed.
+        #[source]
+        status: tonic::Status,
     },
     /// Octane did not answer within the call's deadline.
     #[error("Octane did not answer {service}/{method} within {timeout:?}")]
@@ -127,10 +134,11 @@ pub enum ProxyError {
         /// The method.
         method: &'static str,
         /// The status from Octane (or from the connection, for a broken one).
+        #[source]
         status: tonic::Status,
     },
     /// Octane's answer is not a valid response message.
-    #[error("Octane's response to {service}/{method} is not a valid {response_type}: {message}")]
+    #[error("Octane's response to {service}/{method} is not a valid {response_type}: {error}")]
     BadResponse {
         /// The service's gRPC name.
         service: &'static str,
@@ -139,18 +147,20 @@ pub enum ProxyError {
         /// The response message's full proto name.
         response_type: &'static str,
         /// What was wrong.
-        message: String,
+        #[source]
+        error: BoxError,
     },
     /// Octane's answer broke gRPC's protocol: an HTTP status other than 200, a second message,
     /// a compressed one, no message, or a message cut short.
-    #[error("Octane's answer to {service}/{method} broke gRPC's protocol: {detail}")]
+    #[error("Octane's answer to {service}/{method} broke gRPC's protocol: {error}")]
     ProtocolViolation {
         /// The service's gRPC name.
         service: &'static str,
         /// The method.
         method: &'static str,
         /// What was wrong.
-        detail: String,
+        #[source]
+        error: grpc_status::ProtocolError,
     },
     /// The request lacks the bearer token the proxy requires, or has a wrong one.
     #[error("this proxy requires `Authorization: Bearer <token>` (or `?token=` on GET)")]
@@ -191,7 +201,8 @@ pub enum ProxyError {
     BodyTimeout(Duration),
     /// The connection to Octane broke during the call.
     #[error(
-        "the connection to Octane LiveLink at {address} was lost during {service}/{method}: {detail}"
+        "the connection to Octane LiveLink at {address} was lost during {service}/{method}: {}",
+        .status.message()
     )]
     ConnectionLost {
         /// `HOST:PORT` of Octane.
@@ -200,8 +211,9 @@ pub enum ProxyError {
         service: &'static str,
         /// The method.
         method: &'static str,
-        /// What the transport said.
-        detail: String,
+        /// The call's status: its message is what the transport said, its source the error.
+        #[source]
+        status: tonic::Status,
     },
     /// Octane reset the call's stream (`RST_STREAM`) without closing the connection: mapped by
     /// the code gRPC gives the reason (REFUSED_STREAM is UNAVAILABLE, ENHANCE_YOUR_CALM
@@ -216,6 +228,9 @@ pub enum ProxyError {
         reason: String,
         /// Its gRPC code.
         code: Code,
+        /// The call's status, whose source is the HTTP/2 reset.
+        #[source]
+        status: tonic::Status,
     },
     /// The request for Octane, or Octane's answer, is over the limit for one gRPC message.
     #[error("{service}/{method}: {error}")]
@@ -225,7 +240,8 @@ pub enum ProxyError {
         /// The method.
         method: &'static str,
         /// Which way, how large, and the limit.
-        error: octane::MessageTooLarge,
+        #[source]
+        error: grpc_status::MessageTooLarge,
     },
     /// A request header has a value the proxy cannot use.
     #[error("invalid {name} header: {message}")]
@@ -233,14 +249,6 @@ pub enum ProxyError {
         /// The header name.
         name: &'static str,
         /// What is wrong with it.
-        message: String,
-    },
-    /// A `POST /api/log` body that is not `{"level": string, "message": string}`.
-    #[error(
-        "invalid log post for /api/log (expected {{\"level\": string, \"message\": string}}): {message}"
-    )]
-    InvalidClientLog {
-        /// What the parser said.
         message: String,
     },
     /// A bug: handling the request panicked.
@@ -257,8 +265,7 @@ impl ProxyError {
             | Self::ClientLog { .. }
             | Self::ExpectedArray { .. }
             | Self::BodyRead(_)
-            | Self::BadHeader { .. }
-            | Self::InvalidClientLog { .. } => StatusCode::BAD_REQUEST,
+            | Self::BadHeader { .. } => StatusCode::BAD_REQUEST,
             Self::UnknownService { .. } | Self::UnknownMethod { .. } | Self::NotFound { .. } => {
                 StatusCode::NOT_FOUND
             }
@@ -278,8 +285,8 @@ impl ProxyError {
             Self::ConnectionLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::StreamReset { code, .. } => http_status(*code),
             Self::MessageTooLarge { error, .. } => match error.direction {
-                octane::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
-                octane::Direction::Answer => StatusCode::BAD_GATEWAY,
+                grpc_status::Direction::Request => StatusCode::PAYLOAD_TOO_LARGE,
+                grpc_status::Direction::Answer => StatusCode::BAD_GATEWAY,
             },
         }
     }
@@ -288,11 +295,13 @@ impl ProxyError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedJson { .. } => "MALFORMED_JSON",
-            Self::ClientLog { error } if error.syntax => "MALFORMED_JSON",
-            Self::ClientLog { .. } => "INVALID_ARGUMENT",
-            Self::InvalidRequest { .. }
-            | Self::ExpectedArray { .. }
-            | Self::InvalidClientLog { .. } => "INVALID_ARGUMENT",
+            Self::ClientLog {
+                endpoint: LogEndpoint::AppendLog,
+                error,
+            } if error.syntax => "MALFORMED_JSON",
+            Self::ClientLog { .. } | Self::InvalidRequest { .. } | Self::ExpectedArray { .. } => {
+                "INVALID_ARGUMENT"
+            }
             Self::BodyRead(_) => "BODY_READ_FAILED",
             Self::UnknownService { .. } => "UNKNOWN_SERVICE",
             Self::UnknownMethod { .. } => "UNKNOWN_METHOD",
@@ -324,41 +333,43 @@ impl ProxyError {
         timeout: Duration,
         address: &str,
     ) -> Self {
-        if octane::is_timeout(&status) {
+        if grpc_status::is_timeout(&status) {
             Self::DeadlineExceeded {
                 service: route.service,
                 method: route.method,
                 timeout,
             }
-        } else if let Some(error) = octane::message_too_large(&status) {
+        } else if let Some(error) = grpc_status::message_too_large(&status) {
             Self::MessageTooLarge {
                 service: route.service,
                 method: route.method,
                 error: *error,
             }
-        } else if let Some(error) = octane::protocol_error(&status) {
+        } else if let Some(error) = grpc_status::protocol_error(&status) {
             Self::ProtocolViolation {
                 service: route.service,
                 method: route.method,
-                detail: error.to_string(),
+                error: error.clone(),
             }
-        } else if let Some(reason) = octane::stream_reset(&status) {
+        } else if let Some(reason) = grpc_status::stream_reset(&status) {
             Self::StreamReset {
                 service: route.service,
                 method: route.method,
                 reason: format!("{reason:?}"),
                 code: status.code(),
+                status,
             }
-        } else if octane::is_connect_error(&status) {
+        } else if grpc_status::is_connect_error(&status) {
             Self::Unreachable {
                 address: address.to_owned(),
+                status,
             }
-        } else if octane::is_local(&status) {
+        } else if grpc_status::is_local(&status) {
             Self::ConnectionLost {
                 address: address.to_owned(),
                 service: route.service,
                 method: route.method,
-                detail: status.message().to_owned(),
+                status,
             }
         } else {
             Self::Grpc {
@@ -380,6 +391,32 @@ impl ProxyError {
         crate::response::ErrorBody::new(&self.to_string(), self.code())
             .field(field)
             .to_json()
+    }
+}
+
+/// The endpoints clients post log lines to, which answer a post they cannot read alike
+/// ([`ProxyError::ClientLog`]) but for what they say they take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogEndpoint {
+    /// `POST /debug/append-log`: one console line of a web client. A body that is not JSON is
+    /// `MALFORMED_JSON`.
+    AppendLog,
+    /// octaneWebR's `POST /api/log`. Any body it cannot read is `INVALID_ARGUMENT`.
+    ApiLog,
+}
+
+impl LogEndpoint {
+    /// What the endpoint takes, to start the error message with.
+    fn expected(self) -> &'static str {
+        match self {
+            Self::AppendLog => {
+                "invalid debug log entry (send {\"sessionId\":\"...\",\"logEntry\":\"...\",\"timestamp\":\"...\"})"
+            }
+            Self::ApiLog => {
+                "invalid log post for /api/log (expected {\"level\": string, \"message\": string})"
+            }
+        }
     }
 }
 

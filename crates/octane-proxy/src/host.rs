@@ -24,6 +24,7 @@ pub struct AllowedHosts {
 /// A value given as a host name that is not one.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid host name {host:?}: a DNS name without scheme, port or path, e.g. studio-pc")]
+#[non_exhaustive]
 pub struct InvalidHost {
     host: String,
 }

@@ -17,7 +17,7 @@
 //! The pieces, one module each:
 //! - [`routes`]: the generated route table (one statically typed route per RPC) and lookups;
 //! - `transcode`: the JSON mapping, proto3 JSON to protobuf and back;
-//! - [`octane`]: the shared channel to Octane and the health probe;
+//! - [`Octane`] (from `octane_grpc`): the shared channel to Octane and the health probe;
 //! - [`error`]: every failure and its HTTP status, mapped in one place;
 //! - [`AllowedOrigins`] and [`AllowedHosts`]: which web pages may call, at which names, checked
 //!   before anything else so that a page the user happens to visit cannot drive Octane;
@@ -38,7 +38,6 @@ pub mod error;
 mod host;
 mod ignored_fields;
 mod metrics;
-pub mod octane;
 mod origin;
 mod proto_loader;
 pub mod response;
@@ -53,7 +52,7 @@ pub use access::{AccessPolicy, InvalidPattern};
 pub use body::{Body, BoxError};
 pub use error::ProxyError;
 pub use host::{AllowedHosts, InvalidHost};
-pub use octane::Octane;
+pub use octane_grpc::{DEFAULT_MAX_MESSAGE_SIZE, InvalidAddress, Octane};
 pub use origin::{AllowedOrigins, InvalidOrigin};
 /// The metrics library of [`RouterBuilder::register_metrics`], re-exported so registrations
 /// use the same version.

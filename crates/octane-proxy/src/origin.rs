@@ -32,6 +32,7 @@ pub struct AllowedOrigins {
 /// A value given as an origin that is not one.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid origin {origin:?}: {reason}")]
+#[non_exhaustive]
 pub struct InvalidOrigin {
     origin: String,
     reason: &'static str,

@@ -7,10 +7,14 @@
 mod leniency;
 mod object_ptr;
 
+use std::ops::Range;
+
 use bytes::Bytes;
 use prost::Message;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
 
 pub use leniency::{JsonMode, MAX_REPORTED_PATHS, MORE_IGNORED};
 use leniency::{Reader, Reading};
@@ -54,6 +58,20 @@ impl Transcoder {
         (self.decode)(json, object_ptr_alias, mode)
     }
 
+    /// Decodes `body[element]`, one element of a JSON array body, as [`Self::decode_request`]
+    /// does; its error is an error of the whole body (its path starts with `[index]`, its line
+    /// and column count from the start of `body`).
+    pub(crate) fn decode_element(
+        &self,
+        body: &[u8],
+        element: Range<usize>,
+        index: usize,
+        object_ptr_alias: Option<&'static str>,
+        mode: JsonMode,
+    ) -> Result<DecodedRequest, JsonError> {
+        decode_element(self, body, element, index, object_ptr_alias, mode)
+    }
+
     /// Appends the JSON form of a protobuf-encoded response message to `out`.
     pub(crate) fn encode_response(
         &self,
@@ -77,6 +95,7 @@ pub struct DecodedRequest {
 
 /// Why a response from Octane could not become JSON.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseError {
     /// The bytes are not a valid encoding of the response message.
     #[error("invalid protobuf: {0}")]
@@ -87,92 +106,99 @@ pub enum ResponseError {
 }
 
 /// Why a JSON request could not become a request message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+#[error("{}", self.message())]
 pub struct JsonError {
     /// Where in the body: a dotted field path (`objectPtr.handle`), or empty for the top level.
     pub path: String,
-    /// What went wrong, as serde_json and the message's deserializer say it.
-    pub message: String,
     /// Whether the body is not JSON at all (as opposed to JSON of the wrong shape).
     pub syntax: bool,
+    /// The parser's error, the message's deserializer's among them, with its line and column in
+    /// the body.
+    #[source]
+    source: serde_json::Error,
 }
 
 impl JsonError {
-    fn from_serde(err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+    /// The error of reading `json` with the message's deserializer, at the path it was tracked
+    /// to.
+    fn from_serde(err: serde_path_to_error::Error<serde_json::Error>, json: &[u8]) -> Self {
         let path = err.path().to_string();
         let inner = err.into_inner();
+        Self {
+            path: if path == "." { String::new() } else { path },
+            syntax: is_syntax(&inner, json),
+            source: inner,
+        }
+    }
+
+    /// A parse error of the body `json` as a whole, no field path: syntax unless the JSON was
+    /// read and only its shape was wrong.
+    pub(crate) fn from_json(err: serde_json::Error, json: &[u8]) -> Self {
+        Self {
+            path: String::new(),
+            syntax: is_syntax(&err, json),
+            source: err,
+        }
+    }
+
+    /// What went wrong, as serde_json and the message's deserializer say it, with the line and
+    /// column in the body.
+    pub fn message(&self) -> String {
         // pbjson reads numbers through an untagged enum whose own error names neither the type
         // nor why a number did not fit it: `5.0`, `1e2` and `-0` are floats to serde_json, and
         // an integer field takes none of them.
-        let message = inner.to_string().replace(
+        self.source.to_string().replace(
             "data did not match any variant of untagged enum Content",
             "expected a number the field can hold, or a string holding one \
              (integer fields take whole numbers in their range, without a fraction or an exponent)",
-        );
-        Self {
-            path: if path == "." { String::new() } else { path },
-            syntax: is_syntax(&inner),
-            message,
-        }
-    }
-
-    /// This error of one element of a JSON array body, which was decoded on its own from
-    /// `body[offset..]`, as an error of the whole body: its path starts with the element's
-    /// index, and its line and column count from the start of the body as sent.
-    pub(crate) fn in_array(mut self, index: usize, body: &[u8], offset: usize) -> Self {
-        self.path = if self.path.is_empty() {
-            format!("[{index}]")
-        } else {
-            format!("[{index}].{}", self.path)
-        };
-        // serde_json ends a message with " at line L column C", counted in what it was given.
-        let position = self
-            .message
-            .rsplit_once(" at line ")
-            .and_then(|(text, at)| {
-                let (line, column) = at.split_once(" column ")?;
-                Some((
-                    text.len(),
-                    line.parse::<usize>().ok()?,
-                    column.parse::<usize>().ok()?,
-                ))
-            });
-        if let Some((text_len, line, column)) = position {
-            let before = &body[..offset.min(body.len())];
-            let lines_before = before.iter().filter(|&&b| b == b'\n').count();
-            let (line, column) = if line == 1 {
-                let line_start = before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
-                (lines_before + 1, offset - line_start + column)
-            } else {
-                (lines_before + line, column)
-            };
-            self.message.truncate(text_len);
-            self.message
-                .push_str(&format!(" at line {line} column {column}"));
-        }
-        self
-    }
-
-    /// A parse error of the body as a whole, no field path: syntax unless the JSON was read
-    /// and only its shape was wrong.
-    pub(crate) fn from_json(err: &serde_json::Error) -> Self {
-        Self {
-            path: String::new(),
-            syntax: is_syntax(err),
-            message: err.to_string(),
-        }
+        )
     }
 }
 
-/// Whether the body is not JSON, as opposed to JSON a field cannot take. serde_json files a
-/// number beyond `f64`'s range (`1e400`) under syntax, but it is valid JSON, and the field
-/// refuses it as it refuses `"1e400"`.
-fn is_syntax(err: &serde_json::Error) -> bool {
-    !matches!(err.classify(), serde_json::error::Category::Data)
-        && !err.to_string().starts_with("number out of range")
+/// Whether the body `json` is not JSON, as opposed to JSON a field cannot take. serde_json
+/// files a number beyond `f64`'s range (`1e400`) under syntax, but it is valid JSON, and the
+/// field refuses it as it refuses `"1e400"`: so an error that is not about the data counts as
+/// syntax only if the body does not read as JSON when no value in it is converted (a raw
+/// value's grammar and UTF-8 are checked, its numbers are not parsed).
+fn is_syntax(err: &serde_json::Error, json: &[u8]) -> bool {
+    err.classify() != Category::Data && serde_json::from_slice::<&RawValue>(json).is_err()
+}
+
+/// Decodes `body[element]`, one element of a JSON array body, on its own; its error is an error
+/// of the whole body: the path starts with the element's index, and the line and column are
+/// serde_json's, counted from the start of the body.
+fn decode_element(
+    transcoder: &Transcoder,
+    body: &[u8],
+    element: Range<usize>,
+    index: usize,
+    object_ptr_alias: Option<&'static str>,
+    mode: JsonMode,
+) -> Result<DecodedRequest, JsonError> {
+    let first_error =
+        match transcoder.decode_request(&body[element.clone()], object_ptr_alias, mode) {
+            Ok(decoded) => return Ok(decoded),
+            Err(error) => error,
+        };
+    // Read again behind the body before it with every byte but its line breaks blanked, so that
+    // serde_json counts lines and columns as in the body sent.
+    let mut placed: Vec<u8> = body[..element.start]
+        .iter()
+        .map(|&b| if b == b'\n' { b'\n' } else { b' ' })
+        .collect();
+    placed.extend_from_slice(&body[element]);
+    let mut error = transcoder
+        .decode_request(&placed, object_ptr_alias, mode)
+        .err()
+        .unwrap_or(first_error);
+    error.path = if error.path.is_empty() {
+        format!("[{index}]")
+    } else {
+        format!("[{index}].{}", error.path)
+    };
+    Err(error)
 }
 
 fn decode<Req>(
@@ -213,9 +239,11 @@ where
         Reader::body(tracked, &reading, aliased),
         object_ptr_alias,
     ))
-    .map_err(|err| JsonError::from_serde(serde_path_to_error::Error::new(track.path(), err)))?;
+    .map_err(|err| {
+        JsonError::from_serde(serde_path_to_error::Error::new(track.path(), err), json)
+    })?;
     // Trailing garbage after the object is an error, not ignored.
-    de.end().map_err(|err| JsonError::from_json(&err))?;
+    de.end().map_err(|err| JsonError::from_json(err, json))?;
     Ok(DecodedRequest {
         message: request.encode_to_vec(),
         ignored: reading.into_ignored(),
@@ -229,4 +257,29 @@ where
     let response = Resp::decode(protobuf)?;
     serde_json::to_writer(out, &response)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn a_number_beyond_f64_is_json_a_field_refuses_and_the_parser_error_is_the_source() {
+        for (body, syntax) in [
+            (&br#"{"a":1e400}"#[..], false),
+            (br#"{"a":true}"#, false),
+            (br#"{"a":"#, true),
+            (b"{\"a\":\"\xff\"}", true),
+        ] {
+            let err = serde_json::from_slice::<HashMap<String, f64>>(body).expect_err("refused");
+            let error = JsonError::from_json(err, body);
+            assert_eq!(error.syntax, syntax, "{error}");
+            let source = std::error::Error::source(&error)
+                .and_then(|source| source.downcast_ref::<serde_json::Error>())
+                .expect("the parser's error is the source");
+            assert_eq!(error.message(), source.to_string());
+        }
+    }
 }

@@ -33,6 +33,7 @@ pub struct WebRoot {
 /// Why a folder cannot be served.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot serve {folder} as the web root: {source}")]
+#[non_exhaustive]
 pub struct WebRootError {
     /// The folder as given.
     pub folder: PathBuf,

@@ -42,13 +42,14 @@ pub(crate) enum DialectError {
     },
     /// The body is not JSON, or JSON protobufjs would refuse to serialize.
     #[error("request message serialization failure: {0}")]
-    Request(RequestError),
+    Request(#[source] RequestError),
     /// Octane's reply is not a valid encoding of the response message.
     #[error("response message parsing error: not a valid {response_type}: {error}")]
     Reply {
         /// The response message's full proto name.
         response_type: &'static str,
         /// What was wrong.
+        #[source]
         error: ReplyError,
     },
 }

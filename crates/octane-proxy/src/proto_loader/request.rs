@@ -20,11 +20,11 @@ use super::table::{ENUMS, MESSAGES};
 const OBJECT_PTR: &str = "objectPtr";
 
 /// Why a request body could not become a request message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum RequestError {
     /// The body is not JSON.
     #[error("the request body is not JSON: {0}")]
-    Syntax(String),
+    Syntax(#[source] serde_json::Error),
     /// The body is JSON that protobufjs would refuse to serialize.
     #[error("{}: {message}", if .path.is_empty() { "the request body" } else { .path.as_str() })]
     Invalid {
@@ -66,8 +66,7 @@ pub(crate) fn encode(route: &RouteSchema, body: &[u8]) -> Result<Vec<u8>, Reques
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    let value: Value =
-        serde_json::from_slice(body).map_err(|err| RequestError::Syntax(err.to_string()))?;
+    let value: Value = serde_json::from_slice(body).map_err(RequestError::Syntax)?;
     let mut object = match value {
         Value::Object(object) => object,
         Value::Array(_) => {

@@ -17,7 +17,7 @@ use crate::body::Body;
 use crate::browser_guard::BrowserGuard;
 use crate::ignored_fields::IgnoredFieldLog;
 use crate::metrics::{MetricRegistration, Metrics};
-use crate::octane::Octane;
+use octane_grpc::Octane;
 use crate::transcode::JsonMode;
 use crate::web_root::WebRoot;
 use crate::{AllowedHosts, AllowedOrigins};

@@ -17,7 +17,7 @@ pub(super) async fn call(
 ) -> Result<Response<Body>, ProxyError> {
     let (route, body) = (call.route, &call.body);
     let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(|err| {
-        let error = JsonError::from_json(&err);
+        let error = JsonError::from_json(err, body);
         let empty = body.iter().all(u8::is_ascii_whitespace);
         if empty || !error.syntax {
             ProxyError::ExpectedArray {
@@ -41,8 +41,13 @@ pub(super) async fn call(
             // Each element is decoded on its own; its errors point into the body.
             let offset = element.as_ptr() as usize - body.as_ptr() as usize;
             let decoded = route
-                .decode_request_in(element, call.inner.json_mode)
-                .map_err(|error| call.request_error(error.in_array(index, body, offset)))?;
+                .decode_element_in(
+                    body,
+                    offset..offset + element.len(),
+                    index,
+                    call.inner.json_mode,
+                )
+                .map_err(|error| call.request_error(error))?;
             report_element(ignored, index, decoded.ignored);
             Ok(decoded.message)
         })

@@ -20,13 +20,13 @@ pub(super) fn until(
             tokio::select! {
                 biased;
                 () = &mut deadline => Some((
-                    Err(crate::octane::timeout_status()),
+                    Err(octane_grpc::status::timeout_status()),
                     (stream, deadline, true),
                 )),
                 item = stream.next() => match item {
                     // Octane ending the stream for the same deadline: this side's verdict.
                     Some(Err(_)) if deadline.is_elapsed() => Some((
-                        Err(crate::octane::timeout_status()),
+                        Err(octane_grpc::status::timeout_status()),
                         (stream, deadline, true),
                     )),
                     item => item.map(|item| (item, (stream, deadline, false))),

@@ -44,7 +44,7 @@ use crate::body::BoxError;
 use crate::browser_guard::BrowserGuard;
 use crate::ignored_fields::IgnoredFieldLog;
 use crate::metrics::Metrics;
-use crate::octane::Octane;
+use octane_grpc::Octane;
 use crate::transcode::JsonMode;
 use crate::web_root::WebRoot;
 

@@ -36,7 +36,7 @@ impl Inner {
             Ok(Err(err)) if err.is::<LengthLimitError>() => {
                 Err(ProxyError::PayloadTooLarge { limit })
             }
-            Ok(Err(err)) => Err(ProxyError::BodyRead(err.to_string())),
+            Ok(Err(err)) => Err(ProxyError::BodyRead(err)),
         }
     }
 }

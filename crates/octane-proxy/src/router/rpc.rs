@@ -158,6 +158,6 @@ pub(super) fn bad_response(route: &'static Route, err: ResponseError) -> ProxyEr
         service: route.service,
         method: route.method,
         response_type: route.response_type,
-        message: err.to_string(),
+        error: Box::new(err),
     }
 }

@@ -49,7 +49,7 @@ pub(super) async fn call(
         // Octane, told the deadline, may end the call at the same moment; this side's verdict
         // wins, as for unary calls.
         Ok(Err(_)) | Err(_) if past_deadline() => {
-            return Err(call.failed(crate::octane::timeout_status()));
+            return Err(call.failed(octane_grpc::status::timeout_status()));
         }
         Ok(opened) => opened
             .map_err(|status| call.failed(status))?

@@ -75,6 +75,20 @@ impl Route {
             .decode_request(json, self.object_ptr_alias, mode)
     }
 
+    /// Decodes `body[element]`, one element of the JSON array body of a client-streaming call,
+    /// as [`Route::decode_request_in`] does; its error is an error of the whole body, its path
+    /// starting with `[index]` and its line and column counted from the start of `body`.
+    pub(crate) fn decode_element_in(
+        &self,
+        body: &[u8],
+        element: std::ops::Range<usize>,
+        index: usize,
+        mode: JsonMode,
+    ) -> Result<DecodedRequest, JsonError> {
+        self.transcoder
+            .decode_element(body, element, index, self.object_ptr_alias, mode)
+    }
+
     /// Appends the proto3 JSON form of a protobuf-encoded response message to `out`.
     pub fn encode_response(&self, protobuf: Bytes, out: &mut Vec<u8>) -> Result<(), ResponseError> {
         self.transcoder.encode_response(protobuf, out)
@@ -105,6 +119,7 @@ pub fn all() -> &'static [Route] {
 
 /// Why a path names no route.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LookupError {
     /// No service is called that; the nearest service names, best first.
     UnknownService {

@@ -8,7 +8,8 @@
 
 use serde::Deserialize;
 
-use crate::ProxyError;
+use crate::error::{LogEndpoint, ProxyError};
+use crate::transcode::JsonError;
 
 /// The largest body read: the client sends at most 100 entries a request.
 pub(crate) const BODY_LIMIT: usize = 256 * 1024;
@@ -62,10 +63,10 @@ impl Level {
 /// Logs the entries of `body`; a body that is not `{"level": string, "message": string}` is a
 /// 400 that says so, and logs nothing.
 pub(crate) fn write(body: &[u8]) -> Result<(), ProxyError> {
-    let entry: Entry =
-        serde_json::from_slice(body).map_err(|err| ProxyError::InvalidClientLog {
-            message: err.to_string(),
-        })?;
+    let entry: Entry = serde_json::from_slice(body).map_err(|err| ProxyError::ClientLog {
+        endpoint: LogEndpoint::ApiLog,
+        error: JsonError::from_json(err, body),
+    })?;
     let level = Level::named(&entry.level);
     let mut lines = entry.message.lines().filter(|line| !line.trim().is_empty());
     for line in lines.by_ref().take(MAX_LINES) {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::octane::Octane;
+use octane_grpc::Octane;
 
 /// The reply, in the shape of octaneWebR's own backends.
 #[derive(Serialize)]

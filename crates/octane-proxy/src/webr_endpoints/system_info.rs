@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::ProxyError;
 use crate::access::AccessPolicy;
-use crate::octane::Octane;
 use crate::routes::{self, Route};
+use octane_grpc::Octane;
 
 /// The device the figures are of: octaneWebR shows one GPU, and Octane numbers them from 0.
 const DEVICE: u32 = 0;
@@ -151,7 +151,7 @@ impl Calls<'_> {
                     service: route.service,
                     method: route.method,
                     response_type: route.response_type,
-                    message: err.to_string(),
+                    error: Box::new(err),
                 }),
             Err(ProxyError::Grpc { status, .. }) => {
                 tracing::debug!(

@@ -1,7 +1,7 @@
 //! Server-streaming calls on the [`Channel`] without tonic's client: the answer's messages are
 //! read with the same framing and statuses as a unary answer's, so an answer that breaks gRPC's
 //! protocol (a compressed message, one cut short, an HTTP error without a gRPC status, no
-//! `grpc-status` at the end) fails with a [`ProtocolError`](super::ProtocolError) as the
+//! `grpc-status` at the end) fails with a [`ProtocolError`](crate::status::ProtocolError) as the
 //! status's source, as unary calls do, rather than as a status Octane never sent.
 
 use std::collections::VecDeque;
@@ -11,9 +11,9 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tonic::{Code, Status};
 
-use super::channel::Channel;
-use super::grpc_framing::{GrpcFraming, GrpcPiece};
-use super::unary::{self, Head, Message, UnaryAnswer};
+use crate::channel::Channel;
+use crate::grpc_framing::{GrpcFraming, GrpcPiece};
+use crate::unary::{self, Head, Message, UnaryAnswer};
 
 /// Sends the server-streaming call `path` with the encoded request `message`, telling Octane
 /// the deadline `timeout` if there is one (the caller enforces it), and answers once Octane's

@@ -1,14 +1,5 @@
-//! The connection to Octane: one shared, multiplexed HTTP/2 [`Channel`], calls on it by gRPC path
-//! with already-encoded messages, and the health probe.
-//!
-//! The channel connects lazily and reconnects by itself; a call made while Octane is down fails
-//! at once with a connect error instead of waiting for a connection.
-
-mod channel;
-mod grpc_framing;
-mod message_size;
-mod server_stream;
-mod unary;
+//! [`Octane`]: where Octane's LiveLink server listens, the shared channel to it, calls on it by
+//! gRPC path with already-encoded messages, and the health probe.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,11 +9,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use tonic::Status;
 
-pub use channel::{Channel, ConnectFailed, ResponseBody, TransportError};
-pub use grpc_framing::{GrpcFraming, GrpcPiece};
-pub use message_size::{Direction, MessageTooLarge};
-pub use server_stream::MessageStream;
-pub use unary::{ProtocolError, UnaryAnswer, UnaryFraming, send_unary};
+use crate::channel::Channel;
+use crate::message_size::MessageTooLarge;
+use crate::server_stream::{self, MessageStream};
+use crate::status::{
+    is_local, is_timeout, message_too_large, protocol_error, stream_reset, timeout_status,
+};
+use crate::unary::{self, send_unary};
 
 /// Default limit for one message either way: a 1920x1080 HDR float frame is 33 MB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -37,6 +30,7 @@ pub struct Octane {
 
 /// Why Octane's address could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidAddress {
     /// A host with a `:` that is not an IPv6 address: most likely `HOST:PORT`, where the port
     /// has a setting of its own.
@@ -85,6 +79,7 @@ impl Octane {
 
     /// Sets the largest message accepted from or sent to Octane. A call over it fails with a
     /// status whose source is a [`MessageTooLarge`].
+    #[must_use]
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.channel = self.channel.max_message_size(bytes);
         self
@@ -100,6 +95,7 @@ impl Octane {
     /// The same Octane on an HTTP/2 connection of its own, with the same settings: bulk
     /// transfers on it (render frames of several MiB) never queue ahead of the calls on this
     /// one. It connects on first use.
+    #[must_use]
     pub fn own_connection(&self) -> Self {
         Self {
             channel: self.channel.own_connection(),
@@ -134,8 +130,10 @@ impl Octane {
         result
     }
 
-    /// A unary call with an encoded request; answers the encoded response.
-    pub(crate) async fn unary(
+    /// A unary call of `path` (`/package.Service/method`) with the encoded request; answers the
+    /// encoded response, or the failed call's status: Octane's, or one made here, which
+    /// [`status`](crate::status) tells apart. `timeout` is sent to Octane and enforced here.
+    pub async fn unary(
         &self,
         path: &'static str,
         request: Vec<u8>,
@@ -151,9 +149,10 @@ impl Octane {
         self.observe(within(timeout, call).await)
     }
 
-    /// A server-streaming call; answers the stream of encoded responses once Octane sent its
-    /// headers. `timeout`, if any, is sent to Octane; the caller enforces it.
-    pub(crate) async fn server_streaming(
+    /// A server-streaming call of `path` with the encoded request; answers the stream of
+    /// encoded responses once Octane sent its headers. `timeout`, if any, is sent to Octane; the
+    /// caller enforces it, for the stream may outlive this call.
+    pub async fn server_streaming(
         &self,
         path: &'static str,
         request: Vec<u8>,
@@ -166,8 +165,9 @@ impl Octane {
         self.observe(stream)
     }
 
-    /// A client-streaming call with every encoded request known up front.
-    pub(crate) async fn client_streaming(
+    /// A client-streaming call of `path` with every encoded request known up front; answers
+    /// the encoded response as [`Octane::unary`] does.
+    pub async fn client_streaming(
         &self,
         path: &'static str,
         requests: Vec<Vec<u8>>,
@@ -206,12 +206,6 @@ fn bracketed_ipv6(host: &str) -> bool {
         .is_some_and(|inner| inner.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
-/// Whether a status was made on this side (connect failure, timeout, broken connection) rather
-/// than sent by Octane. Statuses decoded from Octane's trailers have no source error.
-pub(crate) fn is_local(status: &Status) -> bool {
-    std::error::Error::source(status).is_some()
-}
-
 /// Whether Octane answered the failed call: with a status of its own, or with an answer this
 /// side refused (over the message limit, or breaking gRPC's protocol).
 fn answered(status: &Status) -> bool {
@@ -219,41 +213,6 @@ fn answered(status: &Status) -> bool {
         || message_too_large(status).is_some()
         || protocol_error(status).is_some()
         || stream_reset(status).is_some()
-}
-
-/// Whether the client-side deadline ended the call (tonic reports it as CANCELLED).
-pub(crate) fn is_timeout(status: &Status) -> bool {
-    source_chain(status).any(|e| e.is::<tonic::TimeoutExpired>())
-}
-
-/// Whether the call failed because no connection to Octane could be made: the request
-/// certainly never reached Octane.
-pub fn is_connect_error(status: &Status) -> bool {
-    source_chain(status).any(|e| e.is::<tonic::ConnectError>())
-}
-
-/// The message over the limit that failed the call, if that is why it failed.
-pub fn message_too_large(status: &Status) -> Option<&MessageTooLarge> {
-    source_chain(status).find_map(|e| e.downcast_ref::<MessageTooLarge>())
-}
-
-/// The way Octane's answer broke gRPC's protocol, if that is why the call failed.
-pub fn protocol_error(status: &Status) -> Option<&ProtocolError> {
-    source_chain(status).find_map(|e| e.downcast_ref::<ProtocolError>())
-}
-
-/// The reason Octane gave for resetting the call's stream (`RST_STREAM`), if that is why the
-/// call failed: the connection itself is still up. The status's code is the channel's mapping
-/// of the reason.
-pub fn stream_reset(status: &Status) -> Option<h2::Reason> {
-    source_chain(status)
-        .find_map(|e| e.downcast_ref::<h2::Error>())
-        .filter(|h2| h2.is_reset() && h2.is_remote())
-        .and_then(h2::Error::reason)
-}
-
-fn source_chain(status: &Status) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
-    std::iter::successors(std::error::Error::source(status), |e| e.source())
 }
 
 /// Ends `call` with a CANCELLED status sourced by `tonic::TimeoutExpired` (what tonic's own
@@ -269,12 +228,6 @@ async fn within<T>(
         () = tokio::time::sleep(timeout) => Err(timeout_status()),
         result = call => result,
     }
-}
-
-/// The status of a call whose deadline passed on this side: what tonic's own timeout reports,
-/// so [`is_timeout`] knows it.
-pub(crate) fn timeout_status() -> Status {
-    Status::from_error(Box::new(tonic::TimeoutExpired(())))
 }
 
 #[cfg(test)]

@@ -12,28 +12,32 @@
 //! made while Octane is down fails at once with a `tonic::ConnectError`, which tonic reports as
 //! UNAVAILABLE.
 
+mod connection_task;
+mod request_body;
+mod response_body;
+mod transport_error;
+
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::uri::{Authority, Scheme};
-use http::{HeaderMap, Request, Response, Uri};
-use http_body::Frame;
-use http_body_util::BodyExt;
+use http::{Request, Response, Uri};
 use tokio::net::TcpStream;
-use tonic::{Code, Status};
+use tonic::Status;
 
-use super::DEFAULT_MAX_MESSAGE_SIZE;
-use super::message_size::MessagePrefixes;
+use crate::DEFAULT_MAX_MESSAGE_SIZE;
+use connection_task::drive;
+use request_body::send_body;
+pub use response_body::ResponseBody;
+use response_body::drop_undecodable_status_details;
+pub use transport_error::TransportError;
+use transport_error::transport_status;
 
 /// HTTP/2 receive windows towards Octane. h2's default of 64 KiB makes Octane stop and wait for a
 /// window update every 64 KiB of a render frame; a frame of several MiB then costs dozens of
@@ -46,9 +50,6 @@ const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 /// connection task reads a whole frame before it yields, and at 1 MiB calls made while frames
 /// stream waited for those reads (p99 2.7x to 4.1x idle instead of 1.8x to 2.0x).
 const MAX_FRAME: u32 = 128 * 1024;
-
-/// The trailer carrying a status's details (a serialized `google.rpc.Status`, base64).
-const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
 
 /// How long a connect may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -139,16 +140,12 @@ struct KeepAlive {
 /// Why no connection to Octane could be made; the source of a call's UNAVAILABLE status.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to Octane at {address}: {source}")]
+#[non_exhaustive]
 pub struct ConnectFailed {
     address: String,
     #[source]
     source: Arc<io::Error>,
 }
-
-/// The HTTP/2 failure behind a call's status: a broken connection, a reset stream.
-#[derive(Debug, thiserror::Error)]
-#[error("HTTP/2 connection to Octane: {0}")]
-pub struct TransportError(#[source] h2::Error);
 
 impl Channel {
     /// A channel to `address` (`HOST:PORT`, IPv6 hosts in brackets) that connects on first use.
@@ -173,6 +170,7 @@ impl Channel {
     }
 
     /// A channel to the same address that makes a connection of its own.
+    #[must_use]
     pub fn own_connection(&self) -> Self {
         let shared = &self.shared;
         Self {
@@ -187,9 +185,10 @@ impl Channel {
     }
 
     /// Sets the largest message accepted in an answer (default
-    /// [`DEFAULT_MAX_MESSAGE_SIZE`](super::DEFAULT_MAX_MESSAGE_SIZE)). A larger one fails the
-    /// call with a status whose source is a [`MessageTooLarge`](super::MessageTooLarge), before
+    /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE)). A larger one fails the
+    /// call with a status whose source is a [`MessageTooLarge`](crate::status::MessageTooLarge), before
     /// any of it is buffered.
+    #[must_use]
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -267,13 +266,7 @@ impl Shared {
         send_body(body, stream);
         let mut response = response.await.map_err(transport_status)?;
         drop_undecodable_status_details(response.headers_mut());
-        Ok(response.map(|recv| ResponseBody {
-            recv,
-            messages: MessagePrefixes::new(max_message_size),
-            data_done: false,
-            done: false,
-            _open: open,
-        }))
+        Ok(response.map(|recv| ResponseBody::new(recv, max_message_size, open)))
     }
 
     /// The open connection once it can take a new stream; connects if there is none or the
@@ -414,217 +407,15 @@ impl Shared {
     }
 }
 
-/// Runs the connection until it ends, checking it with PINGs while calls are open; then makes
-/// the next call connect again.
-async fn drive(
-    mut connection: h2::client::Connection<TcpStream, Bytes>,
-    keep_alive: KeepAlive,
-    open: Arc<AtomicUsize>,
-    shared: Weak<Shared>,
-    attempt: u64,
-) {
-    let ping_pong = connection.ping_pong();
-    let mut too_many_pings = false;
-    tokio::select! {
-        ended = &mut connection => match ended {
-            Ok(()) => tracing::debug!("connection to Octane closed"),
-            Err(err) => {
-                too_many_pings = err.is_go_away()
-                    && err.is_remote()
-                    && err.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM);
-                tracing::debug!(%err, "connection to Octane ended");
-            }
-        },
-        () = check(ping_pong, keep_alive, &open) => {
-            tracing::warn!(
-                "Octane did not answer a PING in {:?}; dropping the connection",
-                keep_alive.timeout
-            );
-        }
-    }
-    if let Some(shared) = shared.upgrade() {
-        if too_many_pings {
-            shared.ping_less(keep_alive);
-        }
-        shared.forget(attempt);
-    }
-}
-
-/// Returns when a PING sent while calls were open went unanswered.
-async fn check(ping_pong: Option<h2::PingPong>, keep_alive: KeepAlive, open: &AtomicUsize) {
-    let Some(mut ping_pong) = ping_pong else {
-        return std::future::pending().await;
-    };
-    loop {
-        tokio::time::sleep(keep_alive.interval).await;
-        if open.load(Ordering::Relaxed) > 0
-            && tokio::time::timeout(keep_alive.timeout, ping_pong.ping(h2::Ping::opaque()))
-                .await
-                .is_err()
-        {
-            return;
-        }
-    }
-}
-
-/// Writes the request body to the stream: inline as far as the body is ready (a unary request
-/// is ready at once), the rest from a task of its own so a streaming body never blocks the wait
-/// for the response.
-fn send_body(mut body: tonic::body::Body, mut stream: h2::SendStream<Bytes>) {
-    loop {
-        match body.frame().now_or_never() {
-            Some(frame) => match forward(frame, &mut stream) {
-                Forwarded::More => {}
-                Forwarded::Done => return,
-            },
-            None => {
-                tokio::spawn(async move {
-                    while let Forwarded::More = forward(body.frame().await, &mut stream) {}
-                });
-                return;
-            }
-        }
-    }
-}
-
-enum Forwarded {
-    More,
-    Done,
-}
-
-fn forward(
-    frame: Option<Result<Frame<Bytes>, Status>>,
-    stream: &mut h2::SendStream<Bytes>,
-) -> Forwarded {
-    // A failed write means the stream is already gone; the response reports why.
-    match frame {
-        Some(Ok(frame)) => match frame.into_data() {
-            Ok(data) => match stream.send_data(data, false) {
-                Ok(()) => Forwarded::More,
-                Err(_) => Forwarded::Done,
-            },
-            Err(frame) => {
-                if let Ok(trailers) = frame.into_trailers() {
-                    let _ = stream.send_trailers(trailers);
-                }
-                Forwarded::Done
-            }
-        },
-        None => {
-            let _ = stream.send_data(Bytes::new(), true);
-            Forwarded::Done
-        }
-        Some(Err(status)) => {
-            tracing::debug!(%status, "request body failed; resetting the stream");
-            stream.send_reset(h2::Reason::CANCEL);
-            Forwarded::Done
-        }
-    }
-}
-
-/// A response body read straight from h2, handing its flow-control window back as it goes.
-pub struct ResponseBody {
-    recv: h2::RecvStream,
-    messages: MessagePrefixes,
-    data_done: bool,
-    done: bool,
-    _open: OpenCall,
-}
-
-impl http_body::Body for ResponseBody {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        if !self.data_done {
-            match ready!(self.recv.poll_data(cx)) {
-                Some(Ok(data)) => {
-                    // Only fails when the stream is gone, which the next poll reports.
-                    let _ = self.recv.flow_control().release_capacity(data.len());
-                    if let Err(too_large) = self.messages.read(&data) {
-                        // Dropping the body then resets the stream: Octane stops sending.
-                        self.done = true;
-                        return Poll::Ready(Some(Err(too_large.into_status())));
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
-                }
-                Some(Err(err)) => {
-                    self.done = true;
-                    return Poll::Ready(Some(Err(transport_status(err))));
-                }
-                None => self.data_done = true,
-            }
-        }
-        self.done = true;
-        Poll::Ready(match ready!(self.recv.poll_trailers(cx)) {
-            Ok(Some(mut trailers)) => {
-                drop_undecodable_status_details(&mut trailers);
-                Some(Ok(Frame::trailers(trailers)))
-            }
-            Ok(None) => None,
-            Err(err) => Some(Err(transport_status(err))),
-        })
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.done
-    }
-}
-
-impl std::fmt::Debug for ResponseBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseBody").finish_non_exhaustive()
-    }
-}
-
-/// How tonic decodes `grpc-status-details-bin`: standard base64, padded or not.
-const STATUS_DETAILS_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Removes a `grpc-status-details-bin` that is not base64 from Octane's answer: tonic panics
-/// reading one. The details are opaque to the proxy; the status and message beside them, which
-/// the caller gets, are not lost with them.
-fn drop_undecodable_status_details(headers: &mut HeaderMap) {
-    let Some(details) = headers.get(GRPC_STATUS_DETAILS) else {
-        return;
-    };
-    if let Err(err) = STATUS_DETAILS_BASE64.decode(details.as_bytes()) {
-        tracing::warn!(error = %err, "Octane sent a grpc-status-details-bin that is not base64; dropped it");
-        headers.remove(GRPC_STATUS_DETAILS);
-    }
-}
-
-/// The status of a call the connection failed: UNAVAILABLE when the connection broke or Octane
-/// refused the stream, CANCELLED when the stream was cancelled, INTERNAL for protocol errors.
-/// The h2 error is its source, which marks it as made on this side.
-fn transport_status(err: h2::Error) -> Status {
-    let code = match err.reason() {
-        _ if err.is_io() || err.is_go_away() => Code::Unavailable,
-        Some(h2::Reason::REFUSED_STREAM) => Code::Unavailable,
-        Some(h2::Reason::CANCEL) => Code::Cancelled,
-        Some(h2::Reason::ENHANCE_YOUR_CALM) => Code::ResourceExhausted,
-        _ => Code::Internal,
-    };
-    let mut status = Status::new(code, err.to_string());
-    status.set_source(Arc::new(TransportError(err)));
-    status
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::octane::is_local;
-    use crate::octane::server_stream::send_server_streaming;
+    use tonic::Code;
+
+    use crate::server_stream::send_server_streaming;
+    use crate::status::is_local;
 
     #[tokio::test]
     async fn an_open_call_to_a_silent_octane_ends_after_an_unanswered_ping() {

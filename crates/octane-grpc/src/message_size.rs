@@ -3,7 +3,7 @@
 //! tonic enforces its message limits too, but reports an answer over the limit as an
 //! OUT_OF_RANGE status with no source, which reads exactly like an OUT_OF_RANGE sent by
 //! Octane, and a request over the limit as a reset stream. So the proxy checks first: requests
-//! before they are sent ([`Octane`](super::Octane)), answers as their 5-byte gRPC message
+//! before they are sent ([`Octane`](crate::Octane)), answers as their 5-byte gRPC message
 //! prefixes stream by ([`MessagePrefixes`], in the channel's response body), before a byte of
 //! the message is buffered. The status it fails a call with has a [`MessageTooLarge`] as its
 //! source, which the router maps to 413 or 502.
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tonic::Status;
 
-use super::grpc_framing::{GrpcFraming, GrpcPiece};
+use crate::grpc_framing::{GrpcFraming, GrpcPiece};
 
 /// Which way a message over the limit was going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +27,13 @@ pub enum Direction {
 /// A message over the limit for one gRPC message ([`Octane::max_message_size`]); the source of
 /// the failed call's status.
 ///
-/// [`Octane::max_message_size`]: super::Octane::max_message_size
+/// [`Octane::max_message_size`]: crate::Octane::max_message_size
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "{} is {size} bytes, over the limit of {limit} bytes for one gRPC message (--max-message-size)",
     match .direction { Direction::Request => "the request", Direction::Answer => "Octane's answer" }
 )]
+#[non_exhaustive]
 pub struct MessageTooLarge {
     /// Which way it was going.
     pub direction: Direction,

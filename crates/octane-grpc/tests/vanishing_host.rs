@@ -6,7 +6,7 @@
 //! own, where loopback is all there is (`.ci/run` does this):
 //!
 //! ```sh
-//! unshare -n sh -c 'ip link set lo up && cargo test -p octane-proxy --test vanishing_host -- --ignored'
+//! unshare -n sh -c 'ip link set lo up && cargo test -p octane-grpc --test vanishing_host -- --ignored'
 //! ```
 
 use std::process::Command;
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use octane_api::octaneapi::api_info::OctaneVersionRequest;
 use octane_api::octaneapi::api_info_service_client::ApiInfoServiceClient;
-use octane_proxy::Octane;
+use octane_grpc::Octane;
 use octane_test_peer::TestPeer;
 
 /// Refuses to touch the firewall of a real host: a fresh namespace has loopback only.

@@ -1,6 +1,6 @@
 //! Unary calls on the [`Channel`] without tonic's client (and the sending of every call the
 //! proxy makes that way: client-streaming calls, whose answer is one message as a unary
-//! call's, and server-streaming ones, read by [`MessageStream`](super::MessageStream)).
+//! call's, and server-streaming ones, read by [`MessageStream`](crate::MessageStream)).
 //!
 //! tonic's `Grpc::unary` wraps the request in an encoding stream and the answer in a decoding
 //! one: buffers, copies and state machines for what is, in a unary call, one message each way.
@@ -21,8 +21,8 @@ use http_body_util::BodyExt;
 use tonic::{Code, Status};
 use tower::ServiceExt;
 
-use super::channel::{Channel, ResponseBody};
-use super::grpc_framing::{GrpcFraming, GrpcPiece};
+use crate::channel::{Channel, ResponseBody};
+use crate::grpc_framing::{GrpcFraming, GrpcPiece};
 
 /// Sends the unary call `path` with the encoded request `message` on `channel`, telling Octane
 /// the deadline `timeout` (`grpc-timeout`; the caller enforces it), and answers once Octane's
@@ -247,6 +247,7 @@ impl UnaryFraming {
 /// How Octane's answer broke gRPC's protocol: the source of the status of a call failed for it,
 /// which tells it apart from a status Octane sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// An HTTP status other than 200, and no gRPC status.
     #[error("Octane answered HTTP {0}")]

@@ -8,7 +8,7 @@
 
 use bytes::{Buf, Bytes};
 
-/// The next bytes of a gRPC body, as [`GrpcFraming::next`] reads them.
+/// The next bytes of a gRPC body, as [`UnaryFraming::next`](crate::UnaryFraming::next) reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrpcPiece {
     /// A message's prefix, read whole: the message's bytes follow (none if `len` is 0).
@@ -24,7 +24,7 @@ pub enum GrpcPiece {
 
 /// Where a body is in gRPC's framing, carried from one chunk to the next.
 #[derive(Debug, Default)]
-pub struct GrpcFraming {
+pub(crate) struct GrpcFraming {
     prefix: [u8; 5],
     /// Bytes of `prefix` read so far.
     prefix_len: usize,
@@ -34,13 +34,13 @@ pub struct GrpcFraming {
 
 impl GrpcFraming {
     /// Framing at the start of a body.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Takes the next piece off the front of `chunk`: a prefix once its last byte is read, or
     /// the current message's bytes in `chunk`. `None` once `chunk` is used up.
-    pub fn next(&mut self, chunk: &mut Bytes) -> Option<GrpcPiece> {
+    pub(crate) fn next(&mut self, chunk: &mut Bytes) -> Option<GrpcPiece> {
         while !chunk.is_empty() {
             if self.message_left > 0 {
                 let bytes = chunk.split_to(self.message_left.min(chunk.len()));
@@ -66,7 +66,7 @@ impl GrpcFraming {
 
     /// Whether the body read so far ends between two messages, not inside a prefix or a
     /// message: where a body may end.
-    pub fn between_messages(&self) -> bool {
+    pub(crate) fn between_messages(&self) -> bool {
         self.prefix_len == 0 && self.message_left == 0
     }
 }
