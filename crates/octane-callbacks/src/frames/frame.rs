@@ -16,9 +16,9 @@ use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
 use serde::Serialize;
 
-use crate::event_buffers::{EventBuffer, EventBuffers};
-use crate::grab_decoder::PixelSink;
-use crate::png::ImageError;
+use crate::frames::event_buffers::{EventBuffer, EventBuffers};
+use crate::frames::png::ImageError;
+use crate::upstream::grab_decoder::PixelSink;
 
 /// One rendered image of a frame: what the PNG and MJPEG endpoints need.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ impl Frame {
     pub fn png(&self) -> Result<Bytes, ImageError> {
         self.png
             .get_or_init(|| match self.images.first() {
-                Some(image) => crate::png::encode(image).map(Bytes::from),
+                Some(image) => crate::frames::png::encode(image).map(Bytes::from),
                 None => Err(ImageError::Empty {
                     width: 0,
                     height: 0,

@@ -30,15 +30,15 @@ use serde::Serialize;
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::event_buffers::EventBuffers;
+use crate::endpoints::webr_callbacks::WebrFeed;
 use crate::fan_out::Variants;
-use crate::frame::FrameBuilder;
-use crate::grab::grab_render_result;
-use crate::hub::FrameHub;
-use crate::jpeg_variant::JpegVariant;
-use crate::restart::restart_on_panic;
-use crate::status::{Counters, Status};
-use crate::webr_callbacks::WebrFeed;
+use crate::fan_out::hub::FrameHub;
+use crate::fan_out::jpeg_variant::JpegVariant;
+use crate::frames::event_buffers::EventBuffers;
+use crate::frames::frame::FrameBuilder;
+use crate::upstream::grab::grab_render_result;
+use crate::upstream::restart::restart_on_panic;
+use crate::upstream::status::{Counters, Status};
 
 /// How the streamer behaves.
 #[derive(Debug, Clone)]

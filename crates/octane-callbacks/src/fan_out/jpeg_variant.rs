@@ -27,8 +27,8 @@ use serde::Serialize;
 
 use crate::error::RenderError;
 use crate::fan_out::Encoding;
-use crate::frame::Frame;
-use crate::jpeg::{self, Jpeg, JpegError, JpegParams};
+use crate::frames::frame::Frame;
+use crate::frames::jpeg::{self, Jpeg, JpegError, JpegParams};
 
 /// Length of the binary WebSocket message's header.
 pub(crate) const WS_HEADER_LEN: usize = 40;
