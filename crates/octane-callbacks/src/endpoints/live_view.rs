@@ -20,14 +20,15 @@ use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::endpoints::view_params::ViewParams;
-use crate::endpoints::websocket::{WebSocket, upgrade};
+use super::view_params::ViewParams;
+use super::websocket::{WebSocket, upgrade};
 use crate::error::RenderError;
 use crate::fan_out::jpeg_variant::{EncodeFailure, JpegFrame, JpegVariant};
 use crate::fan_out::{Encoded, Viewer};
-use crate::frames::frame::Frame;
-use crate::upstream::status::Status;
-use crate::upstream::streamer::{CallbackStreamer, now, sse_event};
+use crate::frames::Frame;
+use crate::frames::event_json::{now, sse_event};
+use crate::upstream::CallbackStreamer;
+use crate::upstream::Status;
 
 /// The boundary between the parts of the MJPEG stream.
 pub(crate) const MJPEG_BOUNDARY: &str = "octane-frame";

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::error::RenderError;
-use crate::frames::jpeg::{JpegParams, JpegParamsError};
+use crate::jpeg::{JpegParams, JpegParamsError};
 
 /// The highest frame-rate cap a viewer may ask for; above it the cap would cap nothing.
 const MAX_FPS: f64 = 1000.0;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::stats::{StatsSnapshot, VariantStats};
 use super::viewer::Viewer;
-use crate::frames::frame::Frame;
+use crate::frames::Frame;
 
 /// A form frames are encoded into; the value is the variant's key (its parameters).
 pub(crate) trait Encoding: Clone + Eq + Hash + Debug + Send + Sync + 'static {
@@ -159,8 +159,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::fan_out::hub::FrameHub;
-    use crate::frames::event_buffers::EventBuffers;
+    use crate::fan_out::FrameHub;
+    use crate::frames::EventBuffers;
 
     /// Counts its encodes, in a counter shared by its clones.
     #[derive(Clone, Debug)]
@@ -190,7 +190,7 @@ mod tests {
     }
 
     fn frame(sequence: u64) -> Frame {
-        crate::frames::frame::Frame::build(&EventBuffers::new(), sequence, 1, 0, 0.0, &[])
+        crate::frames::Frame::build(&EventBuffers::new(), sequence, 1, 0, 0.0, &[])
     }
 
     #[tokio::test]

@@ -14,80 +14,11 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
-use serde::Serialize;
 
-use crate::frames::event_buffers::{EventBuffer, EventBuffers};
-use crate::frames::png::ImageError;
-use crate::upstream::grab_decoder::PixelSink;
-
-/// One rendered image of a frame: what the PNG and MJPEG endpoints need.
-#[derive(Debug, Clone)]
-pub struct Image {
-    /// `octaneapi.ImageType` as a number (0 LDR_RGBA, 1 LDR_MONO, 2 HDR_RGBA, 3 HDR_MONO, ...).
-    pub image_type: i32,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Row stride in pixels; 0 means tightly packed rows (a stride of `width`).
-    pub pitch: u32,
-    /// The raw rows as Octane sent them, base64-encoded: the text of the frame's event.
-    base64: Bytes,
-    /// The rest of what Octane said of the image (its `buffer` left out): the live views send
-    /// it along with their own encodings of the pixels.
-    pub(crate) meta: ApiRenderImage,
-}
-
-impl Image {
-    /// An image of `pixels`, the raw rows.
-    pub fn new(image_type: i32, width: u32, height: u32, pitch: u32, pixels: &[u8]) -> Self {
-        Self {
-            image_type,
-            width,
-            height,
-            pitch,
-            base64: Bytes::from(base64_simd::STANDARD.encode_type::<Vec<u8>>(pixels)),
-            meta: ApiRenderImage {
-                r#type: image_type,
-                size: Some(octane_api::octaneapi::Uint322 {
-                    x: width,
-                    y: height,
-                }),
-                pitch,
-                ..ApiRenderImage::default()
-            },
-        }
-    }
-
-    /// The raw rows as Octane sent them, base64-encoded, shared (not a copy).
-    pub(crate) fn base64(&self) -> &Bytes {
-        &self.base64
-    }
-
-    /// The raw rows as Octane sent them, decoded from the event's base64 (about a millisecond
-    /// for 8 MiB).
-    pub fn pixels(&self) -> Vec<u8> {
-        base64_simd::STANDARD
-            .decode_to_vec(&self.base64)
-            .expect("the frame's own base64 decodes")
-    }
-
-    fn of(image: &ApiRenderImage, base64: Bytes) -> Self {
-        let size = image.size.unwrap_or_default();
-        Self {
-            image_type: image.r#type,
-            width: size.x,
-            height: size.y,
-            pitch: image.pitch,
-            base64,
-            meta: ApiRenderImage {
-                buffer: None,
-                m_private: None,
-                ..image.clone()
-            },
-        }
-    }
-}
+use super::event_buffers::{EventBuffer, EventBuffers};
+use super::event_json::{EventHead, EventImage, write_open_object};
+use super::image::Image;
+use super::png::ImageError;
 
 /// A published frame. Cheap to clone: the pixels and the encoded event are shared.
 #[derive(Debug, Clone)]
@@ -129,7 +60,7 @@ impl Frame {
     pub fn png(&self) -> Result<Bytes, ImageError> {
         self.png
             .get_or_init(|| match self.images.first() {
-                Some(image) => crate::frames::png::encode(image).map(Bytes::from),
+                Some(image) => super::png::encode(image).map(Bytes::from),
                 None => Err(ImageError::Empty {
                     width: 0,
                     height: 0,
@@ -158,6 +89,15 @@ impl Frame {
         }
         builder.finish(sequence, callback_id, user_data, timestamp, images)
     }
+}
+
+/// Receives the pixel bytes of each image while they arrive.
+pub(crate) trait PixelSink {
+    /// Image `image`'s pixels start, `len` bytes of them; pixels it had before are superseded
+    /// (a repeated `bytes` field: the last one wins).
+    fn begin(&mut self, image: usize, len: usize);
+    /// The next piece of image `image`'s pixels, a slice of the chunk it arrived in.
+    fn pixels(&mut self, image: usize, piece: Bytes);
 }
 
 /// Builds a frame while its grab arrives: the decoder of the answer hands it each image's
@@ -359,88 +299,6 @@ const IMAGE_CLOSE: &[u8] = br#","encoding":"base64"}}"#;
 
 /// Event buffers are requested in multiples of this many bytes.
 const PAGE: usize = 4096;
-
-/// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
-fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
-    serde_json::to_writer(&mut *out, value).expect("a struct of plain fields serializes");
-    debug_assert_eq!(out.last(), Some(&b'}'));
-    out.pop();
-}
-
-/// The fields of the `newImage` event before its images, as the old Python proxy's viewers read
-/// them; `render_images` follows.
-#[derive(Serialize)]
-struct EventHead {
-    r#type: &'static str,
-    callback_id: u32,
-    user_data: u64,
-    timestamp: f64,
-}
-
-/// The fields of one image before its `buffer` (enum values as numbers, as the viewers expect);
-/// `buffer` follows, written by [`FrameBuilder::finish`].
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventImage {
-    index: usize,
-    r#type: i32,
-    color_space: i32,
-    is_linear: bool,
-    size: Size,
-    pitch: u32,
-    render_pass_id: i32,
-    tonemapped_samples_per_pixel: f32,
-    calculated_samples_per_pixel: f32,
-    samples_per_second: f32,
-    render_time: f32,
-    change_level: ChangeLevel,
-    has_pending_updates: bool,
-    has_alpha: bool,
-}
-
-#[derive(Serialize)]
-struct Size {
-    x: u32,
-    y: u32,
-}
-
-#[derive(Serialize)]
-struct ChangeLevel {
-    level: u64,
-}
-
-impl EventImage {
-    fn new(index: usize, image: &ApiRenderImage) -> Self {
-        let size = image.size.unwrap_or_default();
-        Self {
-            index,
-            r#type: image.r#type,
-            color_space: image.color_space,
-            is_linear: image.is_linear,
-            size: Size {
-                x: size.x,
-                y: size.y,
-            },
-            pitch: image.pitch,
-            render_pass_id: image.render_pass_id,
-            tonemapped_samples_per_pixel: finite(image.tonemapped_samples_per_pixel),
-            calculated_samples_per_pixel: finite(image.calculated_samples_per_pixel),
-            samples_per_second: finite(image.samples_per_second),
-            render_time: finite(image.render_time),
-            // The old proxy read a field that does not exist here and always sent 0.
-            change_level: ChangeLevel {
-                level: image.change_level.map_or(0, |c| c.value),
-            },
-            has_pending_updates: image.has_pending_updates,
-            has_alpha: image.has_alpha,
-        }
-    }
-}
-
-/// The viewers read these as numbers; JSON has no NaN.
-fn finite(value: f32) -> f32 {
-    if value.is_finite() { value } else { 0.0 }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
 //! Render images as JPEG for viewers beyond the workstation: converted to 8-bit sRGB exactly as
-//! the PNG endpoint converts them ([`crate::frames::png::to_rgba8`]: HDR clamped and sRGB-encoded),
+//! the PNG endpoint converts them ([`crate::png::to_rgba8`]: HDR clamped and sRGB-encoded),
 //! downscaled to fit the viewer's `max_width` / `max_height` (aspect kept, Lanczos3), then
 //! encoded at the viewer's quality with 4:2:0 chroma subsampling.
 //!
@@ -18,8 +18,8 @@ use bytes::Bytes;
 use fast_image_resize::images::{Image as ResizedImage, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-use crate::frames::frame::Image;
-use crate::frames::png::{ImageError, to_rgba8};
+use super::image::Image;
+use super::png::{ImageError, to_rgba8};
 
 /// The quality a viewer gets when it does not ask for one, chosen by measurement
 /// (`cargo xtask bench --only jpeg`, section *the default quality*): the highest whose

@@ -3,7 +3,7 @@
 //! pixel is read. Alpha is taken as straight (not premultiplied) and `isLinear` is not read;
 //! other image types (half floats, mono with alpha, block-compressed) are refused.
 
-use crate::frames::frame::Image;
+use super::image::Image;
 
 /// `octaneapi.ImageType` values this module reads.
 const LDR_RGBA: i32 = 0;

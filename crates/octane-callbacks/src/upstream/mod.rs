@@ -5,10 +5,13 @@
 //! once, decoding the answer while it arrives, releases it and publishes one frame. The counters
 //! of what it did are the streamer's [`Status`].
 
-pub(crate) mod grab;
-pub(crate) mod grab_decoder;
+mod callback_events;
+mod calls;
+mod grab;
+mod grab_decoder;
 mod restart;
 pub(crate) mod status;
+mod stream_loop;
 pub(crate) mod streamer;
 
 pub use status::Status;

@@ -6,7 +6,7 @@
 //! a few levels.
 
 use super::*;
-use crate::frames::frame::Image;
+use crate::frames::Image;
 
 const LDR_RGBA: i32 = 0;
 const LDR_MONO: i32 = 1;
@@ -171,7 +171,7 @@ fn hdr_is_tone_mapped_exactly_as_the_png_endpoint_does() {
         }
     }
     let hdr = Image::new(HDR_RGBA, width, height, 0, &floats);
-    let srgb = crate::frames::png::to_rgba8(&hdr).expect("converts");
+    let srgb = crate::png::to_rgba8(&hdr).expect("converts");
     let ldr = Image::new(LDR_RGBA, width, height, 0, &srgb);
     let p = params(90, None, None);
     // The same 8-bit pixels, so the same file: the conversion is the PNG's, not another.
