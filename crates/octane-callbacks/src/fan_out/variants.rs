@@ -104,6 +104,12 @@ impl<E: Encoding> Variants<E> {
         lease
     }
 
+    /// Whether any variant has a viewer now.
+    pub(crate) fn watched(&self) -> bool {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.values().any(|lease| lease.strong_count() > 0)
+    }
+
     /// Each live variant's label and counters, for the metrics.
     pub(crate) fn stats(&self) -> Vec<(String, StatsSnapshot)> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());

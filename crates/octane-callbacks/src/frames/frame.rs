@@ -6,9 +6,11 @@
 //! the whole frame once it had arrived read it back from memory, and tonic first copied it out
 //! of the HTTP/2 frames into one buffer: together about a quarter of the CPU time per frame.
 //! The event stays in the pieces it was made of (JSON text, each image's base64), which clients
-//! write one after the other. The frame keeps the pixels only as that base64, not the pieces of
-//! the answer as well (8 MiB more for each 1920x1080 frame in flight); the PNG and MJPEG
-//! endpoints decode it back.
+//! write one after the other. The frame keeps the pixels as that base64, not the pieces of the
+//! answer as well (they would pin the answer's chunks). While a JPEG variant is watched it also
+//! copies them, as they arrive, into one pooled buffer of raw rows for the JPEG encoder: 8 MiB
+//! more for each 1920x1080 frame in flight, and a copy of hot data, instead of decoding the
+//! base64 again for every encode. The PNG endpoint decodes the base64 when no rows were kept.
 
 use std::sync::OnceLock;
 
@@ -104,6 +106,8 @@ pub(crate) trait PixelSink {
 /// pixels piece by piece ([`PixelSink`]), and it encodes them into the event at once.
 pub(crate) struct FrameBuilder {
     buffers: EventBuffers,
+    /// Whether the images' raw rows are kept too (see the module).
+    keep_rows: bool,
     /// By image, in the answer's order.
     images: Vec<ImagePixels>,
 }
@@ -119,6 +123,8 @@ struct ImagePixels {
     /// of three, and pieces end anywhere.
     carry: [u8; 3],
     carried: usize,
+    /// The raw rows, when the builder keeps them; `None` until the image's pixels begin.
+    rows: Option<EventBuffer>,
 }
 
 impl PixelSink for FrameBuilder {
@@ -137,11 +143,19 @@ impl PixelSink for FrameBuilder {
         if len == 0 {
             // Nothing to encode: no buffer of the pool (any spare would fit, and be held).
             pixels.text = None;
+            pixels.rows = None;
             return;
         }
         match &mut pixels.text {
             Some(text) if text.capacity() >= capacity => text.clear(),
             text => *text = Some(self.buffers.take(capacity)),
+        }
+        if self.keep_rows {
+            let capacity = len.next_multiple_of(PAGE);
+            match &mut pixels.rows {
+                Some(rows) if rows.capacity() >= capacity => rows.clear(),
+                rows => *rows = Some(self.buffers.take(capacity)),
+            }
         }
     }
 
@@ -151,6 +165,7 @@ impl PixelSink for FrameBuilder {
             text: Some(text),
             carry,
             carried,
+            rows,
         }) = self.images.get_mut(image)
         else {
             debug_assert!(false, "pixels of image {image} before they began");
@@ -174,6 +189,9 @@ impl PixelSink for FrameBuilder {
         carry[*carried..*carried + left.len()].copy_from_slice(left);
         *carried += left.len();
         *len += piece.len();
+        if let Some(rows) = rows {
+            rows.extend_from_slice(&piece);
+        }
     }
 }
 
@@ -182,8 +200,16 @@ impl FrameBuilder {
     pub(crate) fn new(buffers: EventBuffers) -> Self {
         Self {
             buffers,
+            keep_rows: false,
             images: Vec::new(),
         }
+    }
+
+    /// The builder, keeping the images' raw rows too if `keep` (for a JPEG encoder).
+    #[must_use]
+    pub(crate) fn keeping_rows(mut self, keep: bool) -> Self {
+        self.keep_rows = keep;
+        self
     }
 
     /// The frame of `images`, the grab's images (their pixel bytes, if any, are not read: the
@@ -206,6 +232,7 @@ impl FrameBuilder {
         let mut text = Vec::with_capacity(512 * (images.len() + 1));
         let mut inserts = Vec::with_capacity(images.len());
         let mut frame_images = Vec::with_capacity(images.len());
+        let mut kept_rows = 0;
         text.extend_from_slice(EVENT_OPEN);
         write_open_object(&mut text, &head);
         text.extend_from_slice(IMAGES_OPEN);
@@ -227,10 +254,13 @@ impl FrameBuilder {
             text.extend_from_slice(BUFFER_SIZE);
             text.extend_from_slice(pixels.len.to_string().as_bytes());
             text.extend_from_slice(IMAGE_CLOSE);
-            frame_images.push(Image::of(image, encoded));
+            let rows = pixels.rows.take().map(EventBuffer::share);
+            kept_rows += usize::from(rows.is_some());
+            frame_images.push(Image::of(image, encoded, rows));
         }
         text.extend_from_slice(EVENT_CLOSE);
-        self.buffers.keep_for_images(inserts.len());
+        // One pooled buffer for each image's base64, and one for its rows if kept.
+        self.buffers.keep_for_images(inserts.len() + kept_rows);
         let text = Bytes::from(text);
         let mut event = Vec::with_capacity(2 * inserts.len() + 2);
         let mut at = 0;
@@ -302,6 +332,8 @@ const PAGE: usize = 4096;
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
     use octane_api::octaneapi::{Buffer, CLevelT, Uint322};
 
@@ -382,6 +414,26 @@ mod tests {
                 assert_eq!(frame.images[0].pixels(), whole);
             }
         }
+    }
+
+    #[test]
+    fn rows_kept_for_a_jpeg_encoder_leave_the_event_as_it_was() {
+        let pixels: Vec<u8> = (0..1000).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = Bytes::from(pixels);
+        let build = |keep: bool| {
+            let mut builder = FrameBuilder::new(EventBuffers::new()).keeping_rows(keep);
+            builder.begin(0, 3);
+            builder.pixels(0, Bytes::from_static(b"old"));
+            builder.begin(0, whole.len());
+            for at in (0..whole.len()).step_by(64) {
+                builder.pixels(0, whole.slice(at..(at + 64).min(whole.len())));
+            }
+            builder.finish(1, 7, 9, 1.0, &[image(b"", 0)])
+        };
+        let (plain, kept) = (build(false), build(true));
+        assert_eq!(event_of(&kept), event_of(&plain));
+        assert!(matches!(kept.images[0].raw_rows(), Cow::Borrowed(rows) if rows == whole));
+        assert!(matches!(plain.images[0].raw_rows(), Cow::Owned(rows) if rows == whole));
     }
 
     #[test]

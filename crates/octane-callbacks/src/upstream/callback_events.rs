@@ -38,7 +38,9 @@ impl Shared {
         // however this future ends, a grab sent is followed by a release.
         let unreleased = UnreleasedGrab(Some(Arc::clone(self)));
         // The pixels are encoded into the frame's event while the answer arrives.
-        let mut builder = FrameBuilder::new(self.buffers.clone());
+        // The raw rows are kept for the JPEG encoders only while one runs: a viewer that comes
+        // in mid-grab gets this frame encoded from its base64.
+        let mut builder = FrameBuilder::new(self.buffers.clone()).keeping_rows(self.jpeg.watched());
         let grab = grab_render_result(self.channel(), self.config.call_timeout, &mut builder);
         let grabbed = match self.within(grab.map_ok(tonic::Response::new)).await {
             // Octane answered that it grabbed nothing: nothing to release.
