@@ -37,8 +37,8 @@ struct Encoded {
 /// The JPEG encoders compared, each as the live view would call it: RGBA8 in, 4:2:0 baseline.
 #[derive(Clone, Copy)]
 enum Codec {
-    /// The proxy's, through `octane_callbacks::jpeg` (libjpeg-turbo on Linux), which also
-    /// decodes the frame's base64 and converts it.
+    /// The proxy's, through `octane_callbacks::jpeg` (libjpeg-turbo on Linux), from the
+    /// image's raw rows as a frame keeps them while a JPEG variant is watched.
     Product,
     /// `jpeg-encoder` alone, on the RGBA8 rows.
     JpegEncoder,
@@ -49,7 +49,7 @@ enum Codec {
 impl Codec {
     fn label(self) -> &'static str {
         match self {
-            Self::Product => "proxy (`jpeg::encode`: base64 decode + libjpeg-turbo)",
+            Self::Product => "proxy (`jpeg::encode`: the frame's rows + libjpeg-turbo)",
             Self::JpegEncoder => "jpeg-encoder 0.7 (pure Rust, AVX2)",
             Self::TurboJpeg => "libjpeg-turbo 3.1 (turbojpeg 1.5, SIMD)",
         }
@@ -202,7 +202,8 @@ pub fn run(settings: &Settings, report: &mut Report) {
         "JPEG frames: the reference sequence",
         &format!(
             "The live view's JPEG encoder (`octane_callbacks::jpeg::encode`, as the endpoints \
-             call it: the frame's base64 decoded, encoded by libjpeg-turbo with 4:2:0 chroma) on the reference sequence: a fixed {WIDTH}x{HEIGHT} scene \
+             call it: from the frame's raw rows, kept while a JPEG variant is watched, encoded \
+             by libjpeg-turbo with 4:2:0 chroma) on the reference sequence: a fixed {WIDTH}x{HEIGHT} scene \
              (smooth shading, hard edges, texture, one-pixel lines) plus per-pixel Gaussian \
              noise of {:.0} levels at 1 sample per pixel, falling as 1/sqrt(spp) to 1024 spp, \
              from a fixed seed. KB is 1000 bytes of JPEG per frame; PSNR is of the decoded \
@@ -253,8 +254,9 @@ pub fn run(settings: &Settings, report: &mut Report) {
             "Each encoder as the live view would call it (RGBA8 rows in, baseline JPEG with \
              4:2:0 chroma out) on the first (1 spp) and last (1024 spp) frames of the reference \
              sequence, at each reported quality. CPU is the encoding thread's, median of \
-             {rounds} encodes. The proxy's row adds what the endpoints do before encoding: \
-             decoding the frame's base64 and converting it to tightly packed RGBA8."
+             {rounds} encodes. The proxy's row is the endpoints' path from a frame's \
+             image: its raw rows as the frame keeps them (tightly packed RGBA8 here, so used \
+             as they are), the parameters checked, then the encoder."
         ),
         &[
             "encoder",
@@ -399,8 +401,8 @@ fn targets(
         ),
         verdict: Verdict::of(worst_ms <= ENCODE_LIMIT_MS),
         why: format!(
-            "The proxy's whole path per frame and variant on Linux: the frame's base64 \
-             decoded, encoded by libjpeg-turbo. Noise costs: the more coefficients survive \
+            "The proxy's whole path per frame and variant on Linux: the frame's raw rows \
+             (kept while a JPEG variant is watched), encoded by libjpeg-turbo. Noise costs: the more coefficients survive \
              quantisation, the more the entropy coder writes. Builds for other systems use \
              the pure-Rust jpeg-encoder, which takes {pure_rust_worst:.1} ms (1 spp) and \
              {pure_rust_converged:.1} ms (1024 spp) for the encode alone (the section \

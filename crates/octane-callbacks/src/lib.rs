@@ -20,46 +20,31 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: `streamer` (upstream: register, stream, grab, release, reconnect), `restart` (the
-//! upstream task run again after a panic), `grab` (the grab
-//! call, its answer decoded while it arrives by `grab_decoder`), `frame` (a frame and its event,
-//! encoded once, as the pixels arrive), `event_buffers` (the events' buffers, reused), `heap` (the
-//! process's allocator tuned for frame-sized buffers), `hub`
-//! (fan-out of the frames' SSE event), `fan_out` (the frames' other encodings, each made once per
-//! frame while someone watches it), `webr_callbacks` and `webr_messages` (octaneWebR's
-//! `/api/callbacks` WebSocket and its messages), `websocket` (upgrades), `status` (counters),
-//! `http` (endpoints), `error` (their failures and statuses), `png` (image conversion), `jpeg`
-//! (JPEG frames for viewers beyond the workstation), `page` (the
-//! built-in page).
+//! The modules follow a frame from Octane to a browser:
+//!
+//! - `upstream`: the callback stream from Octane (registration, reconnects, the task restarted
+//!   after a panic), the grab of each new render result and its decoder, and the streamer's
+//!   counters;
+//! - `frames`: a frame and its SSE event, encoded once as the pixels arrive, the event's buffers,
+//!   and the frame's images as PNG and JPEG;
+//! - `fan_out`: the frames and events to every subscriber ([`FrameHub`]), and each other form of
+//!   a frame (a JPEG variant, octaneWebR's message) encoded once while someone watches it;
+//! - `endpoints`: the HTTP and WebSocket endpoints that serve them, and the built-in page.
+//!
+//! Beside them: `error` (the endpoints' failures and statuses), `metrics` (the Prometheus
+//! collector) and `heap` (the process's allocator tuned for frame-sized buffers).
 
 #![warn(missing_docs)]
 
+mod endpoints;
 mod error;
-mod event_buffers;
 mod fan_out;
-mod frame;
-mod grab;
-mod grab_decoder;
+mod frames;
 pub mod heap;
-mod http;
-mod hub;
-pub mod jpeg;
-mod jpeg_variant;
-mod live_view;
 mod metrics;
-mod page;
-pub mod png;
-mod restart;
-mod status;
-mod streamer;
-mod view_params;
-mod webr_callbacks;
-mod webr_messages;
-mod websocket;
+mod upstream;
 
-pub use event_buffers::EventBuffers;
-pub use frame::{EVENT_TAIL, Frame, Image};
-pub use http::RenderRoutes;
-pub use hub::{FrameHub, Subscription};
-pub use status::Status;
-pub use streamer::{CALLS, CallbackStreamer, StreamerConfig};
+pub use endpoints::RenderRoutes;
+pub use fan_out::{FrameHub, Subscription};
+pub use frames::{EVENT_TAIL, EventBuffers, Frame, Image, jpeg, png};
+pub use upstream::{CALLS, CallbackStreamer, Status, StreamerConfig};

@@ -12,7 +12,7 @@ use octane_proxy::prometheus_client::registry::Registry;
 
 use crate::fan_out::StatsSnapshot;
 
-use crate::streamer::{CallbackStreamer, Shared};
+use crate::upstream::streamer::{CallbackStreamer, Shared};
 
 impl CallbackStreamer {
     /// Adds the streamer's metrics to `registry`; pass it to

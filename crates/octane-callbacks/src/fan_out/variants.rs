@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::stats::{StatsSnapshot, VariantStats};
 use super::viewer::Viewer;
-use crate::frame::Frame;
+use crate::frames::Frame;
 
 /// A form frames are encoded into; the value is the variant's key (its parameters).
 pub(crate) trait Encoding: Clone + Eq + Hash + Debug + Send + Sync + 'static {
@@ -104,6 +104,12 @@ impl<E: Encoding> Variants<E> {
         lease
     }
 
+    /// Whether any variant has a viewer now.
+    pub(crate) fn watched(&self) -> bool {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.values().any(|lease| lease.strong_count() > 0)
+    }
+
     /// Each live variant's label and counters, for the metrics.
     pub(crate) fn stats(&self) -> Vec<(String, StatsSnapshot)> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
@@ -159,8 +165,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::event_buffers::EventBuffers;
-    use crate::hub::FrameHub;
+    use crate::fan_out::FrameHub;
+    use crate::frames::EventBuffers;
 
     /// Counts its encodes, in a counter shared by its clones.
     #[derive(Clone, Debug)]
@@ -190,7 +196,7 @@ mod tests {
     }
 
     fn frame(sequence: u64) -> Frame {
-        crate::frame::Frame::build(&EventBuffers::new(), sequence, 1, 0, 0.0, &[])
+        crate::frames::Frame::build(&EventBuffers::new(), sequence, 1, 0, 0.0, &[])
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //! - `GET /render/latest.jpg`: the newest frame.
 //! - `GET /render/stream.mjpeg`: `multipart/x-mixed-replace` of `image/jpeg` parts, for `<img>`.
 //! - `GET /render/ws`: a WebSocket, one binary message per frame (header, then the JPEG: see
-//!   [`crate::jpeg_variant`]).
+//!   [`crate::fan_out::jpeg_variant`]).
 //! - `GET /render/stream?format=jpeg`: SSE, `newImage` with the base64 JPEG in `buffer.data`.
 
 use std::convert::Infallible;
@@ -20,14 +20,15 @@ use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::view_params::ViewParams;
+use super::websocket::{WebSocket, upgrade};
 use crate::error::RenderError;
+use crate::fan_out::jpeg_variant::{EncodeFailure, JpegFrame, JpegVariant};
 use crate::fan_out::{Encoded, Viewer};
-use crate::frame::Frame;
-use crate::jpeg_variant::{EncodeFailure, JpegFrame, JpegVariant};
-use crate::status::Status;
-use crate::streamer::{CallbackStreamer, now, sse_event};
-use crate::view_params::ViewParams;
-use crate::websocket::{WebSocket, upgrade};
+use crate::frames::Frame;
+use crate::frames::event_json::{now, sse_event};
+use crate::upstream::CallbackStreamer;
+use crate::upstream::Status;
 
 /// The boundary between the parts of the MJPEG stream.
 pub(crate) const MJPEG_BOUNDARY: &str = "octane-frame";

@@ -16,12 +16,12 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use super::websocket::{WebSocket, upgrade};
+use crate::endpoints::webr_messages;
 use crate::error::RenderError;
 use crate::fan_out::{Encoding, Variants, Viewer};
-use crate::frame::Frame;
-use crate::streamer::CallbackStreamer;
-use crate::webr_messages;
-use crate::websocket::{WebSocket, upgrade};
+use crate::frames::Frame;
+use crate::upstream::CallbackStreamer;
 
 /// How many event messages a socket may fall behind before it misses some.
 const EVENT_BACKLOG: usize = 64;

@@ -3,7 +3,9 @@
 //! pixel is read. Alpha is taken as straight (not premultiplied) and `isLinear` is not read;
 //! other image types (half floats, mono with alpha, block-compressed) are refused.
 
-use crate::frame::Image;
+use std::borrow::Cow;
+
+use super::image::Image;
 
 /// `octaneapi.ImageType` values this module reads.
 const LDR_RGBA: i32 = 0;
@@ -74,6 +76,11 @@ pub enum ImageError {
 
 /// The image as tightly packed 8-bit RGBA rows.
 pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
+    rgba8(image).map(Cow::into_owned)
+}
+
+/// [`to_rgba8`], without a copy when the image is tightly packed RGBA8 rows kept raw.
+pub(crate) fn rgba8(image: &Image) -> Result<Cow<'_, [u8]>, ImageError> {
     let (width, height) = (image.width, image.height);
     if width == 0 || height == 0 {
         return Err(ImageError::Empty { width, height });
@@ -105,7 +112,7 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
         .and_then(|n| n.checked_add(w))
         .and_then(|n| n.checked_mul(bytes_per_pixel))
         .ok_or_else(too_large)?;
-    let mut data = image.pixels();
+    let data = image.raw_rows();
     if data.len() < needed {
         return Err(ImageError::ShortBuffer {
             width,
@@ -116,10 +123,15 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
         });
     }
     if image.image_type == LDR_RGBA && p == w {
-        // Already tightly packed RGBA8: the decoded rows as they are, not copied again (a
-        // millisecond or more of a live view's JPEG encode at 1080p).
-        data.truncate(needed);
-        return Ok(data);
+        // Already tightly packed RGBA8: the rows as they are, not copied again (a millisecond
+        // or more of a live view's JPEG encode at 1080p).
+        return Ok(match data {
+            Cow::Borrowed(rows) => Cow::Borrowed(&rows[..needed]),
+            Cow::Owned(mut rows) => {
+                rows.truncate(needed);
+                Cow::Owned(rows)
+            }
+        });
     }
     // With `pitch >= width` and at least one byte a pixel, the buffer holds `w * h` pixels at
     // least: the output is at most 4 bytes per byte received.
@@ -150,12 +162,12 @@ pub fn to_rgba8(image: &Image) -> Result<Vec<u8>, ImageError> {
             }
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// The image as a PNG file.
 pub fn encode(image: &Image) -> Result<Vec<u8>, ImageError> {
-    let rgba = to_rgba8(image)?;
+    let rgba = rgba8(image)?;
     let mut out = Vec::with_capacity(rgba.len() / 2 + 1024);
     let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
     encoder.set_color(png::ColorType::Rgba);

@@ -14,12 +14,14 @@
 //! [`encode`] is synchronous CPU work (milliseconds for a 1080p frame): callers run it off the
 //! async workers that serve calls.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use fast_image_resize::images::{Image as ResizedImage, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-use crate::frame::Image;
-use crate::png::{ImageError, to_rgba8};
+use super::image::Image;
+use super::png::{ImageError, rgba8};
 
 /// The quality a viewer gets when it does not ask for one, chosen by measurement
 /// (`cargo xtask bench --only jpeg`, section *the default quality*): the highest whose
@@ -173,7 +175,7 @@ pub enum JpegError {
 /// [`JpegParams::output_size`], encoded at the params' quality. CPU-heavy: call it off the
 /// async workers.
 pub fn encode(image: &Image, params: &JpegParams) -> Result<Jpeg, JpegError> {
-    let rgba = to_rgba8(image)?;
+    let rgba = rgba8(image)?;
     let (width, height) = params.output_size(image.width, image.height);
     if width > MAX_JPEG_SIDE || height > MAX_JPEG_SIDE {
         return Err(JpegError::TooLarge { width, height });
@@ -181,7 +183,7 @@ pub fn encode(image: &Image, params: &JpegParams) -> Result<Jpeg, JpegError> {
     let rgba = if (width, height) == (image.width, image.height) {
         rgba
     } else {
-        downscale(&rgba, image.width, image.height, width, height)?
+        Cow::Owned(downscale(&rgba, image.width, image.height, width, height)?)
     };
     let bytes = encode_rgba(&rgba, width, height, params.quality)?;
     Ok(Jpeg {

@@ -15,7 +15,7 @@ use octane_api::octaneapi::{
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::frame::Frame;
+use crate::frames::Frame;
 
 /// The `newImage` message of `frame`: every image, with its pixels as base64.
 pub(crate) fn new_image(frame: &Frame) -> Utf8Bytes {

@@ -6,7 +6,7 @@
 //! a few levels.
 
 use super::*;
-use crate::frame::Image;
+use crate::frames::Image;
 
 const LDR_RGBA: i32 = 0;
 const LDR_MONO: i32 = 1;

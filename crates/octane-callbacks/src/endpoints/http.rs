@@ -19,15 +19,16 @@ use octane_proxy::{Body, ProxyError, RequestBody, response};
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use super::view_params::{ViewParams, query_value};
+use crate::endpoints::live_view;
+use crate::endpoints::page;
+use crate::endpoints::webr_callbacks;
 use crate::error::RenderError;
-use crate::frame::Frame;
-use crate::hub::{Event, Subscription};
-use crate::live_view;
-use crate::page;
-use crate::status::Status;
-use crate::streamer::{CallbackStreamer, Shared, now, sse_event};
-use crate::view_params::{ViewParams, query_value};
-use crate::webr_callbacks;
+use crate::fan_out::hub::{Event, Subscription};
+use crate::frames::Frame;
+use crate::frames::event_json::{now, sse_event};
+use crate::upstream::Status;
+use crate::upstream::streamer::{CallbackStreamer, Shared};
 
 /// Largest `ping-client` body read.
 const SMALL_BODY: usize = 64 * 1024;

@@ -16,6 +16,8 @@ use octane_api::octaneapi::{ApiArrayApiRenderImage, ApiRenderImage};
 use prost::Message;
 use prost::encoding::{WireType, encode_key, encode_varint};
 
+use crate::frames::frame::PixelSink;
+
 /// The depth of the response, where the path follows `renderImages`.
 const RESPONSE: usize = 0;
 /// The depth of an `ApiArrayApiRenderImage`, where the path follows `data` (one image each).
@@ -31,15 +33,6 @@ const PATH: [u32; 4] = [2, 1, 7, 1];
 /// at most; an empty image is two bytes on the wire but a few hundred in memory and in the SSE
 /// event, so an answer of a million of them would make a frame of hundreds of MiB.
 pub(crate) const MAX_IMAGES: usize = 4096;
-
-/// Receives the pixel bytes of each image while they arrive.
-pub(crate) trait PixelSink {
-    /// Image `image`'s pixels start, `len` bytes of them; pixels it had before are superseded
-    /// (a repeated `bytes` field: the last one wins).
-    fn begin(&mut self, image: usize, len: usize);
-    /// The next piece of image `image`'s pixels, a slice of the chunk it arrived in.
-    fn pixels(&mut self, image: usize, piece: Bytes);
-}
 
 /// A push parser for one `grabRenderResult` answer: [`feed`](Self::feed) its chunks, then
 /// [`finish`](Self::finish).

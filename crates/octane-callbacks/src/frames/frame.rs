@@ -6,88 +6,21 @@
 //! the whole frame once it had arrived read it back from memory, and tonic first copied it out
 //! of the HTTP/2 frames into one buffer: together about a quarter of the CPU time per frame.
 //! The event stays in the pieces it was made of (JSON text, each image's base64), which clients
-//! write one after the other. The frame keeps the pixels only as that base64, not the pieces of
-//! the answer as well (8 MiB more for each 1920x1080 frame in flight); the PNG and MJPEG
-//! endpoints decode it back.
+//! write one after the other. The frame keeps the pixels as that base64, not the pieces of the
+//! answer as well (they would pin the answer's chunks). While a JPEG variant is watched it also
+//! copies them, as they arrive, into one pooled buffer of raw rows for the JPEG encoder: 8 MiB
+//! more for each 1920x1080 frame in flight, and a copy of hot data, instead of decoding the
+//! base64 again for every encode. The PNG endpoint decodes the base64 when no rows were kept.
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
-use serde::Serialize;
 
-use crate::event_buffers::{EventBuffer, EventBuffers};
-use crate::grab_decoder::PixelSink;
-use crate::png::ImageError;
-
-/// One rendered image of a frame: what the PNG and MJPEG endpoints need.
-#[derive(Debug, Clone)]
-pub struct Image {
-    /// `octaneapi.ImageType` as a number (0 LDR_RGBA, 1 LDR_MONO, 2 HDR_RGBA, 3 HDR_MONO, ...).
-    pub image_type: i32,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Row stride in pixels; 0 means tightly packed rows (a stride of `width`).
-    pub pitch: u32,
-    /// The raw rows as Octane sent them, base64-encoded: the text of the frame's event.
-    base64: Bytes,
-    /// The rest of what Octane said of the image (its `buffer` left out): the live views send
-    /// it along with their own encodings of the pixels.
-    pub(crate) meta: ApiRenderImage,
-}
-
-impl Image {
-    /// An image of `pixels`, the raw rows.
-    pub fn new(image_type: i32, width: u32, height: u32, pitch: u32, pixels: &[u8]) -> Self {
-        Self {
-            image_type,
-            width,
-            height,
-            pitch,
-            base64: Bytes::from(base64_simd::STANDARD.encode_type::<Vec<u8>>(pixels)),
-            meta: ApiRenderImage {
-                r#type: image_type,
-                size: Some(octane_api::octaneapi::Uint322 {
-                    x: width,
-                    y: height,
-                }),
-                pitch,
-                ..ApiRenderImage::default()
-            },
-        }
-    }
-
-    /// The raw rows as Octane sent them, base64-encoded, shared (not a copy).
-    pub(crate) fn base64(&self) -> &Bytes {
-        &self.base64
-    }
-
-    /// The raw rows as Octane sent them, decoded from the event's base64 (about a millisecond
-    /// for 8 MiB).
-    pub fn pixels(&self) -> Vec<u8> {
-        base64_simd::STANDARD
-            .decode_to_vec(&self.base64)
-            .expect("the frame's own base64 decodes")
-    }
-
-    fn of(image: &ApiRenderImage, base64: Bytes) -> Self {
-        let size = image.size.unwrap_or_default();
-        Self {
-            image_type: image.r#type,
-            width: size.x,
-            height: size.y,
-            pitch: image.pitch,
-            base64,
-            meta: ApiRenderImage {
-                buffer: None,
-                m_private: None,
-                ..image.clone()
-            },
-        }
-    }
-}
+use super::event_buffers::{EventBuffer, EventBuffers};
+use super::event_json::{EventHead, EventImage, write_open_object};
+use super::image::Image;
+use super::png::ImageError;
 
 /// A published frame. Cheap to clone: the pixels and the encoded event are shared.
 #[derive(Debug, Clone)]
@@ -129,7 +62,7 @@ impl Frame {
     pub fn png(&self) -> Result<Bytes, ImageError> {
         self.png
             .get_or_init(|| match self.images.first() {
-                Some(image) => crate::png::encode(image).map(Bytes::from),
+                Some(image) => super::png::encode(image).map(Bytes::from),
                 None => Err(ImageError::Empty {
                     width: 0,
                     height: 0,
@@ -160,10 +93,21 @@ impl Frame {
     }
 }
 
+/// Receives the pixel bytes of each image while they arrive.
+pub(crate) trait PixelSink {
+    /// Image `image`'s pixels start, `len` bytes of them; pixels it had before are superseded
+    /// (a repeated `bytes` field: the last one wins).
+    fn begin(&mut self, image: usize, len: usize);
+    /// The next piece of image `image`'s pixels, a slice of the chunk it arrived in.
+    fn pixels(&mut self, image: usize, piece: Bytes);
+}
+
 /// Builds a frame while its grab arrives: the decoder of the answer hands it each image's
 /// pixels piece by piece ([`PixelSink`]), and it encodes them into the event at once.
 pub(crate) struct FrameBuilder {
     buffers: EventBuffers,
+    /// Whether the images' raw rows are kept too (see the module).
+    keep_rows: bool,
     /// By image, in the answer's order.
     images: Vec<ImagePixels>,
 }
@@ -179,6 +123,8 @@ struct ImagePixels {
     /// of three, and pieces end anywhere.
     carry: [u8; 3],
     carried: usize,
+    /// The raw rows, when the builder keeps them; `None` until the image's pixels begin.
+    rows: Option<EventBuffer>,
 }
 
 impl PixelSink for FrameBuilder {
@@ -197,11 +143,19 @@ impl PixelSink for FrameBuilder {
         if len == 0 {
             // Nothing to encode: no buffer of the pool (any spare would fit, and be held).
             pixels.text = None;
+            pixels.rows = None;
             return;
         }
         match &mut pixels.text {
             Some(text) if text.capacity() >= capacity => text.clear(),
             text => *text = Some(self.buffers.take(capacity)),
+        }
+        if self.keep_rows {
+            let capacity = len.next_multiple_of(PAGE);
+            match &mut pixels.rows {
+                Some(rows) if rows.capacity() >= capacity => rows.clear(),
+                rows => *rows = Some(self.buffers.take(capacity)),
+            }
         }
     }
 
@@ -211,6 +165,7 @@ impl PixelSink for FrameBuilder {
             text: Some(text),
             carry,
             carried,
+            rows,
         }) = self.images.get_mut(image)
         else {
             debug_assert!(false, "pixels of image {image} before they began");
@@ -234,6 +189,9 @@ impl PixelSink for FrameBuilder {
         carry[*carried..*carried + left.len()].copy_from_slice(left);
         *carried += left.len();
         *len += piece.len();
+        if let Some(rows) = rows {
+            rows.extend_from_slice(&piece);
+        }
     }
 }
 
@@ -242,8 +200,16 @@ impl FrameBuilder {
     pub(crate) fn new(buffers: EventBuffers) -> Self {
         Self {
             buffers,
+            keep_rows: false,
             images: Vec::new(),
         }
+    }
+
+    /// The builder, keeping the images' raw rows too if `keep` (for a JPEG encoder).
+    #[must_use]
+    pub(crate) fn keeping_rows(mut self, keep: bool) -> Self {
+        self.keep_rows = keep;
+        self
     }
 
     /// The frame of `images`, the grab's images (their pixel bytes, if any, are not read: the
@@ -266,6 +232,7 @@ impl FrameBuilder {
         let mut text = Vec::with_capacity(512 * (images.len() + 1));
         let mut inserts = Vec::with_capacity(images.len());
         let mut frame_images = Vec::with_capacity(images.len());
+        let mut kept_rows = 0;
         text.extend_from_slice(EVENT_OPEN);
         write_open_object(&mut text, &head);
         text.extend_from_slice(IMAGES_OPEN);
@@ -287,10 +254,13 @@ impl FrameBuilder {
             text.extend_from_slice(BUFFER_SIZE);
             text.extend_from_slice(pixels.len.to_string().as_bytes());
             text.extend_from_slice(IMAGE_CLOSE);
-            frame_images.push(Image::of(image, encoded));
+            let rows = pixels.rows.take().map(EventBuffer::share);
+            kept_rows += usize::from(rows.is_some());
+            frame_images.push(Image::of(image, encoded, rows));
         }
         text.extend_from_slice(EVENT_CLOSE);
-        self.buffers.keep_for_images(inserts.len());
+        // One pooled buffer for each image's base64, and one for its rows if kept.
+        self.buffers.keep_for_images(inserts.len() + kept_rows);
         let text = Bytes::from(text);
         let mut event = Vec::with_capacity(2 * inserts.len() + 2);
         let mut at = 0;
@@ -360,90 +330,10 @@ const IMAGE_CLOSE: &[u8] = br#","encoding":"base64"}}"#;
 /// Event buffers are requested in multiples of this many bytes.
 const PAGE: usize = 4096;
 
-/// Writes `value`, a struct, as a JSON object left open for more fields (no closing `}`).
-fn write_open_object(out: &mut Vec<u8>, value: &impl Serialize) {
-    serde_json::to_writer(&mut *out, value).expect("a struct of plain fields serializes");
-    debug_assert_eq!(out.last(), Some(&b'}'));
-    out.pop();
-}
-
-/// The fields of the `newImage` event before its images, as the old Python proxy's viewers read
-/// them; `render_images` follows.
-#[derive(Serialize)]
-struct EventHead {
-    r#type: &'static str,
-    callback_id: u32,
-    user_data: u64,
-    timestamp: f64,
-}
-
-/// The fields of one image before its `buffer` (enum values as numbers, as the viewers expect);
-/// `buffer` follows, written by [`FrameBuilder::finish`].
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventImage {
-    index: usize,
-    r#type: i32,
-    color_space: i32,
-    is_linear: bool,
-    size: Size,
-    pitch: u32,
-    render_pass_id: i32,
-    tonemapped_samples_per_pixel: f32,
-    calculated_samples_per_pixel: f32,
-    samples_per_second: f32,
-    render_time: f32,
-    change_level: ChangeLevel,
-    has_pending_updates: bool,
-    has_alpha: bool,
-}
-
-#[derive(Serialize)]
-struct Size {
-    x: u32,
-    y: u32,
-}
-
-#[derive(Serialize)]
-struct ChangeLevel {
-    level: u64,
-}
-
-impl EventImage {
-    fn new(index: usize, image: &ApiRenderImage) -> Self {
-        let size = image.size.unwrap_or_default();
-        Self {
-            index,
-            r#type: image.r#type,
-            color_space: image.color_space,
-            is_linear: image.is_linear,
-            size: Size {
-                x: size.x,
-                y: size.y,
-            },
-            pitch: image.pitch,
-            render_pass_id: image.render_pass_id,
-            tonemapped_samples_per_pixel: finite(image.tonemapped_samples_per_pixel),
-            calculated_samples_per_pixel: finite(image.calculated_samples_per_pixel),
-            samples_per_second: finite(image.samples_per_second),
-            render_time: finite(image.render_time),
-            // The old proxy read a field that does not exist here and always sent 0.
-            change_level: ChangeLevel {
-                level: image.change_level.map_or(0, |c| c.value),
-            },
-            has_pending_updates: image.has_pending_updates,
-            has_alpha: image.has_alpha,
-        }
-    }
-}
-
-/// The viewers read these as numbers; JSON has no NaN.
-fn finite(value: f32) -> f32 {
-    if value.is_finite() { value } else { 0.0 }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
     use octane_api::octaneapi::{Buffer, CLevelT, Uint322};
 
@@ -524,6 +414,26 @@ mod tests {
                 assert_eq!(frame.images[0].pixels(), whole);
             }
         }
+    }
+
+    #[test]
+    fn rows_kept_for_a_jpeg_encoder_leave_the_event_as_it_was() {
+        let pixels: Vec<u8> = (0..1000).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = Bytes::from(pixels);
+        let build = |keep: bool| {
+            let mut builder = FrameBuilder::new(EventBuffers::new()).keeping_rows(keep);
+            builder.begin(0, 3);
+            builder.pixels(0, Bytes::from_static(b"old"));
+            builder.begin(0, whole.len());
+            for at in (0..whole.len()).step_by(64) {
+                builder.pixels(0, whole.slice(at..(at + 64).min(whole.len())));
+            }
+            builder.finish(1, 7, 9, 1.0, &[image(b"", 0)])
+        };
+        let (plain, kept) = (build(false), build(true));
+        assert_eq!(event_of(&kept), event_of(&plain));
+        assert!(matches!(kept.images[0].raw_rows(), Cow::Borrowed(rows) if rows == whole));
+        assert!(matches!(plain.images[0].raw_rows(), Cow::Owned(rows) if rows == whole));
     }
 
     #[test]

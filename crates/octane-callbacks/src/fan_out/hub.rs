@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
 
-use crate::frame::Frame;
+use crate::frames::Frame;
 
 /// How many small events a subscriber may fall behind before it misses some.
 const EVENT_BACKLOG: usize = 64;

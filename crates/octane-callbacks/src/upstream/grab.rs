@@ -14,7 +14,8 @@ use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
 use octane_grpc::{Channel, GrpcPiece, UnaryFraming, send_unary};
 use tonic::Status;
 
-use crate::grab_decoder::{GrabDecodeError, GrabDecoder, PixelSink};
+use super::grab_decoder::{GrabDecodeError, GrabDecoder};
+use crate::frames::frame::PixelSink;
 
 /// The RPC's gRPC path (checked against the generated route table in the tests).
 const PATH: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";

@@ -27,7 +27,8 @@ use serde::Serialize;
 
 use crate::error::RenderError;
 use crate::fan_out::Encoding;
-use crate::frame::Frame;
+use crate::frames::Frame;
+use crate::frames::event_json::{EventHead, EventImage, Size, sse_event};
 use crate::jpeg::{self, Jpeg, JpegError, JpegParams};
 
 /// Length of the binary WebSocket message's header.
@@ -133,34 +134,23 @@ impl JpegFrame {
     pub(crate) fn sse_event(&self) -> Bytes {
         self.sse_event
             .get_or_init(|| {
-                let image = &self.meta;
-                let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
-                let event = Event {
-                    r#type: "newImage",
-                    callback_id: self.callback_id,
-                    user_data: self.user_data,
-                    timestamp: self.timestamp,
+                let mut image = EventImage::new(0, &self.meta);
+                image.size = Size {
+                    x: self.jpeg.width,
+                    y: self.jpeg.height,
+                };
+                image.pitch = self.jpeg.width;
+                image.has_alpha = false;
+                sse_event(&Event {
+                    head: EventHead {
+                        r#type: "newImage",
+                        callback_id: self.callback_id,
+                        user_data: self.user_data,
+                        timestamp: self.timestamp,
+                    },
                     render_images: Images {
-                        data: [EventImage {
-                            index: 0,
-                            r#type: image.r#type,
-                            color_space: image.color_space,
-                            is_linear: image.is_linear,
-                            size: Size {
-                                x: self.jpeg.width,
-                                y: self.jpeg.height,
-                            },
-                            pitch: self.jpeg.width,
-                            render_pass_id: image.render_pass_id,
-                            tonemapped_samples_per_pixel: finite(
-                                image.tonemapped_samples_per_pixel,
-                            ),
-                            calculated_samples_per_pixel: finite(
-                                image.calculated_samples_per_pixel,
-                            ),
-                            samples_per_second: finite(image.samples_per_second),
-                            render_time: finite(image.render_time),
-                            has_alpha: false,
+                        data: [JpegImage {
+                            image,
                             buffer: Buffer {
                                 data: base64_simd::STANDARD.encode_to_string(&self.jpeg.bytes),
                                 size: self.jpeg.bytes.len(),
@@ -168,52 +158,30 @@ impl JpegFrame {
                             },
                         }],
                     },
-                };
-                let mut out = b"data: ".to_vec();
-                serde_json::to_writer(&mut out, &event).expect("plain fields serialize");
-                out.extend_from_slice(b"\n\n");
-                Bytes::from(out)
+                })
             })
             .clone()
     }
 }
 
+/// The JPEG `newImage` event: the raw event's head and image fields, the image's buffer a JPEG.
 #[derive(Serialize)]
 struct Event {
-    r#type: &'static str,
-    callback_id: u32,
-    user_data: u64,
-    timestamp: f64,
+    #[serde(flatten)]
+    head: EventHead,
     render_images: Images,
 }
 
 #[derive(Serialize)]
 struct Images {
-    data: [EventImage; 1],
+    data: [JpegImage; 1],
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EventImage {
-    index: usize,
-    r#type: i32,
-    color_space: i32,
-    is_linear: bool,
-    size: Size,
-    pitch: u32,
-    render_pass_id: i32,
-    tonemapped_samples_per_pixel: f32,
-    calculated_samples_per_pixel: f32,
-    samples_per_second: f32,
-    render_time: f32,
-    has_alpha: bool,
+struct JpegImage {
+    #[serde(flatten)]
+    image: EventImage,
     buffer: Buffer,
-}
-
-#[derive(Serialize)]
-struct Size {
-    x: u32,
-    y: u32,
 }
 
 #[derive(Serialize)]
