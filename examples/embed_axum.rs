@@ -6,6 +6,8 @@
 //! curl -H 'Authorization: Bearer let-me-in' -X POST localhost:8080/octane/ApiProjectManager/rootNodeGraph
 //! ```
 
+#![forbid(unsafe_code)]
+
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -24,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The app: its own route, and the proxy under `/octane`, all behind its auth middleware.
-pub fn app(octane: OctaneRouter) -> axum::Router {
+pub(crate) fn app(octane: OctaneRouter) -> axum::Router {
     axum::Router::new()
         .route("/", get(|| async { "my studio app" }))
         // Everything below /octane is the proxy: /octane/health, /octane/ApiItem/name, ...

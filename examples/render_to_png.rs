@@ -5,6 +5,8 @@
 //! ```
 //! (Octane's address, save every 5th frame, into `frames/`; Ctrl-C to stop.)
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 
 use octane_callbacks::{CallbackStreamer, StreamerConfig};
@@ -19,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "frames".to_owned()));
     let (host, port) = address.rsplit_once(':').ok_or("address is HOST:PORT")?;
     let streamer = CallbackStreamer::new(
-        Octane::lazy(host, port.parse()?)?,
+        &Octane::lazy(host, port.parse()?)?,
         StreamerConfig::default(),
     );
     std::fs::create_dir_all(&dir)?;
@@ -32,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Starts the stream and writes every `every`th frame to `dir` as `frame-<sequence>.png`, until
 /// `limit` files are written. `saved` hears of each file.
-pub async fn save_frames(
+pub(crate) async fn save_frames(
     streamer: &CallbackStreamer,
     every: u64,
     dir: &Path,

@@ -37,7 +37,7 @@ async fn every_second_frame_is_saved_as_png() {
         },
     );
     let streamer = CallbackStreamer::new(
-        Octane::lazy("127.0.0.1", peer.addr().port()).expect("address"),
+        &Octane::lazy("127.0.0.1", peer.addr().port()).expect("address"),
         StreamerConfig::default(),
     );
     let dir = std::env::temp_dir().join(format!("octane-render-to-png-{}", std::process::id()));

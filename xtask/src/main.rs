@@ -3,6 +3,8 @@
 //! `regen` turns `proto/` into the committed, `@generated` Rust of the workspace: prost messages,
 //! tonic clients and servers, pbjson serde impls, the proxy's route table and the test peer.
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod regen;
 mod synth;

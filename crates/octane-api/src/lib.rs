@@ -7,6 +7,8 @@
 //! mapping where pbjson alone does not (open enums, `null` as an absent field, non-finite
 //! floats); the code they call for it is the hand-written `json` module.
 
+#![forbid(unsafe_code)]
+
 mod generated;
 mod json;
 

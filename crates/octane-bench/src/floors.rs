@@ -16,7 +16,7 @@ use crate::zero_copy::{SplicedEvent, enable_zero_copy, send_zero_copy};
 /// A base64 encoder to time: the `base64` crate's scalar engine (the floor of the targets) or
 /// the SIMD one the callback streamer uses.
 #[derive(Clone, Copy)]
-pub enum Encoder {
+pub(crate) enum Encoder {
     /// The `base64` crate's standard engine.
     Scalar,
     /// `base64-simd`, as the streamer encodes.
@@ -25,7 +25,7 @@ pub enum Encoder {
 
 /// Milliseconds of CPU time a plain base64 encode of `pixels` takes on this machine, one thread
 /// (CPU time, as the proxy's cost is measured).
-pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64 {
+pub(crate) fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64 {
     let mut text = vec![0; base64_simd::STANDARD.encoded_length(pixels.len())];
     median_cpu_ms(budget, || {
         match encoder {
@@ -46,7 +46,7 @@ pub fn base64_floor_ms(pixels: &[u8], encoder: Encoder, budget: Duration) -> f64
 
 /// Milliseconds of CPU time one copy of `len` bytes into an already faulted-in buffer takes on
 /// this machine, one thread: the least a per-client copy of an event would add per frame.
-pub fn copy_floor_ms(len: usize, budget: Duration) -> f64 {
+pub(crate) fn copy_floor_ms(len: usize, budget: Duration) -> f64 {
     let from = vec![b'A'; len];
     let mut to = vec![0; len];
     median_cpu_ms(budget, || {
@@ -70,7 +70,7 @@ fn median_cpu_ms(budget: Duration, mut work: impl FnMut()) -> f64 {
 
 /// What a relay does to a frame between reading and writing it.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Relay {
+pub(crate) enum Relay {
     /// Nothing: it reads the frame and writes an event-sized buffer prepared beforehand.
     Move,
     /// Base64-encodes each piece of the frame (SIMD, as the streamer) into the event as the
@@ -80,7 +80,7 @@ pub enum Relay {
 
 /// How a relay hands an event to each client's socket.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum SendPath {
+pub(crate) enum SendPath {
     /// `write(2)` of 1 MiB pieces: the kernel copies them into the socket, as for hyper's
     /// writes.
     Write,
@@ -110,7 +110,7 @@ const RELAY_PIECE: usize = 126 * 1024;
 ///
 /// With [`Relay::EncodeOnArrival`] and a send path other than [`SendPath::Write`]: the
 /// encoding relay writes into plain memory.
-pub fn relay_floor_ms(
+pub(crate) fn relay_floor_ms(
     frame_len: usize,
     clients: usize,
     relay: Relay,
@@ -128,7 +128,7 @@ pub fn relay_floor_ms(
 ///
 /// As [`relay_floor_ms`], and with [`Relay::EncodeOnArrival`] when `event_len` is not the
 /// frame's base64 length.
-pub fn relay_event_floor_ms(
+pub(crate) fn relay_event_floor_ms(
     frame_len: usize,
     event_len: usize,
     clients: usize,

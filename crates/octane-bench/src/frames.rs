@@ -35,7 +35,7 @@ use crate::unary::{measure, med};
 
 /// One of the frame formats.
 #[derive(Clone, Copy)]
-pub struct Format {
+pub(crate) struct Format {
     /// As written in the tables.
     pub label: &'static str,
     /// Pixels across.
@@ -50,19 +50,19 @@ pub struct Format {
 
 impl Format {
     /// Bytes of one frame's pixels.
-    pub fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         (self.width * self.height * self.pixel_bytes) as usize
     }
 
     /// A frame of this format with a pattern that is not all one value.
-    pub fn pixels(self) -> Bytes {
+    pub(crate) fn pixels(self) -> Bytes {
         (0..self.bytes())
             .map(|i| (i.wrapping_mul(31) % 251) as u8)
             .collect()
     }
 
     /// `grabRenderResult`'s answer holding one image of this format.
-    pub fn grab_response(self, pixels: Bytes) -> GrabRenderResultResponse {
+    pub(crate) fn grab_response(self, pixels: Bytes) -> GrabRenderResultResponse {
         GrabRenderResultResponse {
             result: true,
             render_images: Some(ApiArrayApiRenderImage {
@@ -86,7 +86,7 @@ impl Format {
 }
 
 /// The three frame formats.
-pub const FORMATS: [Format; 3] = [
+pub(crate) const FORMATS: [Format; 3] = [
     Format {
         label: "1024x512 RGBA8 (2 MiB)",
         width: 1024,
@@ -380,7 +380,7 @@ pub(crate) async fn windows(
 }
 
 /// Section 3: each format through the proxy, against the base64 floor.
-pub fn run(settings: &Settings, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, report: &mut Report) {
     let (round_time, floor_budget) = if settings.quick {
         (Duration::from_millis(600), Duration::from_millis(200))
     } else {
@@ -441,7 +441,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
     );
     let client_counts: [usize; 3] = [1, 10, 100];
     let rig = Rig::start(|octane| {
-        let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+        let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
         Router::builder(octane)
             .nest("/render", streamer.routes())
             .build()

@@ -164,7 +164,7 @@ fn kb(bytes: usize) -> String {
 
 /// Runs the part: the sequence through the proxy's encoder, then the encoders compared on its
 /// first and last frame.
-pub fn run(settings: &Settings, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, report: &mut Report) {
     let rounds = if settings.quick { 1 } else { 5 };
     let scene = Scene::new();
     let frames: Vec<(u32, Vec<u8>, Image)> = SPP

@@ -76,7 +76,7 @@ impl FanOut {
 }
 
 /// Runs the part: the encode of the frame timed alone, the fan-out, then the latency.
-pub fn run(settings: &Settings, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, report: &mut Report) {
     let rgba = Scene::new().frame(SPP[SPP.len() - 1]);
     let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &rgba);
     let params = JpegParams::default();
@@ -210,7 +210,7 @@ fn streamer_rig(forwarder: Option<&Forwarder>) -> Rig {
             Some(port) => Octane::lazy("127.0.0.1", port).expect("a loopback address"),
             None => octane,
         };
-        let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+        let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
         Router::builder(octane)
             .nest("/render", streamer.routes())
             .build()

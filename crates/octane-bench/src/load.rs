@@ -17,7 +17,7 @@ use tonic::transport::{Channel, Endpoint};
 
 /// The RPCs the unary benchmark calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rpc {
+pub(crate) enum Rpc {
     /// `LiveLink/GetCamera`: empty request, a camera of four fields back.
     GetCamera,
     /// `ApiItem/name`: an object reference in, a string back.
@@ -29,7 +29,7 @@ const NAME_JSON: &str = r#"{"objectPtr":{"handle":"1000002","type":16}}"#;
 
 impl Rpc {
     /// As written in the tables.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::GetCamera => "LiveLink/GetCamera",
             Self::ItemName => "ApiItem/name",
@@ -63,7 +63,7 @@ impl Rpc {
 }
 
 /// One keep-alive client, used by one task at a time.
-pub enum Client {
+pub(crate) enum Client {
     /// The generated tonic client on a shared HTTP/2 channel, straight to the peer.
     Camera(LiveLinkServiceClient<Channel>),
     /// The generated tonic client on a shared HTTP/2 channel, straight to the peer.
@@ -84,12 +84,12 @@ pub enum Client {
 }
 
 /// A failed call: the benchmark stops, because its numbers would not mean what they say.
-pub type CallError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type CallError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Client {
     /// `count` direct tonic clients of `rpc` sharing one HTTP/2 connection to `peer`, as the
     /// proxy shares one with all its calls.
-    pub async fn direct(rpc: Rpc, peer: SocketAddr, count: usize) -> Vec<Self> {
+    pub(crate) async fn direct(rpc: Rpc, peer: SocketAddr, count: usize) -> Vec<Self> {
         let channel = Endpoint::from_shared(format!("http://{peer}"))
             .expect("a loopback URI")
             .tcp_nodelay(true)
@@ -108,12 +108,12 @@ impl Client {
     }
 
     /// `count` HTTP/1.1 keep-alive connections to the proxy at `proxy`, each calling `rpc`.
-    pub async fn http(rpc: Rpc, proxy: SocketAddr, count: usize) -> Vec<Self> {
+    pub(crate) async fn http(rpc: Rpc, proxy: SocketAddr, count: usize) -> Vec<Self> {
         Self::post(proxy, rpc.http_path(), rpc.json(), count).await
     }
 
     /// `count` HTTP/1.1 keep-alive connections to `addr`, each posting `body` to `path`.
-    pub async fn post(
+    pub(crate) async fn post(
         addr: SocketAddr,
         path: &'static str,
         body: &'static str,
@@ -123,7 +123,7 @@ impl Client {
     }
 
     /// `count` HTTP/1.1 keep-alive connections to `addr`, each getting `path`.
-    pub async fn get(addr: SocketAddr, path: &'static str, count: usize) -> Vec<Self> {
+    pub(crate) async fn get(addr: SocketAddr, path: &'static str, count: usize) -> Vec<Self> {
         Self::many(addr, Method::GET, path, "", count).await
     }
 
@@ -149,7 +149,7 @@ impl Client {
     }
 
     /// Makes one call and checks that it succeeded; answers the size of an HTTP response body.
-    pub async fn call(&mut self) -> Result<usize, CallError> {
+    pub(crate) async fn call(&mut self) -> Result<usize, CallError> {
         match self {
             Self::Camera(client) => {
                 client.get_camera(octane_api::livelinkapi::Empty {}).await?;
@@ -191,7 +191,7 @@ impl Client {
 }
 
 /// Opens one HTTP/1.1 connection to `addr`, its connection task running on the current runtime.
-pub async fn connect_http<B>(addr: SocketAddr) -> http1::SendRequest<B>
+pub(crate) async fn connect_http<B>(addr: SocketAddr) -> http1::SendRequest<B>
 where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
@@ -212,7 +212,7 @@ where
 }
 
 /// What one round of calls measured.
-pub struct Round {
+pub(crate) struct Round {
     /// Calls completed.
     pub calls: u64,
     /// Bytes of HTTP response bodies received.
@@ -225,14 +225,14 @@ pub struct Round {
 
 impl Round {
     /// Completed calls per second.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64()
     }
 }
 
 /// Runs every client in a task of its own, calling back to back for `duration`; answers the
 /// clients for the next round and the measurements.
-pub async fn round(clients: Vec<Client>, duration: Duration) -> (Vec<Client>, Round) {
+pub(crate) async fn round(clients: Vec<Client>, duration: Duration) -> (Vec<Client>, Round) {
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = clients

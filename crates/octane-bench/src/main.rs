@@ -71,6 +71,7 @@ enum Part {
 }
 
 /// How long and how often to measure.
+#[derive(Debug)]
 pub struct Settings {
     /// Rounds per figure; figures are medians over them.
     pub rounds: usize,

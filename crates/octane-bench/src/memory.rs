@@ -72,7 +72,7 @@ async fn open(addr: SocketAddr, endpoint: SseEndpoint) -> Option<IdleClient> {
 }
 
 /// Section 4: RSS idle, and with 1,000 idle SSE clients.
-pub fn run(settings: &Settings, binary: &Path, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, binary: &Path, report: &mut Report) {
     let peer = octane_test_peer::TestPeer::start().expect("start the test peer");
     let proxy = Spawned::start(binary, peer.addr());
     let runtime = load_runtime();

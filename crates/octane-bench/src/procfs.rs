@@ -9,7 +9,7 @@ use std::fs;
 ///
 /// Reads `/proc/self/task/*/schedstat` (nanosecond resolution; `stat` counts 10 ms ticks).
 /// Threads that exited are not counted: the runtimes keep theirs for the whole run.
-pub fn thread_cpu_ns(prefix: &str) -> u64 {
+pub(crate) fn thread_cpu_ns(prefix: &str) -> u64 {
     let Ok(tasks) = fs::read_dir("/proc/self/task") else {
         return 0;
     };
@@ -28,7 +28,7 @@ pub fn thread_cpu_ns(prefix: &str) -> u64 {
 ///
 /// Ticks are coarse (10 ms); over a window of seconds their ratio tells how a thread group's
 /// [`thread_cpu_ns`] splits between its own code and the system calls it makes.
-pub fn thread_ticks(prefix: &str) -> Ticks {
+pub(crate) fn thread_ticks(prefix: &str) -> Ticks {
     let Ok(tasks) = fs::read_dir("/proc/self/task") else {
         return Ticks::default();
     };
@@ -55,7 +55,7 @@ pub fn thread_ticks(prefix: &str) -> Ticks {
 
 /// CPU time in clock ticks, split as the kernel accounts it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Ticks {
+pub(crate) struct Ticks {
     /// In user space.
     pub user: u64,
     /// In the kernel, on behalf of the threads (system calls, faults).
@@ -65,7 +65,7 @@ pub struct Ticks {
 impl Ticks {
     /// The share of user space in the CPU time between `self` and a later reading `then`; `None`
     /// without a tick in between.
-    pub fn user_share_until(self, then: Ticks) -> Option<f64> {
+    pub(crate) fn user_share_until(self, then: Ticks) -> Option<f64> {
         let user = then.user.saturating_sub(self.user);
         let system = then.system.saturating_sub(self.system);
         (user + system > 0).then(|| user as f64 / (user + system) as f64)
@@ -75,7 +75,8 @@ impl Ticks {
 /// Nanoseconds of CPU time the calling thread has used: unlike wall time, it does not count
 /// the time other processes held the core. `CLOCK_THREAD_CPUTIME_ID` is exact; the thread's own
 /// `schedstat` only advances at scheduler ticks while it runs.
-pub fn own_thread_cpu_ns() -> u64 {
+#[allow(unsafe_code)] // system calls libc alone offers; see the SAFETY comments
+pub(crate) fn own_thread_cpu_ns() -> u64 {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -89,12 +90,12 @@ pub fn own_thread_cpu_ns() -> u64 {
 }
 
 /// Resident set size of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
-pub fn rss_bytes(pid: u32) -> u64 {
+pub(crate) fn rss_bytes(pid: u32) -> u64 {
     status_kib(pid, "VmRSS:") * 1024
 }
 
 /// Peak resident set size of process `pid` in bytes (`VmHWM`).
-pub fn peak_rss_bytes(pid: u32) -> u64 {
+pub(crate) fn peak_rss_bytes(pid: u32) -> u64 {
     status_kib(pid, "VmHWM:") * 1024
 }
 
@@ -111,7 +112,7 @@ fn status_kib(pid: u32, key: &str) -> u64 {
 }
 
 /// The CPU model from `/proc/cpuinfo`.
-pub fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -127,7 +128,7 @@ pub fn cpu_model() -> String {
 /// long a vCPU with nothing to run polls before it halts. Waking a halted vCPU takes a trip
 /// through the hypervisor, which is most of what waking a parked thread costs on such a VM, and
 /// the latency figures follow it, so the report records it beside the CPU model.
-pub fn cpu_idle() -> String {
+pub(crate) fn cpu_idle() -> String {
     let read = |path: &str| {
         fs::read_to_string(path)
             .ok()
@@ -151,7 +152,7 @@ pub fn cpu_idle() -> String {
 }
 
 /// The 1-, 5- and 15-minute load averages.
-pub fn loadavg() -> [f64; 3] {
+pub(crate) fn loadavg() -> [f64; 3] {
     let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut fields = text
         .split_whitespace()
@@ -160,7 +161,7 @@ pub fn loadavg() -> [f64; 3] {
 }
 
 /// Total memory of the machine in bytes (`MemTotal` of `/proc/meminfo`).
-pub fn mem_total_bytes() -> u64 {
+pub(crate) fn mem_total_bytes() -> u64 {
     fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|info| {

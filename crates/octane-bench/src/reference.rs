@@ -10,31 +10,31 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
 
 /// Width of a reference frame.
-pub const WIDTH: u32 = 1920;
+pub(crate) const WIDTH: u32 = 1920;
 /// Height of a reference frame.
-pub const HEIGHT: u32 = 1080;
+pub(crate) const HEIGHT: u32 = 1080;
 /// The samples per pixel of the sequence: 1, 2, 4, ... 1024; the last is the converged frame.
-pub const SPP: [u32; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+pub(crate) const SPP: [u32; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Noise at 1 spp, in 8-bit levels: a noisy first pass, as a path tracer's is.
-pub const NOISE_AT_1_SPP: f32 = 48.0;
+pub(crate) const NOISE_AT_1_SPP: f32 = 48.0;
 /// The seed of the noise, so every run encodes the same frames.
 const SEED: u64 = 0x0C7A_0E28;
 
 /// The standard deviation of the noise at `spp`, in 8-bit levels.
-pub fn noise_sigma(spp: u32) -> f32 {
+pub(crate) fn noise_sigma(spp: u32) -> f32 {
     NOISE_AT_1_SPP / (spp as f32).sqrt()
 }
 
 /// The scene without noise, as RGB in 8-bit levels (floats, so that noise is added before
 /// rounding).
-pub struct Scene {
+pub(crate) struct Scene {
     rgb: Vec<f32>,
 }
 
 impl Scene {
     /// Renders the scene: a sky gradient over a checkered floor, a shaded sphere with a hard
     /// silhouette, a panel of wood-like grain and a grid of fine lines.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let (w, h) = (WIDTH as usize, HEIGHT as usize);
         let mut rgb = Vec::with_capacity(w * h * 3);
         for y in 0..h {
@@ -46,7 +46,7 @@ impl Scene {
     }
 
     /// The frame at `spp`: the scene plus its noise, RGBA8 tightly packed.
-    pub fn frame(&self, spp: u32) -> Vec<u8> {
+    pub(crate) fn frame(&self, spp: u32) -> Vec<u8> {
         let sigma = noise_sigma(spp);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED ^ u64::from(spp));
         let mut out = Vec::with_capacity(self.rgb.len() / 3 * 4);

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// One table of figures and what they mean.
-pub struct Section {
+pub(crate) struct Section {
     /// Heading.
     pub title: String,
     /// What each number means and how it was measured (Markdown).
@@ -19,7 +19,7 @@ pub struct Section {
 
 impl Section {
     /// A section with `head` for columns and no rows yet.
-    pub fn new(title: &str, about: &str, head: &[&str]) -> Self {
+    pub(crate) fn new(title: &str, about: &str, head: &[&str]) -> Self {
         Self {
             title: title.to_owned(),
             about: about.to_owned(),
@@ -30,14 +30,14 @@ impl Section {
     }
 
     /// Adds a row.
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 }
 
 /// Whether a target of the issue holds in this run.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Measured, and within the target.
     Holds,
     /// Measured, and outside the target.
@@ -49,7 +49,7 @@ pub enum Verdict {
 /// How many decimals to print `value` with, beside a target's `limit`: `decimals`, or more
 /// where fewer would print the limit itself (50.04 us against 50 us, 2.003x against 2x), so
 /// that a figure never reads as the limit when its verdict says it is over or under.
-pub fn decimals_against(value: f64, limit: f64, decimals: usize) -> usize {
+pub(crate) fn decimals_against(value: f64, limit: f64, decimals: usize) -> usize {
     (decimals..decimals + 3)
         .find(|&d| value == limit || format!("{value:.d$}") != format!("{limit:.d$}"))
         .unwrap_or(decimals + 3)
@@ -57,7 +57,7 @@ pub fn decimals_against(value: f64, limit: f64, decimals: usize) -> usize {
 
 impl Verdict {
     /// `Holds` when `ok`, else `Misses`.
-    pub fn of(ok: bool) -> Self {
+    pub(crate) fn of(ok: bool) -> Self {
         if ok { Self::Holds } else { Self::Misses }
     }
 
@@ -71,7 +71,7 @@ impl Verdict {
 }
 
 /// A target of the issue, what this run measured, and why it holds or not.
-pub struct Target {
+pub(crate) struct Target {
     /// The target as the issue states it.
     pub target: String,
     /// The figure it is judged on.
@@ -84,7 +84,7 @@ pub struct Target {
 
 /// Everything one run measured.
 #[derive(Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// The figures, section by section.
     pub sections: Vec<Section>,
     /// The issue's targets.
@@ -92,7 +92,7 @@ pub struct Report {
 }
 
 /// Facts about the run written at the top of the document.
-pub struct RunInfo {
+pub(crate) struct RunInfo {
     /// The command that produced the figures.
     pub command: String,
     /// `quick` or `full`.
@@ -122,7 +122,7 @@ const ANALYSIS_END: &str = "<!-- end of analysis -->";
 
 impl Report {
     /// The tables as plain text for the terminal.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         for section in &self.sections {
             let _ = writeln!(out, "\n== {} ==", section.title);
@@ -151,7 +151,7 @@ impl Report {
     }
 
     /// The whole document; `analysis` is the hand-written part kept from the previous version.
-    pub fn to_markdown(&self, info: &RunInfo, analysis: &str) -> String {
+    pub(crate) fn to_markdown(&self, info: &RunInfo, analysis: &str) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# Benchmarks\n");
         let _ = writeln!(
@@ -218,7 +218,7 @@ impl Report {
 }
 
 /// The hand-written analysis of the document at `path`, if it has one.
-pub fn kept_analysis(path: &Path) -> String {
+pub(crate) fn kept_analysis(path: &Path) -> String {
     let Ok(old) = std::fs::read_to_string(path) else {
         return DEFAULT_ANALYSIS.to_owned();
     };
@@ -302,7 +302,7 @@ fn markdown_table(head: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// Today's UTC date and time as `YYYY-MM-DD HH:MM`.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -330,7 +330,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// `n` with thousands separated by commas, rounded.
-pub fn thousands(n: f64) -> String {
+pub(crate) fn thousands(n: f64) -> String {
     let digits = format!("{:.0}", n.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -16,11 +16,11 @@ use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
 /// Thread-name prefix of the proxy's runtime.
-pub const PROXY_THREADS: &str = "bench-proxy";
+pub(crate) const PROXY_THREADS: &str = "bench-proxy";
 /// Thread-name prefix of the load generator's runtime.
-pub const LOAD_THREADS: &str = "bench-load";
+pub(crate) const LOAD_THREADS: &str = "bench-load";
 /// Thread-name prefix of the test peer's runtime (`octane-test-peer`, cut to 15 bytes by Linux).
-pub const PEER_THREADS: &str = "octane-test";
+pub(crate) const PEER_THREADS: &str = "octane-test";
 
 /// Worker threads of the proxy's runtime: what `#[tokio::main]` gives the binary on this machine.
 fn proxy_workers() -> usize {
@@ -28,7 +28,7 @@ fn proxy_workers() -> usize {
 }
 
 /// A peer, a proxy in front of it and a runtime to drive load from.
-pub struct Rig {
+pub(crate) struct Rig {
     /// The stand-in for Octane.
     pub peer: TestPeer,
     /// Where the proxy serves HTTP.
@@ -45,7 +45,7 @@ pub struct Rig {
 impl Rig {
     /// Starts a peer that answers the benchmark's RPCs and a proxy that `build` makes from a
     /// channel to it.
-    pub fn start(build: impl FnOnce(Octane) -> Router) -> Self {
+    pub(crate) fn start(build: impl FnOnce(Octane) -> Router) -> Self {
         let peer = TestPeer::start().expect("start the test peer");
         script_unary(&peer);
         let proxy_runtime = tokio::runtime::Builder::new_multi_thread()
@@ -75,13 +75,13 @@ impl Rig {
     }
 
     /// A rig with the plain router, as the library's README builds it.
-    pub fn plain() -> Self {
+    pub(crate) fn plain() -> Self {
         Self::start(|octane| Router::builder(octane).build())
     }
 }
 
 /// The load generator's runtime: two workers named [`LOAD_THREADS`].
-pub fn load_runtime() -> Runtime {
+pub(crate) fn load_runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name(LOAD_THREADS)

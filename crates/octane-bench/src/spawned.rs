@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `octane-proxy`, killed when dropped.
-pub struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
     /// Where it serves HTTP.
     pub addr: SocketAddr,
@@ -24,7 +24,7 @@ const START_LIMIT: Duration = Duration::from_secs(10);
 impl Spawned {
     /// Starts `binary` serving on a free loopback port, forwarding to Octane at `octane`, and
     /// waits until `/health` answers.
-    pub fn start(binary: &Path, octane: SocketAddr) -> Self {
+    pub(crate) fn start(binary: &Path, octane: SocketAddr) -> Self {
         let addr = free_port();
         let started = Instant::now();
         let child = Command::new(binary)
@@ -64,7 +64,7 @@ impl Spawned {
     }
 
     /// The child's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }

@@ -8,7 +8,7 @@ use crate::spawned::Spawned;
 use crate::stats::median;
 
 /// Section 5: spawns the binary several times and times it to its first `/health`.
-pub fn run(settings: &Settings, binary: &Path, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, binary: &Path, report: &mut Report) {
     let peer = octane_test_peer::TestPeer::start().expect("start the test peer");
     let runs = if settings.quick { 7 } else { 21 };
     let mut listening = Vec::with_capacity(runs);

@@ -1,7 +1,7 @@
 //! Order statistics over the samples of a run.
 
 /// The median of `values` (the mean of the middle two for an even count); NaN when empty.
-pub fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -16,7 +16,7 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// The `q` quantile (0..=1, nearest rank) of `sorted`, which must be sorted ascending.
-pub fn quantile(sorted: &[u64], q: f64) -> u64 {
+pub(crate) fn quantile(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }

@@ -58,7 +58,7 @@ struct Pair {
 
 /// Section 6: `LiveLink/GetCamera` at concurrency 1, idle and while one SSE client receives 30
 /// frames/s of 1024x512 RGBA8 (2 MiB), rounds alternating.
-pub fn run(settings: &Settings, report: &mut Report) {
+pub(crate) fn run(settings: &Settings, report: &mut Report) {
     let mut section = Section::new(
         "6. Calls while frames stream",
         "One task calls `LiveLink/GetCamera` through the proxy back to back (concurrency 1). \
@@ -81,7 +81,7 @@ pub fn run(settings: &Settings, report: &mut Report) {
         ],
     );
     let rig = Rig::start(|octane| {
-        let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+        let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
         Router::builder(octane)
             .nest("/render", streamer.routes())
             .build()

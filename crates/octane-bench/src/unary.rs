@@ -122,7 +122,7 @@ pub(crate) fn med<T>(pairs: &[T], f: impl Fn(&T) -> f64) -> f64 {
 }
 
 /// Section 1: `LiveLink/GetCamera` and `ApiItem/name`, direct vs proxied, at concurrency 1 and 64.
-pub fn overhead(settings: &Settings, report: &mut Report) {
+pub(crate) fn overhead(settings: &Settings, report: &mut Report) {
     let mut latency = Section::new(
         "1. Unary overhead, concurrency 1 (latency)",
         "One task calls back to back. *direct*: the generated tonic client straight to the peer. \
@@ -314,7 +314,7 @@ pub fn overhead(settings: &Settings, report: &mut Report) {
 }
 
 /// Section 2: the most calls per second the proxy serves, over a sweep of concurrency.
-pub fn throughput(settings: &Settings, report: &mut Report) {
+pub(crate) fn throughput(settings: &Settings, report: &mut Report) {
     let concurrencies: &[usize] = if settings.quick {
         &[16, 64, 256]
     } else {

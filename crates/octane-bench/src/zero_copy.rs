@@ -23,7 +23,7 @@ const PIECE: usize = 1 << 20;
 /// The relay reuses its events frame after frame, which a server could not do with spliced
 /// pages (a socket may still hold them, unread, when the next frame is written): what this
 /// times is the least a splice costs, without the fresh pages each frame would need.
-pub struct SplicedEvent {
+pub(crate) struct SplicedEvent {
     memfd: File,
     len: usize,
     /// The pipe the pages pass through on their way to a socket (splice joins a file to a
@@ -33,7 +33,7 @@ pub struct SplicedEvent {
 
 impl SplicedEvent {
     /// A memfd holding `event`.
-    pub fn new(event: &[u8]) -> io::Result<Self> {
+    pub(crate) fn new(event: &[u8]) -> io::Result<Self> {
         let mut memfd = File::from(memfd_create("octane-bench-event", MemfdFlags::CLOEXEC)?);
         memfd.write_all(event)?;
         let (read, write) = pipe()?;
@@ -46,7 +46,7 @@ impl SplicedEvent {
     }
 
     /// Splices the whole event into `socket` (blocking).
-    pub fn send(&self, socket: &TcpStream) -> io::Result<()> {
+    pub(crate) fn send(&self, socket: &TcpStream) -> io::Result<()> {
         let (pipe_out, pipe_in) = &self.pipe;
         let mut offset = 0u64;
         while (offset as usize) < self.len {
@@ -87,7 +87,8 @@ fn retry_interrupted(mut call: impl FnMut() -> rustix::io::Result<usize>) -> io:
 }
 
 /// Lets `socket` take `MSG_ZEROCOPY` sends (`SO_ZEROCOPY`).
-pub fn enable_zero_copy(socket: &TcpStream) -> io::Result<()> {
+#[allow(unsafe_code)] // system calls libc alone offers; see the SAFETY comments
+pub(crate) fn enable_zero_copy(socket: &TcpStream) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: a socket this process owns, and an option value of the size passed.
     let rc = unsafe {
@@ -108,7 +109,8 @@ pub fn enable_zero_copy(socket: &TcpStream) -> io::Result<()> {
 
 /// Sends `event` to `socket` (blocking, [`enable_zero_copy`] done) with `MSG_ZEROCOPY`, then
 /// reads the completions the kernel has queued so far, as a server must to reuse its buffers.
-pub fn send_zero_copy(socket: &TcpStream, event: &[u8]) -> io::Result<()> {
+#[allow(unsafe_code)] // system calls libc alone offers; see the SAFETY comments
+pub(crate) fn send_zero_copy(socket: &TcpStream, event: &[u8]) -> io::Result<()> {
     for piece in event.chunks(PIECE) {
         let mut sent = 0;
         while sent < piece.len() {
@@ -144,6 +146,7 @@ pub fn send_zero_copy(socket: &TcpStream, event: &[u8]) -> io::Result<()> {
 }
 
 /// Waits until `socket`'s error queue, where completions arrive, has something to read.
+#[allow(unsafe_code)] // system calls libc alone offers; see the SAFETY comments
 fn wait_for_completion(socket: &TcpStream) -> io::Result<()> {
     // POLLERR is reported whatever `events` asks for.
     let mut poll = libc::pollfd {
@@ -164,6 +167,7 @@ fn wait_for_completion(socket: &TcpStream) -> io::Result<()> {
 }
 
 /// Reads the `MSG_ZEROCOPY` completions queued on `socket`'s error queue, without waiting.
+#[allow(unsafe_code)] // system calls libc alone offers; see the SAFETY comments
 fn reap_completions(socket: &TcpStream) -> io::Result<()> {
     let mut control = [0u8; 256];
     loop {

@@ -25,6 +25,7 @@ pub const TRIM_THRESHOLD: usize = 64 << 20;
 
 /// Fixes glibc's `malloc` thresholds as the module docs describe; does nothing with other C
 /// libraries.
+#[allow(unsafe_code)] // the one call into the C library; see the SAFETY comment
 pub fn keep_freed_frame_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt` only sets parameters of glibc's allocator, under its own locks; both
@@ -41,6 +42,7 @@ mod tests {
 
     /// Minor page faults of this thread so far: other tests run in threads of the same process
     /// meanwhile, and their faults are not this test's.
+    #[allow(unsafe_code)] // a system call; see the SAFETY comment
     fn minor_faults() -> i64 {
         let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
         // SAFETY: `getrusage` writes a `rusage` into the pointer it is given.

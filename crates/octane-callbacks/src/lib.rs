@@ -11,7 +11,7 @@
 //! use octane_proxy::{Octane, Router};
 //!
 //! let octane = Octane::lazy("127.0.0.1", 51022)?;
-//! let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+//! let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
 //! let router = Router::builder(octane)
 //!     .nest("/render", streamer.routes())
 //!     .route("/api/callbacks", streamer.routes())
@@ -33,8 +33,6 @@
 //!
 //! Beside them: `error` (the endpoints' failures and statuses), `metrics` (the Prometheus
 //! collector) and `heap` (the process's allocator tuned for frame-sized buffers).
-
-#![warn(missing_docs)]
 
 mod endpoints;
 mod error;

@@ -82,7 +82,7 @@ async fn screenshot_shows_the_frame(query: &str, tolerance: u8) {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let shot = chromium.call("Page.captureScreenshot", json!({ "format": "png" }));
+        let shot = chromium.call("Page.captureScreenshot", &json!({ "format": "png" }));
         base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("screenshot data"))
             .expect("base64 screenshot")

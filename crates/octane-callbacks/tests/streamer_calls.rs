@@ -19,7 +19,7 @@ const STUCK: Duration = Duration::from_secs(120);
 async fn streamer_with_deadline(peer: &TestPeer, call_timeout: Duration) -> CallbackStreamer {
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let streamer = CallbackStreamer::new(
-        octane,
+        &octane,
         StreamerConfig {
             backoff_max: Duration::from_millis(500),
             call_timeout,
@@ -139,7 +139,7 @@ async fn a_silent_stream_is_not_taken_as_open_while_nothing_answers() {
     let port = silent_host().await;
     let octane = Octane::lazy("127.0.0.1", port).expect("address");
     let streamer = CallbackStreamer::new(
-        octane,
+        &octane,
         StreamerConfig {
             call_timeout: Duration::from_millis(300),
             register_wait: Duration::from_secs(1),
@@ -170,7 +170,7 @@ async fn a_hung_octane_is_given_up_on_within_one_call_deadline() {
     let port = silent_host().await;
     let deadline = Duration::from_secs(2);
     let streamer = CallbackStreamer::new(
-        Octane::lazy("127.0.0.1", port).expect("address"),
+        &Octane::lazy("127.0.0.1", port).expect("address"),
         StreamerConfig {
             call_timeout: deadline,
             register_wait: Duration::from_millis(100),

@@ -151,7 +151,7 @@ async fn a_streamer_dropped_mid_grab_releases_the_result() {
     // Answered long after the test: the grab is still open when the streamer goes.
     peer.delay(GRAB, HANG * 3);
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
-    let streamer = CallbackStreamer::new(octane, StreamerConfig::default());
+    let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
     streamer.start().await;
     eventually("the callback stream open", || {
         peer.open_streams(STREAM) == 1

@@ -242,7 +242,7 @@ async fn with_a_token_the_upgrade_needs_it_in_the_query_as_event_source_sends_it
     use octane_proxy::{AccessPolicy, Octane, Router};
     let peer = octane_test_peer::TestPeer::start().expect("peer");
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
-    let streamer = CallbackStreamer::new(octane.clone(), StreamerConfig::default());
+    let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
     let router = Router::builder(octane)
         .route("/api/callbacks", streamer.routes())
         .access(AccessPolicy::default().token("s3cret"))

@@ -94,7 +94,7 @@ async fn a_webr_style_client_from_the_web_root_draws_the_peers_frame() {
             std::thread::sleep(Duration::from_millis(50));
         }
         let state = chromium.evaluate("document.getElementById('state').textContent");
-        let shot = chromium.call("Page.captureScreenshot", json!({ "format": "png" }));
+        let shot = chromium.call("Page.captureScreenshot", &json!({ "format": "png" }));
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().expect("screenshot data"))
             .expect("base64 screenshot");

@@ -195,6 +195,7 @@ impl Channel {
     }
 
     /// The largest message accepted in an answer, as [`Channel::max_message_size`] set it.
+    #[must_use]
     pub fn message_size_limit(&self) -> usize {
         self.max_message_size
     }

@@ -34,7 +34,7 @@
 //!   with the errors behind it, among them [`MessageTooLarge`](status::MessageTooLarge), the
 //!   limit on one message either way.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod channel;
 mod grpc_framing;

@@ -88,6 +88,7 @@ impl Octane {
     /// The largest message accepted from or sent to Octane, as [`Octane::max_message_size`] set
     /// it: for typed clients built on [`Octane::channel`]. The channel refuses larger answers
     /// itself, but tonic's own limits (4 MiB for answers by default) must be raised to this.
+    #[must_use]
     pub fn message_size_limit(&self) -> usize {
         self.channel.message_size_limit()
     }
@@ -104,16 +105,19 @@ impl Octane {
     }
 
     /// The `HOST:PORT` this connects to.
+    #[must_use]
     pub fn address(&self) -> &str {
         &self.address
     }
 
     /// The underlying channel, for typed clients of `octane_api`.
+    #[must_use]
     pub fn channel(&self) -> &Channel {
         &self.channel
     }
 
     /// Whether the last call or probe reached Octane (any answer, errors included).
+    #[must_use]
     pub fn reachable(&self) -> bool {
         self.reachable.load(Ordering::Relaxed)
     }

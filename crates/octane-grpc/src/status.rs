@@ -14,27 +14,32 @@ pub use crate::unary::ProtocolError;
 
 /// Whether a status was made on this side (connect failure, timeout, broken connection) rather
 /// than sent by Octane. Statuses decoded from Octane's trailers have no source error.
+#[must_use]
 pub fn is_local(status: &Status) -> bool {
     std::error::Error::source(status).is_some()
 }
 
 /// Whether the client-side deadline ended the call (tonic reports it as CANCELLED).
+#[must_use]
 pub fn is_timeout(status: &Status) -> bool {
     source_chain(status).any(|e| e.is::<tonic::TimeoutExpired>())
 }
 
 /// Whether the call failed because no connection to Octane could be made: the request
 /// certainly never reached Octane.
+#[must_use]
 pub fn is_connect_error(status: &Status) -> bool {
     source_chain(status).any(|e| e.is::<tonic::ConnectError>())
 }
 
 /// The message over the limit that failed the call, if that is why it failed.
+#[must_use]
 pub fn message_too_large(status: &Status) -> Option<&MessageTooLarge> {
     source_chain(status).find_map(|e| e.downcast_ref::<MessageTooLarge>())
 }
 
 /// The way Octane's answer broke gRPC's protocol, if that is why the call failed.
+#[must_use]
 pub fn protocol_error(status: &Status) -> Option<&ProtocolError> {
     source_chain(status).find_map(|e| e.downcast_ref::<ProtocolError>())
 }
@@ -51,6 +56,7 @@ pub fn stream_reset(status: &Status) -> Option<h2::Reason> {
 
 /// The status of a call whose deadline passed on this side: what tonic's own timeout reports
 /// (CANCELLED, sourced by `tonic::TimeoutExpired`), so [`is_timeout`] knows it.
+#[must_use]
 pub fn timeout_status() -> Status {
     Status::from_error(Box::new(tonic::TimeoutExpired(())))
 }

@@ -206,6 +206,7 @@ pub struct UnaryFraming {
 
 impl UnaryFraming {
     /// The framing at the start of an answer.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }

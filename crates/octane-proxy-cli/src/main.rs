@@ -2,6 +2,8 @@
 //! with the live render stream of `octane_callbacks` mounted at `/render` and `/` (or a web
 //! client's folder at `/`, `--web-root`).
 
+#![forbid(unsafe_code)]
+
 mod octane_host;
 
 use std::io::IsTerminal;
@@ -171,7 +173,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     // The render routes make calls of their own: the same rules apply to them.
     let streamer = CallbackStreamer::new(
-        octane.clone(),
+        &octane,
         StreamerConfig {
             access: access.clone(),
             ..StreamerConfig::default()

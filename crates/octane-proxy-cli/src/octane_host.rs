@@ -14,7 +14,7 @@ const LOOPBACK: &str = "127.0.0.1";
 
 /// The chosen host and why it was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The host name or address.
     pub host: String,
     /// Why.
@@ -23,7 +23,7 @@ pub struct Choice {
 
 /// Why a host was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// Set with `--octane-host` or `OCTANE_HOST`.
     Configured,
     /// Running in a container and `host.docker.internal` resolves.
@@ -48,7 +48,7 @@ impl fmt::Display for Reason {
 }
 
 /// Chooses Octane's host for this process.
-pub async fn choose(configured: Option<&str>) -> Choice {
+pub(crate) async fn choose(configured: Option<&str>) -> Choice {
     let in_container = Path::new("/.dockerenv").exists() || std::env::var_os("CONTAINER").is_some();
     let resolves = if in_container {
         tokio::net::lookup_host((DOCKER_HOST, 0))

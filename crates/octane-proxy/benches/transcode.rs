@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput};
 use octane_api::livelinkapi::{CameraState, Vec3, camera_state};
 use octane_api::octaneapi::api_item::NameResponse;
 use octane_api::octaneapi::api_render_engine::GrabRenderResultResponse;
@@ -117,5 +117,12 @@ fn frames(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, responses, frames);
-criterion_main!(benches);
+// What `criterion_group!` and `criterion_main!` expand to, without the undocumented public
+// functions they write.
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    requests(&mut criterion);
+    responses(&mut criterion);
+    frames(&mut criterion);
+    criterion.final_summary();
+}

@@ -56,6 +56,7 @@ pub struct InvalidPattern {
 impl AccessPolicy {
     /// Requires `Authorization: Bearer <token>` (or `?token=<token>` on GET, for EventSource and
     /// `<img>`, which cannot set headers) on every route but `OPTIONS` and `/health`.
+    #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -85,6 +86,7 @@ impl AccessPolicy {
     }
 
     /// Whether a token is required.
+    #[must_use]
     pub fn requires_token(&self) -> bool {
         self.token.is_some()
     }
@@ -157,6 +159,7 @@ impl AccessPolicy {
     /// The allow and deny patterns that match no RPC of this build. Only wildcard patterns can
     /// be among them (a literal one that names no RPC is refused); they are kept, as a later
     /// regen may bring RPCs they match, but today they are most likely a typo worth a warning.
+    #[must_use]
     pub fn patterns_matching_nothing(&self) -> Vec<&str> {
         [&self.allow, &self.deny]
             .into_iter()
@@ -168,6 +171,7 @@ impl AccessPolicy {
     }
 
     /// The allow and deny patterns as given, for the start-up log.
+    #[must_use]
     pub fn describe(&self) -> String {
         let list = |p: &Option<Patterns>| {
             p.as_ref()

@@ -26,6 +26,7 @@ impl Body {
     }
 
     /// An empty body.
+    #[must_use]
     pub fn empty() -> Self {
         Self(Empty::new().map_err(|never| match never {}).boxed_unsync())
     }

@@ -258,6 +258,7 @@ pub enum ProxyError {
 
 impl ProxyError {
     /// The one mapping from failure to HTTP status.
+    #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedJson { .. }
@@ -292,6 +293,7 @@ impl ProxyError {
     }
 
     /// The `code` of the error body: the gRPC status name where there is one.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedJson { .. } => "MALFORMED_JSON",
@@ -381,6 +383,7 @@ impl ProxyError {
     }
 
     /// The JSON error body: `{"success":false,"error":"...","code":"..."}`.
+    #[must_use]
     pub fn to_json(&self) -> Vec<u8> {
         let field = match self {
             Self::InvalidRequest { error, .. } if !error.path.is_empty() => {
@@ -421,6 +424,7 @@ impl LogEndpoint {
 }
 
 /// The gRPC-to-HTTP table shared by grpc-gateway v2, Envoy and Connect.
+#[must_use]
 pub fn http_status(code: Code) -> StatusCode {
     match code {
         Code::Ok => StatusCode::OK,
@@ -441,6 +445,7 @@ pub fn http_status(code: Code) -> StatusCode {
 }
 
 /// The canonical upper-case name of a gRPC code (`NOT_FOUND`).
+#[must_use]
 pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
@@ -487,6 +492,7 @@ fn suggest(suggestions: &[String]) -> String {
 
 /// A name from the request (a path, a service, a method), cut to 120 characters for echoing
 /// in an error message, so that a huge path does not make a huge answer.
+#[must_use]
 pub fn clip(name: &str) -> String {
     const MAX: usize = 120;
     match name.char_indices().nth(MAX) {

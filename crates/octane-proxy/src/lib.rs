@@ -26,7 +26,7 @@
 //! - `webr_endpoints`: `/api/health`, `/api/log`, `/api/system/info` for octaneWebR's client;
 //! - `web_root`: a built web client served from a folder ([`RouterBuilder::web_root`]).
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod access;
 mod body;

@@ -57,6 +57,7 @@ impl AllowedOrigins {
     }
 
     /// The allowed origins, for the start-up log.
+    #[must_use]
     pub fn describe(&self) -> String {
         let mut all: Vec<String> = LOOPBACK_HOSTS
             .iter()

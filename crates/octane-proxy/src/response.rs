@@ -52,6 +52,7 @@ pub fn success<E>(
 }
 
 /// A response with a status and no body.
+#[must_use]
 pub fn empty(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
@@ -71,6 +72,7 @@ pub struct ErrorBody<'a> {
 
 impl<'a> ErrorBody<'a> {
     /// The body of a failure that says `error`, named `code` (`NOT_FOUND`).
+    #[must_use]
     pub fn new(error: &'a str, code: &'a str) -> Self {
         Self {
             success: false,
@@ -87,6 +89,7 @@ impl<'a> ErrorBody<'a> {
     }
 
     /// The body as JSON.
+    #[must_use]
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a struct of strings serializes")
     }
@@ -109,6 +112,7 @@ pub fn error(
 }
 
 /// The response to a [`ProxyError`]: its body, its status, and `Allow` on a `405`.
+#[must_use]
 pub fn proxy_error(err: &ProxyError) -> Response<Body> {
     let allow = match err {
         ProxyError::MethodNotAllowed { allow, .. } => Some(*allow),

@@ -51,6 +51,7 @@ impl Default for Server {
 impl Server {
     /// How long a client may take to send its request headers before the connection is closed
     /// (default 10 s): a client trickling bytes cannot hold a connection forever.
+    #[must_use]
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -58,6 +59,7 @@ impl Server {
 
     /// How long shutdown waits for open requests, streams included, before it closes them
     /// (default 5 s).
+    #[must_use]
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self

@@ -145,6 +145,7 @@ impl JsonError {
 
     /// What went wrong, as serde_json and the message's deserializer say it, with the line and
     /// column in the body.
+    #[must_use]
     pub fn message(&self) -> String {
         // pbjson reads numbers through an untagged enum whose own error names neither the type
         // nor why a number did not fit it: `5.0`, `1e2` and `-0` are floats to serde_json, and

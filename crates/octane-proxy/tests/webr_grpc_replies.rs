@@ -247,7 +247,7 @@ async fn an_empty_reply_is_an_empty_object_and_names_resolve_as_grpc_js_does() {
 fn assert_failure(
     reply: (u16, String),
     status: u16,
-    code: serde_json::Value,
+    code: &serde_json::Value,
     service: &str,
     method: &str,
     words: &[&str],
@@ -255,7 +255,7 @@ fn assert_failure(
     let (got_status, body) = reply;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON error body");
     assert_eq!(got_status, status, "{body}");
-    assert_eq!(json["code"], code, "{body}");
+    assert_eq!(&json["code"], code, "{body}");
     assert_eq!(json["service"], service, "{body}");
     assert_eq!(json["method"], method, "{body}");
     let error = json["error"].as_str().expect("error text");
@@ -278,7 +278,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiItem/name", body).await,
         500,
-        5.into(),
+        &5.into(),
         "ApiItem",
         "name",
         &["no item 7"],
@@ -286,7 +286,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiItem/name", r#"{"objectPtr":"7"}"#).await,
         500,
-        13.into(),
+        &13.into(),
         "ApiItem",
         "name",
         &["objectPtr", "object expected"],
@@ -294,7 +294,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiNodeGraph/groupItems", r#"{"items":{"data":5}}"#).await,
         500,
-        13.into(),
+        &13.into(),
         "ApiNodeGraph",
         "groupItems",
         &["items.data", "array expected"],
@@ -302,7 +302,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiItem/name", r#"[{"objectPtr":{"handle":"7"}}]"#).await,
         500,
-        13.into(),
+        &13.into(),
         "ApiItem",
         "name",
         &["array"],
@@ -310,7 +310,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiItem/name", "{nope").await,
         500,
-        "UNKNOWN".into(),
+        &"UNKNOWN".into(),
         "ApiItem",
         "name",
         &["not JSON"],
@@ -318,7 +318,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiSceneOutliner/setNodeVisibility", "{}").await,
         500,
-        "UNKNOWN".into(),
+        &"UNKNOWN".into(),
         "ApiSceneOutliner",
         "setNodeVisibility",
         &["ApiSceneOutliner"],
@@ -326,7 +326,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "ApiItm/name", "{}").await,
         500,
-        "UNKNOWN".into(),
+        &"UNKNOWN".into(),
         "ApiItm",
         "name",
         &["ApiItem"],
@@ -334,7 +334,7 @@ async fn failures_are_500_with_error_service_method_and_code() {
     assert_failure(
         grpc(addr, "StreamCallback/callbackChannel", "{}").await,
         500,
-        "UNKNOWN".into(),
+        &"UNKNOWN".into(),
         "StreamCallback",
         "callbackChannel",
         &["unary"],
@@ -358,7 +358,7 @@ async fn access_rules_body_limits_and_an_unreachable_octane_answer_in_the_same_s
     assert_failure(
         grpc(addr, "ApiItem/name", "{}").await,
         500,
-        16.into(),
+        &16.into(),
         "ApiItem",
         "name",
         &["Bearer"],
@@ -374,7 +374,7 @@ async fn access_rules_body_limits_and_an_unreachable_octane_answer_in_the_same_s
     assert_failure(
         (reply.status.as_u16(), reply.text().to_owned()),
         500,
-        8.into(),
+        &8.into(),
         "ApiItem",
         "name",
         &["limit"],
@@ -387,7 +387,7 @@ async fn access_rules_body_limits_and_an_unreachable_octane_answer_in_the_same_s
     assert_failure(
         grpc(denying.addr, "ApiItem/destroy", "{}").await,
         500,
-        7.into(),
+        &7.into(),
         "ApiItem",
         "destroy",
         &["--deny"],
@@ -403,7 +403,7 @@ async fn access_rules_body_limits_and_an_unreachable_octane_answer_in_the_same_s
     assert_failure(
         grpc(down.addr, "ApiItem/name", "{}").await,
         500,
-        14.into(),
+        &14.into(),
         "ApiItem",
         "name",
         &["not reachable"],

@@ -19,6 +19,8 @@
 //! Each peer runs on a runtime of its own, so [`TestPeer::stop`] closes every connection at once,
 //! the way a killed Octane would; [`TestPeer::start_on`] restarts it on the same port.
 
+#![forbid(unsafe_code)]
+
 mod services;
 
 use std::collections::{HashMap, HashSet};

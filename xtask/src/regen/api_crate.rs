@@ -39,7 +39,10 @@ pub(super) fn check_packages(fds: &FileDescriptorSet) -> Result<()> {
 }
 
 /// The files of `crates/octane-api/src/generated/`, by path relative to `src/`.
-pub fn generate(fds: &FileDescriptorSet, scratch: &Path) -> Result<BTreeMap<String, String>> {
+pub(super) fn generate(
+    fds: &FileDescriptorSet,
+    scratch: &Path,
+) -> Result<BTreeMap<String, String>> {
     let prost_dir = scratch.join("prost");
     fs::create_dir_all(&prost_dir)?;
     tonic_prost_build::configure()

@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// The regen configuration. A missing file means "no excludes, no aliases".
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// File names in the proto folder that are left out of the build.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -21,7 +21,7 @@ pub struct Config {
 
 impl Config {
     /// Reads `regen.toml` from the proto folder, if there is one.
-    pub fn load(proto_dir: &Path) -> Result<Self> {
+    pub(crate) fn load(proto_dir: &Path) -> Result<Self> {
         let path = proto_dir.join("regen.toml");
         match std::fs::read_to_string(&path) {
             Ok(text) => {

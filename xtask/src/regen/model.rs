@@ -17,14 +17,14 @@ const OBJECT_PTR: &str = "objectPtr";
 
 /// Every service and RPC of the proto set.
 #[derive(Debug)]
-pub struct Api {
+pub(crate) struct Api {
     /// Services sorted by full name.
     pub services: Vec<Service>,
 }
 
 /// One gRPC service.
 #[derive(Debug)]
-pub struct Service {
+pub(crate) struct Service {
     /// Proto package (`octaneapi`).
     pub package: String,
     /// gRPC service name without package (`ApiItemService`).
@@ -39,7 +39,7 @@ pub struct Service {
 
 /// One RPC.
 #[derive(Debug)]
-pub struct Method {
+pub(crate) struct Method {
     /// The RPC name as in the proto (`getValueByAttrID`).
     pub name: String,
     /// Older names that resolve to this RPC too (from `regen.toml`).
@@ -54,7 +54,7 @@ pub struct Method {
 
 /// A message type, by proto full name and Rust path.
 #[derive(Debug, Clone)]
-pub struct MessageRef {
+pub(crate) struct MessageRef {
     /// Full proto name without the leading dot (`octaneapi.ApiItem.nameRequest`).
     pub full_name: String,
     /// Rust path relative to the `octane_api` crate root (`octaneapi::api_item::NameRequest`).
@@ -63,14 +63,14 @@ pub struct MessageRef {
 
 impl Service {
     /// `package.Service`, as in the gRPC path.
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         format!("{}.{}", self.package, self.name)
     }
 }
 
 impl Api {
     /// Builds the model from a compiled descriptor set.
-    pub fn from_descriptors(fds: &FileDescriptorSet, config: &Config) -> Result<Self> {
+    pub(crate) fn from_descriptors(fds: &FileDescriptorSet, config: &Config) -> Result<Self> {
         let messages = index_messages(fds);
         let mut services = Vec::new();
         for file in &fds.file {
@@ -237,12 +237,12 @@ fn package_module(package: &str) -> String {
 }
 
 /// prost's `to_snake` (prost-build `ident.rs`).
-pub fn to_snake(s: &str) -> String {
+pub(crate) fn to_snake(s: &str) -> String {
     sanitize_identifier(s.to_snake_case())
 }
 
 /// prost's `to_upper_camel` (prost-build `ident.rs`).
-pub fn to_upper_camel(s: &str) -> String {
+pub(crate) fn to_upper_camel(s: &str) -> String {
     sanitize_identifier(s.to_upper_camel_case())
 }
 

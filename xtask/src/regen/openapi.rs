@@ -46,7 +46,7 @@ const ERRORS: &[(&str, &str)] = &[
 ];
 
 /// Renders the OpenAPI document as pretty JSON with sorted keys.
-pub fn generate(api: &Api, types: &Types) -> String {
+pub(super) fn generate(api: &Api, types: &Types) -> String {
     let mut paths = Map::new();
     // Request message -> the field `objectPtr` stands for in it.
     let mut object_ptr_variants = std::collections::BTreeMap::new();

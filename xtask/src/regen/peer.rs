@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::model::{Api, to_snake, to_upper_camel};
 
 /// Renders the test peer's service module.
-pub fn generate(api: &Api) -> String {
+pub(super) fn generate(api: &Api) -> String {
     let mut out = String::from(
         "//! Server trait impls for every service of `proto/`: each RPC hands its request to\n\
          //! [`PeerService`], which records it and answers what the test set.\n\n\

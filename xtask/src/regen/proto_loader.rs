@@ -83,7 +83,7 @@ impl<'a> Index<'a> {
 }
 
 /// Renders the schema table module.
-pub fn generate(api: &Api, fds: &FileDescriptorSet) -> String {
+pub(super) fn generate(api: &Api, fds: &FileDescriptorSet) -> String {
     let index = Index::new(fds);
     let message_ix: BTreeMap<&str, usize> = index
         .messages
@@ -262,7 +262,7 @@ pub fn generate(api: &Api, fds: &FileDescriptorSet) -> String {
 /// lodash's `camelCase` of an RPC name, as proto-loader forms a method's `originalName`: words
 /// split at case changes, digits and separators, the first lower-cased, the others capitalized
 /// (`getValueByAttrID` -> `getValueByAttrId`, `GetCamera` -> `getCamera`).
-pub fn lodash_camel_case(name: &str) -> String {
+pub(super) fn lodash_camel_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();

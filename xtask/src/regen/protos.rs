@@ -12,7 +12,7 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 use super::config::Config;
 
 /// Compiles every `*.proto` directly inside `dir`, minus the configured excludes.
-pub fn compile(dir: &Path, config: &Config) -> Result<FileDescriptorSet> {
+pub(crate) fn compile(dir: &Path, config: &Config) -> Result<FileDescriptorSet> {
     let names = proto_file_names(dir, config)?;
     if names.is_empty() {
         bail!("no .proto files in {}", dir.display());

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::model::{Api, Method, Service};
 
 /// Renders the route table module.
-pub fn generate(api: &Api) -> String {
+pub(super) fn generate(api: &Api) -> String {
     let mut out = String::new();
     let routes: Vec<(&Service, &Method)> = api
         .services

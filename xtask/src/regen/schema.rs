@@ -7,18 +7,18 @@ use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 
 /// Every message and enum by full proto name (no leading dot), sorted.
-pub struct Types {
+pub(super) struct Types {
     pub messages: BTreeMap<String, Message>,
     pub enums: BTreeMap<String, Enum>,
 }
 
 /// A message as JSON sees it.
-pub struct Message {
+pub(super) struct Message {
     pub fields: Vec<Field>,
 }
 
 /// One field: its JSON key is the original proto name.
-pub struct Field {
+pub(super) struct Field {
     pub name: String,
     /// The lowerCamelCase name requests may use instead.
     pub json_name: String,
@@ -30,7 +30,7 @@ pub struct Field {
 
 /// What a JSON value of a field is.
 #[derive(Clone)]
-pub enum Kind {
+pub(super) enum Kind {
     Bool,
     /// int32, uint32, sint32, fixed32, sfixed32: a JSON number.
     Int32 {
@@ -50,13 +50,13 @@ pub enum Kind {
 }
 
 /// An enum's value names, in declaration order.
-pub struct Enum {
+pub(super) struct Enum {
     pub values: Vec<(String, i32)>,
 }
 
 impl Types {
     /// Indexes the descriptor set.
-    pub fn from_descriptors(fds: &FileDescriptorSet) -> Self {
+    pub(super) fn from_descriptors(fds: &FileDescriptorSet) -> Self {
         let mut types = Types {
             messages: BTreeMap::new(),
             enums: BTreeMap::new(),

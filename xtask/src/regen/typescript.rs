@@ -8,7 +8,7 @@ use super::model::Api;
 use super::schema::{Field, Kind, Types};
 
 /// Renders the declaration file (the caller adds the `@generated` header line).
-pub fn generate(api: &Api, types: &Types) -> String {
+pub(super) fn generate(api: &Api, types: &Types) -> String {
     let mut out = String::from(
         "// Types of the octane-proxy HTTP API, generated from proto/. Field names are the original\n\
          // proto names, every field is optional (fields at their default value are omitted).\n\n\

@@ -13,7 +13,7 @@ const THREADS: &str = "bench-forward";
 
 /// Forwards the connections made to [`Forwarder::port`] to the address given by
 /// [`Forwarder::forward_to`]; stops accepting when dropped (its connections end with the proxy's).
-pub struct Forwarder {
+pub(super) struct Forwarder {
     port: u16,
     target: Arc<Mutex<Option<SocketAddr>>>,
     tap: Arc<Tap>,
@@ -40,7 +40,7 @@ struct Mark {
 
 impl Forwarder {
     /// Listens on a free loopback port; connections wait for [`Forwarder::forward_to`].
-    pub fn start() -> Self {
+    pub(super) fn start() -> Self {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
         let port = listener
             .local_addr()
@@ -69,17 +69,17 @@ impl Forwarder {
     }
 
     /// The loopback port to connect to.
-    pub fn port(&self) -> u16 {
+    pub(super) fn port(&self) -> u16 {
         self.port
     }
 
     /// Where connections are forwarded from now on.
-    pub fn forward_to(&self, addr: SocketAddr) {
+    pub(super) fn forward_to(&self, addr: SocketAddr) {
         *self.target.lock().unwrap_or_else(PoisonError::into_inner) = Some(addr);
     }
 
     /// Notes the moment `len` more bytes from the peer have been passed on to the proxy.
-    pub fn expect(&self, len: u64) {
+    pub(super) fn expect(&self, len: u64) {
         let mut mark = self.tap.mark.lock().unwrap_or_else(PoisonError::into_inner);
         *mark = Mark {
             until: self.tap.bytes.load(Ordering::SeqCst) + len,
@@ -88,7 +88,7 @@ impl Forwarder {
     }
 
     /// When the bytes of the last [`Forwarder::expect`] had been passed on, if they have.
-    pub fn passed(&self) -> Option<Instant> {
+    pub(super) fn passed(&self) -> Option<Instant> {
         self.tap
             .mark
             .lock()

@@ -13,11 +13,11 @@ use crate::frames::Streams;
 
 /// When frames reached a viewer, in order; shared between the viewer's task and the bench.
 #[derive(Clone, Default)]
-pub struct Arrivals(Arc<Mutex<Vec<Instant>>>);
+pub(super) struct Arrivals(Arc<Mutex<Vec<Instant>>>);
 
 impl Arrivals {
     /// Forgets the frames seen so far.
-    pub fn clear(&self) {
+    pub(super) fn clear(&self) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -33,7 +33,7 @@ impl Arrivals {
 
     /// When the first frame since [`Arrivals::clear`] arrived, waiting up to `limit` for it.
     /// The moment is the viewer task's, taken as the message completed, not when this looks.
-    pub async fn next(&self, limit: Duration) -> Option<Instant> {
+    pub(super) async fn next(&self, limit: Duration) -> Option<Instant> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(&at) = self
@@ -54,7 +54,7 @@ impl Arrivals {
 
 /// Opens `count` WebSocket viewers of `path` on `addr`, counting binary messages as frames;
 /// with `arrivals`, each viewer also notes when its messages arrive.
-pub async fn open_viewers(
+pub(super) async fn open_viewers(
     addr: SocketAddr,
     path: &str,
     count: usize,

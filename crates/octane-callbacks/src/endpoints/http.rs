@@ -42,6 +42,7 @@ pub struct RenderRoutes {
 
 impl CallbackStreamer {
     /// The HTTP endpoints of this streamer.
+    #[must_use]
     pub fn routes(&self) -> RenderRoutes {
         RenderRoutes {
             streamer: self.clone(),

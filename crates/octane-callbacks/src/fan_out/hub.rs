@@ -62,6 +62,7 @@ impl Default for FrameHub {
 
 impl FrameHub {
     /// An empty hub.
+    #[must_use]
     pub fn new() -> Self {
         Self {
             frames: watch::Sender::new(None),
@@ -95,6 +96,7 @@ impl FrameHub {
     }
 
     /// The newest frame, if one was published since the hub was made or last cleared.
+    #[must_use]
     pub fn latest(&self) -> Option<Arc<Frame>> {
         self.frames.borrow().clone()
     }
@@ -106,6 +108,7 @@ impl FrameHub {
     }
 
     /// A new subscription; the current frame counts as already seen.
+    #[must_use]
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             frames: self.frames.subscribe(),

@@ -63,6 +63,7 @@ impl Default for Pool {
 
 impl EventBuffers {
     /// An empty pool; buffers are allocated as frames need them.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -75,6 +76,7 @@ impl EventBuffers {
     }
 
     /// An empty buffer with room for at least `capacity` bytes, reused if the pool has one.
+    #[must_use]
     pub fn take(&self, capacity: usize) -> EventBuffer {
         let mut free = self.pool.lock();
         let fitting = free
@@ -109,6 +111,7 @@ impl EventBuffers {
 
     /// Bytes of the buffers the pool allocated and has not freed: events being built or
     /// written, and the spare ones. What the frames' events cost in memory, allocator aside.
+    #[must_use]
     pub fn allocated_bytes(&self) -> usize {
         self.pool.bytes.load(Ordering::Relaxed)
     }
@@ -144,6 +147,16 @@ impl EventBuffer {
         pool.bytes.fetch_add(capacity, Ordering::Relaxed);
         pool.forget(self.counted);
         self.counted = capacity;
+    }
+}
+
+impl std::fmt::Debug for EventBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bytes are an event being written: their length says enough.
+        f.debug_struct("EventBuffer")
+            .field("len", &self.buffer.len())
+            .field("counted", &self.counted)
+            .finish_non_exhaustive()
     }
 }
 

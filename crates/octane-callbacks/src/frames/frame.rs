@@ -394,7 +394,7 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(&pixels),
             pixels.len()
         );
-        let whole = Bytes::from(pixels.clone());
+        let whole = Bytes::from(pixels);
         // Every piece length from 1 to 7, so that pieces end at every offset of a group of
         // three; and a first piece of every length from 0 to 5.
         for piece in 1..=7 {

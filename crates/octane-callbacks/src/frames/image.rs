@@ -31,6 +31,7 @@ pub struct Image {
 
 impl Image {
     /// An image of `pixels`, the raw rows.
+    #[must_use]
     pub fn new(image_type: i32, width: u32, height: u32, pitch: u32, pixels: &[u8]) -> Self {
         Self {
             image_type,

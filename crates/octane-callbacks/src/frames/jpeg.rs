@@ -97,16 +97,19 @@ impl JpegParams {
     }
 
     /// The JPEG quality, 1 to 100.
+    #[must_use]
     pub fn quality(&self) -> u8 {
         self.quality
     }
 
     /// The largest width asked for, if any.
+    #[must_use]
     pub fn max_width(&self) -> Option<u32> {
         self.max_width
     }
 
     /// The largest height asked for, if any.
+    #[must_use]
     pub fn max_height(&self) -> Option<u32> {
         self.max_height
     }

@@ -220,8 +220,8 @@ fn unit8(v: f32) -> u8 {
 mod tests {
     use super::*;
 
-    fn image(image_type: i32, width: u32, height: u32, pitch: u32, pixels: Vec<u8>) -> Image {
-        Image::new(image_type, width, height, pitch, &pixels)
+    fn image(image_type: i32, width: u32, height: u32, pitch: u32, pixels: &[u8]) -> Image {
+        Image::new(image_type, width, height, pitch, pixels)
     }
 
     #[test]
@@ -233,7 +233,7 @@ mod tests {
                 pixels.extend_from_slice(&[row, col, 9, 255]);
             }
         }
-        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 3, pixels)).expect("converts");
+        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 3, &pixels)).expect("converts");
         assert_eq!(
             rgba,
             vec![0, 0, 9, 255, 0, 1, 9, 255, 1, 0, 9, 255, 1, 1, 9, 255]
@@ -243,13 +243,13 @@ mod tests {
     #[test]
     fn pitch_0_is_read_as_tightly_packed_rows() {
         let pixels: Vec<u8> = (0..2 * 2 * 4).collect();
-        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 0, pixels.clone())).expect("converts");
+        let rgba = to_rgba8(&image(LDR_RGBA, 2, 2, 0, &pixels)).expect("converts");
         assert_eq!(rgba, pixels);
-        let mono = to_rgba8(&image(LDR_MONO, 3, 1, 0, vec![1, 2, 3])).expect("converts");
+        let mono = to_rgba8(&image(LDR_MONO, 3, 1, 0, &[1, 2, 3])).expect("converts");
         assert_eq!(mono, vec![1, 1, 1, 255, 2, 2, 2, 255, 3, 3, 3, 255]);
         // A short buffer is measured at the width, and the error says which pitch was used.
         assert_eq!(
-            to_rgba8(&image(LDR_RGBA, 2, 2, 0, vec![0; 12])),
+            to_rgba8(&image(LDR_RGBA, 2, 2, 0, &[0; 12])),
             Err(ImageError::ShortBuffer {
                 width: 2,
                 height: 2,
@@ -266,14 +266,14 @@ mod tests {
         for v in [0.0f32, 0.5, 1.0, 1.0, 2.0, -1.0, f32::NAN, 0.25] {
             pixels.extend_from_slice(&v.to_le_bytes());
         }
-        let rgba = to_rgba8(&image(HDR_RGBA, 2, 1, 2, pixels)).expect("converts");
+        let rgba = to_rgba8(&image(HDR_RGBA, 2, 1, 2, &pixels)).expect("converts");
         assert_eq!(rgba, vec![0, 188, 255, 255, 255, 0, 0, 64]);
     }
 
     #[test]
     fn a_short_buffer_is_an_error_not_a_panic() {
         // The SDK's converter sizes HDR buffers at 4 bytes a pixel: a quarter of what they need.
-        let err = to_rgba8(&image(HDR_RGBA, 4, 4, 4, vec![0; 4 * 4 * 4])).expect_err("too short");
+        let err = to_rgba8(&image(HDR_RGBA, 4, 4, 4, &[0; 4 * 4 * 4])).expect_err("too short");
         assert_eq!(
             err,
             ImageError::ShortBuffer {
@@ -285,15 +285,15 @@ mod tests {
             }
         );
         assert!(matches!(
-            to_rgba8(&image(LDR_RGBA, 4, 1, 2, vec![0; 64])),
+            to_rgba8(&image(LDR_RGBA, 4, 1, 2, &[0; 64])),
             Err(ImageError::PitchTooSmall { .. })
         ));
         assert!(matches!(
-            to_rgba8(&image(LDR_RGBA, 0, 0, 0, vec![])),
+            to_rgba8(&image(LDR_RGBA, 0, 0, 0, &[])),
             Err(ImageError::Empty { .. })
         ));
         assert_eq!(
-            to_rgba8(&image(9, 1, 1, 1, vec![0; 8])),
+            to_rgba8(&image(9, 1, 1, 1, &[0; 8])),
             Err(ImageError::Unsupported(9))
         );
     }
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn dimensions_whose_byte_count_overflows_are_an_error_not_a_panic_or_an_allocation() {
         // 2^30 x 2^30 HDR_RGBA needs 2^64 bytes: the unchecked product wrapped to 0 in release.
-        let huge = image(HDR_RGBA, 1 << 30, 1 << 30, 1 << 30, vec![]);
+        let huge = image(HDR_RGBA, 1 << 30, 1 << 30, 1 << 30, &[]);
         assert_eq!(
             to_rgba8(&huge),
             Err(ImageError::TooLarge {
@@ -312,7 +312,7 @@ mod tests {
             })
         );
         assert!(matches!(encode(&huge), Err(ImageError::TooLarge { .. })));
-        let widest = image(LDR_RGBA, u32::MAX, u32::MAX, u32::MAX, vec![0; 64]);
+        let widest = image(LDR_RGBA, u32::MAX, u32::MAX, u32::MAX, &[0; 64]);
         assert!(matches!(
             to_rgba8(&widest),
             Err(ImageError::TooLarge { .. })
@@ -323,7 +323,7 @@ mod tests {
     fn dimensions_the_buffer_does_not_hold_are_refused_before_allocating() {
         // 2^44 bytes claimed: no overflow, but far more than the 64 bytes received.
         assert_eq!(
-            encode(&image(HDR_RGBA, 1 << 20, 1 << 20, 1 << 20, vec![0; 64])),
+            encode(&image(HDR_RGBA, 1 << 20, 1 << 20, 1 << 20, &[0; 64])),
             Err(ImageError::ShortBuffer {
                 width: 1 << 20,
                 height: 1 << 20,
@@ -334,7 +334,7 @@ mod tests {
         );
         // A single huge row is as short.
         assert!(matches!(
-            to_rgba8(&image(LDR_MONO, u32::MAX, 1, u32::MAX, vec![0; 64])),
+            to_rgba8(&image(LDR_MONO, u32::MAX, 1, u32::MAX, &[0; 64])),
             Err(ImageError::ShortBuffer { .. })
         ));
     }
@@ -345,7 +345,7 @@ mod tests {
         for v in [1.0f32, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0] {
             pixels.extend_from_slice(&v.to_le_bytes());
         }
-        let png = encode(&image(HDR_RGBA, 1, 2, 1, pixels)).expect("encodes");
+        let png = encode(&image(HDR_RGBA, 1, 2, 1, &pixels)).expect("encodes");
         let mut reader = png::Decoder::new(std::io::Cursor::new(png))
             .read_info()
             .expect("decodes");
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn png_round_trips_the_pixels() {
         let pixels: Vec<u8> = (0..3 * 2 * 4).map(|i| (i * 7) as u8).collect();
-        let png = encode(&image(LDR_RGBA, 3, 2, 3, pixels.clone())).expect("encodes");
+        let png = encode(&image(LDR_RGBA, 3, 2, 3, &pixels)).expect("encodes");
         let mut reader = png::Decoder::new(std::io::Cursor::new(png))
             .read_info()
             .expect("decodes");

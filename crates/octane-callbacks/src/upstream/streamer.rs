@@ -145,7 +145,8 @@ impl CallbackStreamer {
     /// A streamer for `octane`; nothing happens until [`CallbackStreamer::start`]. It talks to
     /// Octane on a connection of its own ([`Octane::own_connection`]), so grabbing frames never
     /// delays the router's calls.
-    pub fn new(octane: Octane, config: StreamerConfig) -> Self {
+    #[must_use]
+    pub fn new(octane: &Octane, config: StreamerConfig) -> Self {
         let hub = FrameHub::new();
         let webr = WebrFeed::new(Variants::new(hub.frames()));
         let jpeg = Variants::new(hub.frames());
@@ -234,11 +235,13 @@ impl CallbackStreamer {
     }
 
     /// The streamer's state and counters.
+    #[must_use]
     pub fn status(&self) -> Status {
         self.shared.counters.snapshot()
     }
 
     /// The fan-out of frames and events.
+    #[must_use]
     pub fn hub(&self) -> &FrameHub {
         &self.shared.hub
     }

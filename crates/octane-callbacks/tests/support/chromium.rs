@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// Where Debian installs Chromium; a test without it says so and passes.
-pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 /// What headless Chromium needs on this machine (root, no GPU) and what keeps it off the network.
 const HEADLESS: [&str; 8] = [
     "--headless",
@@ -23,7 +23,7 @@ const HEADLESS: [&str; 8] = [
 
 /// Headless Chromium with the flags this machine needs, a fresh profile in `dir`, and `args`,
 /// on `url`; its errors are not read.
-pub fn headless_chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Command {
+pub(crate) fn headless_chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Command {
     let mut command = std::process::Command::new(CHROMIUM);
     command
         .args(HEADLESS)
@@ -35,7 +35,7 @@ pub fn headless_chromium(dir: &Path, args: &[&str], url: &str) -> std::process::
 }
 
 /// Runs [`headless_chromium`] and answers its output once it exits.
-pub async fn chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Output {
+pub(crate) async fn chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Output {
     let output = tokio::process::Command::from(headless_chromium(dir, args, url))
         .kill_on_drop(true)
         .output();
@@ -51,7 +51,7 @@ pub async fn chromium(dir: &Path, args: &[&str], url: &str) -> std::process::Out
 /// (commands on its fd 3, answers on its fd 4, each message ended by a NUL), so the test can
 /// wait for what the page did instead of racing `--screenshot`, which shoots at the load event,
 /// before the stream's first frame has reached the canvas.
-pub struct Devtools {
+pub(crate) struct Devtools {
     child: std::process::Child,
     commands: std::io::PipeWriter,
     answers: std::io::BufReader<std::io::PipeReader>,
@@ -61,12 +61,12 @@ pub struct Devtools {
 
 impl Devtools {
     /// Starts Chromium on `url` with a fresh profile in `dir` and attaches to its page.
-    pub fn open(dir: &Path, url: &str) -> Self {
+    pub(crate) fn open(dir: &Path, url: &str) -> Self {
         Self::open_with(dir, &[], url)
     }
 
     /// [`Devtools::open`] with more command-line flags.
-    pub fn open_with(dir: &Path, args: &[&str], url: &str) -> Self {
+    pub(crate) fn open_with(dir: &Path, args: &[&str], url: &str) -> Self {
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
         let (chromium_reads, commands) = std::io::pipe().expect("pipe");
@@ -81,6 +81,7 @@ impl Devtools {
         flags.extend_from_slice(args);
         let mut command = headless_chromium(dir, &flags, url);
         command.stdin(Stdio::null()).stdout(Stdio::null());
+        #[allow(unsafe_code)] // `pre_exec` is unsafe by contract; see the SAFETY comment
         // SAFETY: between fork and exec this only calls dup2, which is async-signal-safe; the
         // duplicates lose close-on-exec, so Chromium inherits them as fds 3 and 4.
         unsafe {
@@ -103,7 +104,7 @@ impl Devtools {
             next_id: 0,
             session: None,
         };
-        let targets = devtools.call("Target.getTargets", json!({}));
+        let targets = devtools.call("Target.getTargets", &json!({}));
         let page = targets["targetInfos"]
             .as_array()
             .and_then(|targets| targets.iter().find(|target| target["type"] == "page"))
@@ -111,14 +112,14 @@ impl Devtools {
             .clone();
         let attached = devtools.call(
             "Target.attachToTarget",
-            json!({ "targetId": page, "flatten": true }),
+            &json!({ "targetId": page, "flatten": true }),
         );
         devtools.session = Some(attached["sessionId"].as_str().expect("session").to_owned());
         devtools
     }
 
     /// Sends one command (to the page once attached) and answers its result, skipping events.
-    pub fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: &Value) -> Value {
         use std::io::BufRead;
         self.next_id += 1;
         let mut message = json!({ "id": self.next_id, "method": method, "params": params });
@@ -153,10 +154,10 @@ impl Devtools {
     }
 
     /// Evaluates `expression` in the page and answers its value.
-    pub fn evaluate(&mut self, expression: &str) -> Value {
+    pub(crate) fn evaluate(&mut self, expression: &str) -> Value {
         let result = self.call(
             "Runtime.evaluate",
-            json!({ "expression": expression, "returnByValue": true }),
+            &json!({ "expression": expression, "returnByValue": true }),
         );
         result["result"]["value"].clone()
     }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
-pub mod chromium;
+pub(crate) mod chromium;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -23,32 +23,32 @@ use octane_proxy::{Octane, Router, RouterBuilder};
 use octane_test_peer::TestPeer;
 use serde_json::Value;
 
-pub const HANG: Duration = Duration::from_secs(20);
-pub const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
-pub const REGISTER: &str = "/octaneapi.ApiRenderEngineService/setOnNewImageCallback";
-pub const GRAB: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
-pub const RELEASE: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
-pub const STATISTICS: &str = "/octaneapi.ApiRenderEngineService/getRenderStatistics";
+pub(crate) const HANG: Duration = Duration::from_secs(20);
+pub(crate) const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
+pub(crate) const REGISTER: &str = "/octaneapi.ApiRenderEngineService/setOnNewImageCallback";
+pub(crate) const GRAB: &str = "/octaneapi.ApiRenderEngineService/grabRenderResult";
+pub(crate) const RELEASE: &str = "/octaneapi.ApiRenderEngineService/releaseRenderResult";
+pub(crate) const STATISTICS: &str = "/octaneapi.ApiRenderEngineService/getRenderStatistics";
 
-pub struct Rig {
+pub(crate) struct Rig {
     pub peer: TestPeer,
     pub addr: SocketAddr,
     pub streamer: CallbackStreamer,
     pub _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn rig() -> Rig {
+pub(crate) async fn rig() -> Rig {
     let peer = TestPeer::start().expect("peer");
     rig_for(peer).await
 }
 
-pub async fn rig_for(peer: TestPeer) -> Rig {
+pub(crate) async fn rig_for(peer: TestPeer) -> Rig {
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     rig_with(peer, octane).await
 }
 
 /// A rig whose proxy and streamer talk to `peer` through `octane`, as configured by the caller.
-pub async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
+pub(crate) async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
     let config = StreamerConfig {
         backoff_max: Duration::from_millis(500),
         ..StreamerConfig::default()
@@ -57,14 +57,14 @@ pub async fn rig_with(peer: TestPeer, octane: Octane) -> Rig {
 }
 
 /// A rig in front of a fresh test peer whose streamer has `config`.
-pub async fn rig_of(config: StreamerConfig) -> Rig {
+pub(crate) async fn rig_of(config: StreamerConfig) -> Rig {
     let peer = TestPeer::start().expect("peer");
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     rig_configured(peer, octane, config).await
 }
 
 /// A rig whose streamer has `config`.
-pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConfig) -> Rig {
+pub(crate) async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConfig) -> Rig {
     rig_routed(peer, octane, config, |router, streamer| {
         router
             .nest("/render", streamer.routes())
@@ -76,13 +76,13 @@ pub async fn rig_configured(peer: TestPeer, octane: Octane, config: StreamerConf
 
 /// A rig whose streamer has `config`, served by what `route` makes of a router builder with
 /// the streamer's metrics.
-pub async fn rig_routed(
+pub(crate) async fn rig_routed(
     peer: TestPeer,
     octane: Octane,
     config: StreamerConfig,
     route: impl FnOnce(RouterBuilder, &CallbackStreamer) -> RouterBuilder,
 ) -> Rig {
-    let streamer = CallbackStreamer::new(octane.clone(), config);
+    let streamer = CallbackStreamer::new(&octane, config);
     let metrics = streamer.clone();
     let router = Router::builder(octane)
         .register_metrics(move |registry| metrics.register_metrics(registry));
@@ -105,7 +105,7 @@ pub async fn rig_routed(
 
 /// Reads `stream` until what arrived satisfies `done`; fails if it closes first or stops
 /// sending for [`HANG`].
-pub async fn read_until(
+pub(crate) async fn read_until(
     stream: &mut tokio::net::TcpStream,
     done: impl Fn(&[u8]) -> bool,
 ) -> Vec<u8> {
@@ -124,13 +124,13 @@ pub async fn read_until(
 }
 
 /// Where `needle` first occurs in `haystack`.
-pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
         .position(|window| window == needle)
 }
 
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let started = Instant::now();
     while !check() {
         assert!(started.elapsed() < HANG, "timed out waiting for {what}");
@@ -138,7 +138,7 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-pub async fn request(
+pub(crate) async fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -148,7 +148,7 @@ pub async fn request(
 }
 
 /// [`request`] with extra request headers.
-pub async fn request_with(
+pub(crate) async fn request_with(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -175,14 +175,14 @@ pub async fn request_with(
         .expect("response")
 }
 
-pub async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+pub(crate) async fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
     let response = request(addr, method, path, body).await;
     let status = response.status().as_u16();
     (status, body_json(response).await)
 }
 
 /// The whole body of `response`, parsed as JSON.
-pub async fn body_json(response: http::Response<Incoming>) -> Value {
+pub(crate) async fn body_json(response: http::Response<Incoming>) -> Value {
     let bytes = response
         .into_body()
         .collect()
@@ -205,7 +205,7 @@ async fn metrics_text(addr: SocketAddr) -> String {
 }
 
 /// The value of the metric `name` (a sample without labels) at `/metrics`.
-pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
+pub(crate) async fn metric(addr: SocketAddr, name: &str) -> u64 {
     let text = metrics_text(addr).await;
     let prefix = format!("{name} ");
     text.lines()
@@ -216,7 +216,7 @@ pub async fn metric(addr: SocketAddr, name: &str) -> u64 {
 }
 
 /// The lines of `/metrics` of the metric `name`, labels and value.
-pub async fn metric_lines(addr: SocketAddr, name: &str) -> Vec<String> {
+pub(crate) async fn metric_lines(addr: SocketAddr, name: &str) -> Vec<String> {
     let text = metrics_text(addr).await;
     let prefix = format!("{name}{{");
     text.lines()
@@ -226,7 +226,7 @@ pub async fn metric_lines(addr: SocketAddr, name: &str) -> Vec<String> {
 }
 
 /// The value of the metric `name` of the live-view variant `variant` at `/metrics`.
-pub async fn metric_with(addr: SocketAddr, name: &str, variant: &str) -> u64 {
+pub(crate) async fn metric_with(addr: SocketAddr, name: &str, variant: &str) -> u64 {
     let prefix = format!("{name}{{variant=\"{variant}\"}} ");
     let lines = metric_lines(addr, name).await;
     lines
@@ -238,13 +238,13 @@ pub async fn metric_with(addr: SocketAddr, name: &str, variant: &str) -> u64 {
 }
 
 /// Reads `data:` events from an SSE body.
-pub struct Events {
+pub(crate) struct Events {
     body: Incoming,
     buffer: Vec<u8>,
 }
 
 impl Events {
-    pub async fn open(addr: SocketAddr) -> Self {
+    pub(crate) async fn open(addr: SocketAddr) -> Self {
         let response = request(addr, "GET", "/render/stream", "").await;
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         assert_eq!(response.headers()["cache-control"], "no-cache");
@@ -255,19 +255,19 @@ impl Events {
     }
 
     /// Reads the events of an SSE `response` already checked by the caller.
-    pub fn from_response(response: http::Response<Incoming>) -> Self {
+    pub(crate) fn from_response(response: http::Response<Incoming>) -> Self {
         Self {
             body: response.into_body(),
             buffer: Vec::new(),
         }
     }
 
-    pub async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         serde_json::from_str(&self.next_data().await).expect("JSON event")
     }
 
     /// The `data:` of the next event, as sent.
-    pub async fn next_data(&mut self) -> String {
+    pub(crate) async fn next_data(&mut self) -> String {
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let raw: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -289,12 +289,12 @@ impl Events {
     }
 
     /// The next event of type `kind`, skipping others.
-    pub async fn next_of(&mut self, kind: &str) -> Value {
+    pub(crate) async fn next_of(&mut self, kind: &str) -> Value {
         serde_json::from_str(&self.next_data_of(kind).await).expect("JSON event")
     }
 
     /// The `data:` of the next event of type `kind` as sent, skipping others.
-    pub async fn next_data_of(&mut self, kind: &str) -> String {
+    pub(crate) async fn next_data_of(&mut self, kind: &str) -> String {
         loop {
             let data = self.next_data().await;
             let event: Value = serde_json::from_str(&data).expect("JSON event");
@@ -306,10 +306,10 @@ impl Events {
 }
 
 /// A WebSocket client of the proxy.
-pub type WebSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub(crate) type WebSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// Opens a WebSocket to `path` of the proxy at `addr`.
-pub async fn websocket(addr: SocketAddr, path: &str) -> WebSocket {
+pub(crate) async fn websocket(addr: SocketAddr, path: &str) -> WebSocket {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (socket, response) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), stream)
         .await
@@ -319,7 +319,7 @@ pub async fn websocket(addr: SocketAddr, path: &str) -> WebSocket {
 }
 
 /// The next text message of `socket`, as JSON; fails on anything else or after [`HANG`].
-pub async fn next_text(socket: &mut WebSocket) -> Value {
+pub(crate) async fn next_text(socket: &mut WebSocket) -> Value {
     use futures_util::StreamExt;
     loop {
         let message = tokio::time::timeout(HANG, socket.next())
@@ -338,7 +338,7 @@ pub async fn next_text(socket: &mut WebSocket) -> Value {
 }
 
 /// The next text message of `socket` of type `kind`, skipping others.
-pub async fn next_of_type(socket: &mut WebSocket, kind: &str) -> Value {
+pub(crate) async fn next_of_type(socket: &mut WebSocket, kind: &str) -> Value {
     loop {
         let message = next_text(socket).await;
         if message["type"] == kind {
@@ -348,7 +348,7 @@ pub async fn next_of_type(socket: &mut WebSocket, kind: &str) -> Value {
 }
 
 /// Sends `text` on `socket`.
-pub async fn send_text(socket: &mut WebSocket, text: &str) {
+pub(crate) async fn send_text(socket: &mut WebSocket, text: &str) {
     use futures_util::SinkExt;
     socket
         .send(tokio_tungstenite::tungstenite::Message::text(text))
@@ -356,7 +356,7 @@ pub async fn send_text(socket: &mut WebSocket, text: &str) {
         .expect("sent");
 }
 
-pub fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
@@ -365,7 +365,7 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRenderImage {
+pub(crate) fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRenderImage {
     let pixels: Vec<u8> = (0..(pitch * height * 4) as usize)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect();
@@ -391,20 +391,20 @@ pub fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRenderImag
     }
 }
 
-pub fn grab_reply(images: Vec<ApiRenderImage>) -> GrabRenderResultResponse {
+pub(crate) fn grab_reply(images: Vec<ApiRenderImage>) -> GrabRenderResultResponse {
     GrabRenderResultResponse {
         result: true,
         render_images: Some(ApiArrayApiRenderImage { data: images }),
     }
 }
 
-pub fn new_image(user_data: u64) -> StreamCallbackRequest {
+pub(crate) fn new_image(user_data: u64) -> StreamCallbackRequest {
     StreamCallbackRequest {
         payload: Some(Payload::NewImage(OnNewImageData { user_data })),
     }
 }
 
-pub async fn register_and_wait(rig: &Rig) -> Value {
+pub(crate) async fn register_and_wait(rig: &Rig) -> Value {
     let (status, reply) = json(rig.addr, "POST", "/render/register-callback", "").await;
     assert_eq!(status, 200);
     eventually("the callback stream to open", || {

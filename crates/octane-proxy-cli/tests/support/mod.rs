@@ -11,10 +11,10 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 
 /// Longer than anything here takes on a loaded machine: a hang, not a slow run.
-pub const HANG: Duration = Duration::from_secs(30);
+pub(crate) const HANG: Duration = Duration::from_secs(30);
 
 /// The binary with an environment of its own: no settings inherited from the shell.
-pub fn octane_proxy<'a>(args: impl IntoIterator<Item = &'a str>) -> Command {
+pub(crate) fn octane_proxy<'a>(args: impl IntoIterator<Item = &'a str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_octane-proxy"));
     command
         .args(args)
@@ -28,7 +28,7 @@ pub fn octane_proxy<'a>(args: impl IntoIterator<Item = &'a str>) -> Command {
 }
 
 /// The binary on a free port, talking to the Octane (a test peer) at `octane`.
-pub fn octane_proxy_for(octane: SocketAddr) -> Command {
+pub(crate) fn octane_proxy_for(octane: SocketAddr) -> Command {
     let port = octane.port().to_string();
     octane_proxy([
         "--port",
@@ -41,7 +41,7 @@ pub fn octane_proxy_for(octane: SocketAddr) -> Command {
 }
 
 /// A running binary, killed by its handle on drop, and the log lines it has not yet read.
-pub struct Serving {
+pub(crate) struct Serving {
     /// The process.
     pub child: Child,
     /// Where it serves, as its log says.
@@ -54,7 +54,7 @@ pub struct Serving {
 }
 
 /// Starts the binary and waits until it says where it serves.
-pub async fn serve(mut command: Command) -> Serving {
+pub(crate) async fn serve(mut command: Command) -> Serving {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -88,7 +88,8 @@ pub async fn serve(mut command: Command) -> Serving {
 
 impl Serving {
     /// Sends `signal` to the process by its own PID.
-    pub fn signal(&self, signal: libc::c_int) {
+    #[allow(unsafe_code)] // a system call; see the SAFETY comment
+    pub(crate) fn signal(&self, signal: libc::c_int) {
         let pid = self.child.id().expect("still running");
         let pid = libc::pid_t::try_from(pid).expect("a pid");
         // SAFETY: kill(2) takes plain integers; the PID is our own child's, not yet reaped.
@@ -96,7 +97,7 @@ impl Serving {
     }
 
     /// Waits for the process to exit, and returns its exit code and the rest of its log.
-    pub async fn wait(mut self) -> (Option<i32>, Vec<String>) {
+    pub(crate) async fn wait(mut self) -> (Option<i32>, Vec<String>) {
         tokio::time::timeout(HANG, async {
             let mut rest = Vec::new();
             while let Some(line) = self.log.next_line().await.expect("a log line") {

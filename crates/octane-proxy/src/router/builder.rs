@@ -17,10 +17,10 @@ use crate::body::Body;
 use crate::browser_guard::BrowserGuard;
 use crate::ignored_fields::IgnoredFieldLog;
 use crate::metrics::{MetricRegistration, Metrics};
-use octane_grpc::Octane;
 use crate::transcode::JsonMode;
 use crate::web_root::WebRoot;
 use crate::{AllowedHosts, AllowedOrigins};
+use octane_grpc::Octane;
 
 /// Configures a [`Router`].
 pub struct RouterBuilder {

@@ -44,9 +44,9 @@ use crate::body::BoxError;
 use crate::browser_guard::BrowserGuard;
 use crate::ignored_fields::IgnoredFieldLog;
 use crate::metrics::Metrics;
-use octane_grpc::Octane;
 use crate::transcode::JsonMode;
 use crate::web_root::WebRoot;
+use octane_grpc::Octane;
 
 pub use builder::RouterBuilder;
 use mount::Mount;
@@ -89,6 +89,7 @@ struct Inner {
 
 impl Router {
     /// The connection to Octane this router uses.
+    #[must_use]
     pub fn octane(&self) -> &Octane {
         &self.inner.octane
     }

@@ -113,6 +113,7 @@ pub(crate) struct ServiceEntry {
 }
 
 /// Every route, sorted by service full name, then method name.
+#[must_use]
 pub fn all() -> &'static [Route] {
     &table::ROUTES
 }

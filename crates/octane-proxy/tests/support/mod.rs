@@ -16,10 +16,10 @@ use octane_test_peer::TestPeer;
 use tokio::sync::oneshot;
 
 /// How long any single step may take before a test calls it a hang.
-pub const HANG: Duration = Duration::from_secs(20);
+pub(crate) const HANG: Duration = Duration::from_secs(20);
 
 /// A proxy on a loopback port, stopped on drop.
-pub struct Proxy {
+pub(crate) struct Proxy {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -33,7 +33,7 @@ impl Drop for Proxy {
 }
 
 /// Starts a proxy for Octane at `octane`, configured by `configure`.
-pub async fn proxy_with(
+pub(crate) async fn proxy_with(
     octane: SocketAddr,
     configure: impl FnOnce(RouterBuilder) -> RouterBuilder,
 ) -> Proxy {
@@ -42,7 +42,7 @@ pub async fn proxy_with(
 }
 
 /// Starts a proxy for `octane`, configured by `configure`.
-pub async fn proxy_of(
+pub(crate) async fn proxy_of(
     octane: Octane,
     configure: impl FnOnce(RouterBuilder) -> RouterBuilder,
 ) -> Proxy {
@@ -62,7 +62,7 @@ pub async fn proxy_of(
 }
 
 /// A test peer and a proxy in front of it.
-pub async fn peer_and_proxy() -> (TestPeer, Proxy) {
+pub(crate) async fn peer_and_proxy() -> (TestPeer, Proxy) {
     let peer = TestPeer::start().expect("start test peer");
     let proxy = proxy_with(peer.addr(), |b| b).await;
     (peer, proxy)
@@ -70,7 +70,7 @@ pub async fn peer_and_proxy() -> (TestPeer, Proxy) {
 
 /// A complete response.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -78,18 +78,18 @@ pub struct Reply {
 
 impl Reply {
     /// The body as UTF-8 text.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.body).expect("UTF-8 body")
     }
 
     /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.text()))
     }
 
     /// The `error` of an error envelope.
-    pub fn error(&self) -> String {
+    pub(crate) fn error(&self) -> String {
         self.json()["error"]
             .as_str()
             .expect("error message")
@@ -98,7 +98,10 @@ impl Reply {
 }
 
 /// Sends one request on a fresh connection and returns the response head with its streaming body.
-pub async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> http::Response<Incoming> {
+pub(crate) async fn send(
+    addr: SocketAddr,
+    request: Request<Full<Bytes>>,
+) -> http::Response<Incoming> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .expect("connect to proxy");
@@ -113,7 +116,7 @@ pub async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> http::Resp
 }
 
 /// Sends a request and reads the whole response.
-pub async fn call(
+pub(crate) async fn call(
     addr: SocketAddr,
     method: Method,
     path: &str,
@@ -144,7 +147,7 @@ pub async fn call(
 }
 
 /// `POST path` with a JSON body.
-pub async fn post(addr: SocketAddr, path: &str, body: &str) -> Reply {
+pub(crate) async fn post(addr: SocketAddr, path: &str, body: &str) -> Reply {
     call(
         addr,
         Method::POST,
@@ -156,19 +159,19 @@ pub async fn post(addr: SocketAddr, path: &str, body: &str) -> Reply {
 }
 
 /// `GET path`.
-pub async fn get(addr: SocketAddr, path: &str) -> Reply {
+pub(crate) async fn get(addr: SocketAddr, path: &str) -> Reply {
     call(addr, Method::GET, path, &[], "").await
 }
 
 /// Reads Server-Sent Events from a streaming body, one `(event, data)` at a time.
-pub struct Events {
+pub(crate) struct Events {
     body: Incoming,
     buffer: Vec<u8>,
 }
 
 impl Events {
     /// Wraps a response body.
-    pub fn new(body: Incoming) -> Self {
+    pub(crate) fn new(body: Incoming) -> Self {
         Self {
             body,
             buffer: Vec::new(),
@@ -176,7 +179,7 @@ impl Events {
     }
 
     /// The next event, or `None` when the stream ended.
-    pub async fn next(&mut self) -> Option<(Option<String>, String)> {
+    pub(crate) async fn next(&mut self) -> Option<(Option<String>, String)> {
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let raw: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -203,7 +206,7 @@ impl Events {
 }
 
 /// Waits until `check` holds, polling; panics after [`HANG`].
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let started = std::time::Instant::now();
     while !check() {
         assert!(started.elapsed() < HANG, "timed out waiting for {what}");
@@ -212,7 +215,7 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 /// Waits until the async `check` holds, polling; panics after [`HANG`].
-pub async fn eventually_async<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually_async<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
