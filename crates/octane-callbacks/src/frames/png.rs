@@ -80,13 +80,7 @@ pub enum PngError {
     Image(#[from] ImageError),
     /// The PNG encoder failed.
     #[error("PNG encoding failed: {0}")]
-    Encoding(#[source] png::EncodingError),
-}
-
-impl From<png::EncodingError> for PngError {
-    fn from(err: png::EncodingError) -> Self {
-        Self::Encoding(err)
-    }
+    Encoding(#[from] png::EncodingError),
 }
 
 /// The image as tightly packed 8-bit RGBA rows.
