@@ -2,8 +2,14 @@
 //! they share with the proxy's routes (a body too large, too slow, unreadable; a call the
 //! access policy refuses) are the proxy's own [`ProxyError`], answered as the routes answer it.
 
+use std::sync::Arc;
+
 use http::{Method, StatusCode};
 use octane_proxy::ProxyError;
+use tokio::task::JoinError;
+
+use crate::jpeg::JpegError;
+use crate::png::{ImageError, PngError};
 
 /// Why a render endpoint did not answer with what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -35,9 +41,18 @@ pub(crate) enum RenderError {
     /// No frame to show yet; says what to do.
     #[error("no frame yet: {0}")]
     NoFrame(&'static str),
-    /// The latest frame's image could not be converted.
+    /// The frame's image cannot be read as 8-bit pixels (for a JPEG).
     #[error("{0}")]
-    Image(String),
+    Image(#[source] ImageError),
+    /// The frame has no image to convert.
+    #[error("the frame has no image")]
+    NoImage,
+    /// The latest frame's image could not be made a PNG (shared by every client of the frame).
+    #[error("{0}")]
+    Png(#[source] Arc<PngError>),
+    /// The task encoding the PNG did not finish (it panicked).
+    #[error("PNG encoding stopped: {0}")]
+    PngStopped(#[source] JoinError),
     /// A request body that is not JSON.
     #[error("the body is not JSON: {0}")]
     MalformedJson(#[source] serde_json::Error),
@@ -64,7 +79,7 @@ pub(crate) enum RenderError {
     /// The frame could be read but not encoded as asked (a library failure, a size JPEG cannot
     /// state).
     #[error("{0}")]
-    Encoding(String),
+    Encoding(#[source] Arc<JpegError>),
     /// A failure the proxy's routes share.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -77,7 +92,9 @@ impl RenderError {
             Self::NotFound(_) | Self::NoFrame(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotConnected { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Image(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Image(_) | Self::NoImage | Self::Png(_) | Self::PngStopped(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::MalformedJson(_) | Self::MissingClientId(_) | Self::InvalidParameter { .. } => {
                 StatusCode::BAD_REQUEST
             }
@@ -94,7 +111,7 @@ impl RenderError {
             Self::NoFrame(_) => "NO_FRAME",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::NotConnected { .. } => "UNAVAILABLE",
-            Self::Image(_) => "IMAGE",
+            Self::Image(_) | Self::NoImage | Self::Png(_) | Self::PngStopped(_) => "IMAGE",
             Self::MalformedJson(_) => "MALFORMED_JSON",
             Self::MissingClientId(_) | Self::InvalidParameter { .. } => "INVALID_ARGUMENT",
             Self::Encoding(_) => "ENCODING",
@@ -135,7 +152,16 @@ mod tests {
                 503,
                 "UNAVAILABLE",
             ),
-            (RenderError::Image("4 channels".into()), 422, "IMAGE"),
+            (RenderError::Image(ImageError::Unsupported(9)), 422, "IMAGE"),
+            (RenderError::NoImage, 422, "IMAGE"),
+            (
+                RenderError::Png(Arc::new(PngError::Image(ImageError::Empty {
+                    width: 0,
+                    height: 0,
+                }))),
+                422,
+                "IMAGE",
+            ),
             (RenderError::MissingClientId(None), 400, "INVALID_ARGUMENT"),
             (
                 RenderError::InvalidParameter {
@@ -146,7 +172,14 @@ mod tests {
                 400,
                 "INVALID_ARGUMENT",
             ),
-            (RenderError::Encoding("failed".into()), 500, "ENCODING"),
+            (
+                RenderError::Encoding(Arc::new(JpegError::TooLarge {
+                    width: 70_000,
+                    height: 1,
+                })),
+                500,
+                "ENCODING",
+            ),
             (
                 RenderError::NotWebSocket("send Upgrade"),
                 426,
@@ -168,6 +201,45 @@ mod tests {
             }
             .to_string(),
             "Octane is not connected: the render stream retries until it is (refused)"
+        );
+    }
+
+    #[test]
+    fn a_shared_encoder_failure_keeps_its_cause_for_every_viewer() {
+        use std::error::Error as _;
+
+        use fast_image_resize::ImageBufferError;
+
+        use crate::fan_out::jpeg_variant::EncodeFailure;
+        use crate::jpeg::DownscaleError;
+
+        let failure = EncodeFailure::Jpeg(Arc::new(JpegError::Resize(DownscaleError::Source(
+            ImageBufferError::InvalidBufferSize,
+        ))));
+        for err in [RenderError::from(&failure), RenderError::from(&failure)] {
+            assert_eq!((err.status().as_u16(), err.code()), (500, "ENCODING"));
+            assert_eq!(
+                err.to_string(),
+                "downscaling failed: Size of buffer is smaller than required"
+            );
+            let jpeg = err.source().expect("the JPEG error");
+            assert!(jpeg.downcast_ref::<Arc<JpegError>>().is_some());
+            let downscale = jpeg.source().expect("the downscaler's error");
+            assert!(downscale.downcast_ref::<DownscaleError>().is_some());
+        }
+
+        let unreadable =
+            EncodeFailure::Jpeg(Arc::new(JpegError::Image(ImageError::Unsupported(9))));
+        let err = RenderError::from(&unreadable);
+        assert_eq!((err.status().as_u16(), err.code()), (422, "IMAGE"));
+        assert_eq!(
+            err.source()
+                .and_then(|cause| cause.downcast_ref::<ImageError>()),
+            Some(&ImageError::Unsupported(9))
+        );
+        assert_eq!(
+            RenderError::from(&EncodeFailure::NoImage).to_string(),
+            "the frame has no image"
         );
     }
 }

@@ -265,26 +265,22 @@ fn stream(streamer: &CallbackStreamer, query: Option<&str>) -> Result<Response<B
 
 async fn latest_png(streamer: &CallbackStreamer) -> Result<Response<Body>, RenderError> {
     let frame = latest_frame(streamer)?;
-    match png_of(frame).await {
-        Ok(png) => {
-            let mut response = Response::new(Body::full(png));
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
-        }
-        Err(err) => Err(RenderError::Image(err)),
-    }
+    let png = png_of(frame).await?;
+    let mut response = Response::new(Body::full(png));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
-async fn png_of(frame: Arc<Frame>) -> Result<Bytes, String> {
+async fn png_of(frame: Arc<Frame>) -> Result<Bytes, RenderError> {
     match tokio::task::spawn_blocking(move || frame.png()).await {
         Ok(Ok(png)) => Ok(png),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(err) => Err(format!("PNG encoding stopped: {err}")),
+        Ok(Err(err)) => Err(RenderError::Png(err)),
+        Err(err) => Err(RenderError::PngStopped(err)),
     }
 }
 

@@ -19,7 +19,7 @@
 //! | 32 | f32 | `renderTime`, seconds |
 //! | 36 | u32 | length of the JPEG that follows, bytes |
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use octane_api::octaneapi::ApiRenderImage;
@@ -43,7 +43,7 @@ impl Encoding for JpegVariant {
 
     fn encode(&self, frame: &Frame) -> Self::Output {
         let Some(image) = frame.images.first() else {
-            return Err(EncodeFailure::Image("the frame has no image".to_owned()));
+            return Err(EncodeFailure::NoImage);
         };
         match jpeg::encode(image, &self.0) {
             Ok(jpeg) => Ok(JpegFrame {
@@ -56,8 +56,7 @@ impl Encoding for JpegVariant {
                 ws_message: OnceLock::new(),
                 sse_event: OnceLock::new(),
             }),
-            Err(JpegError::Image(err)) => Err(EncodeFailure::Image(err.to_string())),
-            Err(err) => Err(EncodeFailure::Encoding(err.to_string())),
+            Err(err) => Err(EncodeFailure::Jpeg(Arc::new(err))),
         }
     }
 
@@ -72,20 +71,24 @@ impl Encoding for JpegVariant {
     }
 }
 
-/// Why a frame has no JPEG.
+/// Why a frame has no JPEG. Shared by every viewer of the variant, so the encoder's error is
+/// behind an `Arc`.
 #[derive(Debug, Clone)]
 pub(crate) enum EncodeFailure {
-    /// Its image cannot be read as 8-bit pixels (unsupported type, short buffer, no image).
-    Image(String),
-    /// The encoder failed.
-    Encoding(String),
+    /// The frame has no image.
+    NoImage,
+    /// Its image cannot be read as 8-bit pixels, or the encoder failed.
+    Jpeg(Arc<JpegError>),
 }
 
 impl From<&EncodeFailure> for RenderError {
     fn from(failure: &EncodeFailure) -> Self {
         match failure {
-            EncodeFailure::Image(why) => RenderError::Image(why.clone()),
-            EncodeFailure::Encoding(why) => RenderError::Encoding(why.clone()),
+            EncodeFailure::NoImage => RenderError::NoImage,
+            EncodeFailure::Jpeg(err) => match &**err {
+                JpegError::Image(image) => RenderError::Image(image.clone()),
+                _ => RenderError::Encoding(Arc::clone(err)),
+            },
         }
     }
 }

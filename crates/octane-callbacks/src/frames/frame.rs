@@ -12,7 +12,7 @@
 //! more for each 1920x1080 frame in flight, and a copy of hot data, instead of decoding the
 //! base64 again for every encode. The PNG endpoint decodes the base64 when no rows were kept.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use octane_api::octaneapi::ApiRenderImage;
@@ -20,7 +20,7 @@ use octane_api::octaneapi::ApiRenderImage;
 use super::event_buffers::{EventBuffer, EventBuffers};
 use super::event_json::{EventHead, EventImage, write_open_object};
 use super::image::Image;
-use super::png::ImageError;
+use super::png::{ImageError, PngError};
 
 /// A published frame. Cheap to clone: the pixels and the encoded event are shared.
 #[derive(Debug, Clone)]
@@ -37,8 +37,9 @@ pub struct Frame {
     pub images: Vec<Image>,
     /// The SSE event in the pieces a client writes: see [`Frame::event_parts`].
     event: Vec<Bytes>,
-    /// The first image as PNG, encoded by whichever client asks first, then shared.
-    png: OnceLock<Result<Bytes, ImageError>>,
+    /// The first image as PNG, encoded by whichever client asks first, then shared (its
+    /// failure too, behind an `Arc`: the encoder's error is not `Clone`).
+    png: OnceLock<Result<Bytes, Arc<PngError>>>,
 }
 
 impl Frame {
@@ -59,14 +60,14 @@ impl Frame {
     }
 
     /// The first image as PNG. CPU-heavy the first time: call it off the async workers.
-    pub fn png(&self) -> Result<Bytes, ImageError> {
+    pub fn png(&self) -> Result<Bytes, Arc<PngError>> {
         self.png
             .get_or_init(|| match self.images.first() {
-                Some(image) => super::png::encode(image).map(Bytes::from),
-                None => Err(ImageError::Empty {
+                Some(image) => super::png::encode(image).map(Bytes::from).map_err(Arc::new),
+                None => Err(Arc::new(PngError::Image(ImageError::Empty {
                     width: 0,
                     height: 0,
-                }),
+                }))),
             })
             .clone()
     }

@@ -149,8 +149,28 @@ pub struct Jpeg {
     pub height: u32,
 }
 
+/// What the JPEG encoder of this target fails with: libjpeg-turbo's on Linux.
+#[cfg(target_os = "linux")]
+pub type EncoderError = turbojpeg::Error;
+
+/// What the JPEG encoder of this target fails with: `jpeg-encoder`'s outside Linux.
+#[cfg(not(target_os = "linux"))]
+pub type EncoderError = jpeg_encoder::EncodingError;
+
+/// Why the downscaler failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownscaleError {
+    /// The pixels do not fit the image they were given as.
+    #[error(transparent)]
+    Source(#[from] fast_image_resize::ImageBufferError),
+    /// The resampling itself failed.
+    #[error(transparent)]
+    Resample(#[from] fast_image_resize::ResizeError),
+}
+
 /// Why an image cannot become a JPEG.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JpegError {
     /// The image cannot be read as 8-bit RGBA (empty, short, unsupported type).
@@ -168,10 +188,10 @@ pub enum JpegError {
     },
     /// The downscaler failed.
     #[error("downscaling failed: {0}")]
-    Resize(String),
+    Resize(#[source] DownscaleError),
     /// The JPEG encoder failed.
     #[error("JPEG encoding failed: {0}")]
-    Encoding(String),
+    Encoding(#[source] EncoderError),
 }
 
 /// `image` as a JPEG at `params`: 8-bit sRGB as the PNG endpoint makes it, downscaled to
@@ -205,7 +225,7 @@ fn downscale(
     to_height: u32,
 ) -> Result<Vec<u8>, JpegError> {
     let source = ImageRef::new(width, height, rgba, PixelType::U8x4)
-        .map_err(|e| JpegError::Resize(e.to_string()))?;
+        .map_err(|err| JpegError::Resize(err.into()))?;
     let mut target = ResizedImage::new(to_width, to_height, PixelType::U8x4);
     // Alpha is dropped when encoding: colours are resampled as they are, not weighted by it.
     let options = ResizeOptions::new()
@@ -213,7 +233,7 @@ fn downscale(
         .use_alpha(false);
     Resizer::new()
         .resize(&source, &mut target, &options)
-        .map_err(|e| JpegError::Resize(e.to_string()))?;
+        .map_err(|err| JpegError::Resize(err.into()))?;
     Ok(target.into_vec())
 }
 
@@ -221,7 +241,7 @@ fn downscale(
 /// view favours bytes on the wire over chroma detail), by libjpeg-turbo.
 #[cfg(target_os = "linux")]
 fn encode_rgba(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, JpegError> {
-    let encoding = |e: turbojpeg::Error| JpegError::Encoding(e.to_string());
+    let encoding = JpegError::Encoding;
     let mut compressor = turbojpeg::Compressor::new().map_err(encoding)?;
     compressor
         .set_quality(i32::from(quality))
@@ -255,7 +275,7 @@ fn encode_rgba(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<
     encoder.set_sampling_factor(SamplingFactor::F_2_2);
     encoder
         .encode(rgba, w, h, ColorType::Rgba)
-        .map_err(|e| JpegError::Encoding(e.to_string()))?;
+        .map_err(JpegError::Encoding)?;
     Ok(out)
 }
 

@@ -13,7 +13,7 @@ const LDR_MONO: i32 = 1;
 const HDR_RGBA: i32 = 2;
 const HDR_MONO: i32 = 3;
 
-/// Why an image cannot become a PNG.
+/// Why an image's pixels cannot be read as 8-bit RGBA (for a PNG or a JPEG).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImageError {
@@ -69,9 +69,18 @@ pub enum ImageError {
         "image type {0} cannot be shown as PNG (LDR_RGBA, LDR_MONO, HDR_RGBA and HDR_MONO can)"
     )]
     Unsupported(i32),
+}
+
+/// Why an image cannot become a PNG.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PngError {
+    /// Its pixels cannot be read as 8-bit RGBA.
+    #[error(transparent)]
+    Image(#[from] ImageError),
     /// The PNG encoder failed.
     #[error("PNG encoding failed: {0}")]
-    Encoding(String),
+    Encoding(#[from] png::EncodingError),
 }
 
 /// The image as tightly packed 8-bit RGBA rows.
@@ -166,7 +175,7 @@ pub(crate) fn rgba8(image: &Image) -> Result<Cow<'_, [u8]>, ImageError> {
 }
 
 /// The image as a PNG file.
-pub fn encode(image: &Image) -> Result<Vec<u8>, ImageError> {
+pub fn encode(image: &Image) -> Result<Vec<u8>, PngError> {
     let rgba = rgba8(image)?;
     let mut out = Vec::with_capacity(rgba.len() / 2 + 1024);
     let mut encoder = png::Encoder::new(&mut out, image.width, image.height);
@@ -174,15 +183,9 @@ pub fn encode(image: &Image) -> Result<Vec<u8>, ImageError> {
     encoder.set_depth(png::BitDepth::Eight);
     // Live preview: speed over size.
     encoder.set_compression(png::Compression::Fast);
-    let mut writer = encoder
-        .write_header()
-        .map_err(|e| ImageError::Encoding(e.to_string()))?;
-    writer
-        .write_image_data(&rgba)
-        .map_err(|e| ImageError::Encoding(e.to_string()))?;
-    writer
-        .finish()
-        .map_err(|e| ImageError::Encoding(e.to_string()))?;
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgba)?;
+    writer.finish()?;
     Ok(out)
 }
 
@@ -311,7 +314,10 @@ mod tests {
                 bytes_per_pixel: 16
             })
         );
-        assert!(matches!(encode(&huge), Err(ImageError::TooLarge { .. })));
+        assert!(matches!(
+            encode(&huge),
+            Err(PngError::Image(ImageError::TooLarge { .. }))
+        ));
         let widest = image(LDR_RGBA, u32::MAX, u32::MAX, u32::MAX, &[0; 64]);
         assert!(matches!(
             to_rgba8(&widest),
@@ -322,15 +328,20 @@ mod tests {
     #[test]
     fn dimensions_the_buffer_does_not_hold_are_refused_before_allocating() {
         // 2^44 bytes claimed: no overflow, but far more than the 64 bytes received.
+        let Err(PngError::Image(err)) =
+            encode(&image(HDR_RGBA, 1 << 20, 1 << 20, 1 << 20, &[0; 64]))
+        else {
+            panic!("a short buffer is an image error");
+        };
         assert_eq!(
-            encode(&image(HDR_RGBA, 1 << 20, 1 << 20, 1 << 20, &[0; 64])),
-            Err(ImageError::ShortBuffer {
+            err,
+            ImageError::ShortBuffer {
                 width: 1 << 20,
                 height: 1 << 20,
                 pitch: 1 << 20,
                 needed: 1 << 44,
                 got: 64
-            })
+            }
         );
         // A single huge row is as short.
         assert!(matches!(
