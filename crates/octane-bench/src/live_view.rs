@@ -101,7 +101,8 @@ pub(crate) fn run(settings: &Settings, report: &mut Report) {
             "Viewers of `GET {VIEW_PATH}` at the default quality (q{DEFAULT_QUALITY}, full size), \
              the binary WebSocket the built-in page and the TypeScript client use: every viewer \
              of the variant shares its encoded frame, and the path still does work per viewer \
-             (each message framed and written by the WebSocket library), so it is the one that \
+             (each socket writes the shared message: its header and the payload in one vectored \
+             write, no copy in user space), so it is the one that \
              tests the fan-out. The peer answers each grab with the converged (1024 spp) frame \
              of the reference sequence, {WIDTH}x{HEIGHT} RGBA8, and emits the next `newImage` \
              as the proxy releases a grab, as in the frames section; its JPEG is {} bytes, a \
@@ -405,8 +406,8 @@ fn targets(
             ),
             verdict: Verdict::of(share <= PER_VIEWER_LIMIT),
             why: "A viewer shares the variant's encoded frame; what it adds in user space is its \
-                  message's framing (the WebSocket library copies the payload into its write \
-                  buffer), the hand-over to the socket and its task's wake-ups. User time comes \
+                  message's header and the vectored write of the shared payload (no copy), \
+                  its task's wake-ups. User time comes \
                   from 10 ms ticks, so it is coarse over short rounds."
                 .into(),
         });

@@ -12,16 +12,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use http::header::{self, HeaderValue};
 use http::{Request, Response};
 use octane_proxy::{Body, RequestBody};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
-use tokio_tungstenite::tungstenite::Message;
 
 use super::view_params::ViewParams;
-use super::websocket::{WebSocket, upgrade};
+use super::websocket::{Incoming, WebSocket, upgrade};
 use crate::error::RenderError;
 use crate::fan_out::jpeg_variant::{EncodeFailure, JpegFrame, JpegVariant};
 use crate::fan_out::{Encoded, Viewer};
@@ -133,27 +132,41 @@ pub(crate) fn websocket(
 
 async fn serve_websocket(mut socket: WebSocket, mut viewer: JpegViewer) {
     loop {
-        let message = tokio::select! {
+        let encoded = tokio::select! {
             incoming = socket.next() => match incoming {
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(err)) => {
+                Some(Incoming::Ping(payload)) => {
+                    if socket.pong(&payload).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Some(Incoming::Close(payload)) => {
+                    socket.close(&payload).await;
+                    break;
+                }
+                Some(Incoming::Failed(err)) => {
                     tracing::debug!(%err, "/render/ws socket failed");
                     break;
                 }
-                // Viewers have nothing to say; pings are answered by the library.
-                Some(Ok(_)) => continue,
+                None => break,
+                // Viewers have nothing to say.
+                Some(Incoming::Text(_) | Incoming::Binary) => continue,
             },
-            encoded = next_jpeg(&mut viewer) => match encoded.as_deref() {
-                Some(Encoded { output: Ok(frame), .. }) => frame.ws_message(),
-                _ => break,
+            encoded = next_jpeg(&mut viewer) => match encoded {
+                Some(encoded) => encoded,
+                None => break,
             },
         };
-        let len = message.len();
-        if let Err(err) = socket.send(Message::Binary(message)).await {
+        let Ok(frame) = &encoded.output else {
+            break;
+        };
+        // The variant's one message, shared by every viewer: written, not copied.
+        let message = frame.ws_message();
+        if let Err(err) = socket.binary(&message).await {
             tracing::debug!(%err, "/render/ws socket closed while written");
             break;
         }
-        viewer.sent(len);
+        viewer.sent(message.len());
     }
 }
 

@@ -8,8 +8,8 @@ pub(crate) mod http;
 mod live_view;
 mod page;
 mod view_params;
-pub(crate) mod webr_callbacks;
-mod webr_messages;
+mod webr_callbacks;
 mod websocket;
+mod websocket_connection;
 
 pub use http::RenderRoutes;

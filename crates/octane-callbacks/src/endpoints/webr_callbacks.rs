@@ -8,85 +8,18 @@
 //! stream. Frames are latest-wins per socket: a socket still writing one frame gets the newest
 //! when it is done, so a slow socket skips frames, holds nobody and pins at most one frame.
 
-use futures_util::{SinkExt, StreamExt};
+use bytes::Bytes;
 use http::{Request, Response};
-use octane_api::octaneapi::RenderResultStatistics;
 use octane_proxy::{Body, RequestBody};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use super::websocket::{WebSocket, upgrade};
-use crate::endpoints::webr_messages;
+use super::websocket::{Incoming, WebSocket, upgrade};
 use crate::error::RenderError;
-use crate::fan_out::{Encoding, Variants, Viewer};
-use crate::frames::Frame;
+use crate::fan_out::Viewer;
+use crate::fan_out::webr_feed::WebrImage;
+use crate::fan_out::webr_messages;
 use crate::upstream::CallbackStreamer;
-
-/// How many event messages a socket may fall behind before it misses some.
-const EVENT_BACKLOG: usize = 64;
-
-/// The variant of a frame octaneWebR's sockets get: its `newImage` text message.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct WebrImage;
-
-impl Encoding for WebrImage {
-    type Output = Utf8Bytes;
-
-    fn encode(&self, frame: &Frame) -> Utf8Bytes {
-        webr_messages::new_image(frame)
-    }
-
-    fn label(&self) -> String {
-        "webr newImage".to_owned()
-    }
-}
-
-/// What the streamer feeds the `/api/callbacks` sockets.
-#[derive(Debug)]
-pub(crate) struct WebrFeed {
-    /// The frames, as `newImage` messages.
-    pub(crate) images: Variants<WebrImage>,
-    /// Every other message, already encoded.
-    events: broadcast::Sender<Utf8Bytes>,
-}
-
-impl WebrFeed {
-    pub(crate) fn new(images: Variants<WebrImage>) -> Self {
-        Self {
-            images,
-            events: broadcast::Sender::new(EVENT_BACKLOG),
-        }
-    }
-
-    /// Whether a socket is open: messages are built only then.
-    fn watched(&self) -> bool {
-        self.events.receiver_count() > 0
-    }
-
-    /// Sends `newStatistics` with what `getRenderStatistics` answered.
-    pub(crate) fn statistics(
-        &self,
-        user_data: u64,
-        timestamp: f64,
-        statistics: Option<&RenderResultStatistics>,
-    ) {
-        if self.watched() {
-            let _ = self.events.send(webr_messages::new_statistics(
-                user_data, timestamp, statistics,
-            ));
-        }
-    }
-
-    /// Sends a callback that carries nothing but its `user_data`.
-    pub(crate) fn plain(&self, kind: &'static str, user_data: u64, timestamp: f64) {
-        if self.watched() {
-            let _ = self
-                .events
-                .send(webr_messages::plain(kind, user_data, timestamp));
-        }
-    }
-}
 
 /// Answers the upgrade of `/api/callbacks`, and starts the streamer if it has not started.
 pub(crate) fn callbacks(
@@ -98,7 +31,7 @@ pub(crate) fn callbacks(
     let response = upgrade(request, move |socket| async move {
         let feed = &feed_of.shared.webr;
         // Subscribed before the streamer starts, so that nothing it sends first is missed.
-        let events = feed.events.subscribe();
+        let events = feed.subscribe_events();
         let images = feed.images.view(WebrImage, None);
         let starting = feed_of.clone();
         tokio::spawn(async move { starting.start().await });
@@ -112,27 +45,35 @@ pub(crate) fn callbacks(
 async fn serve(
     mut socket: WebSocket,
     mut images: Viewer<WebrImage>,
-    mut events: broadcast::Receiver<Utf8Bytes>,
+    mut events: broadcast::Receiver<Bytes>,
 ) {
     loop {
         // A message to send, and whether it is a frame (counted as the variant's bytes sent).
         let (outgoing, frame) = tokio::select! {
             incoming = socket.next() => match incoming {
-                Some(Ok(Message::Text(text))) => match answer(&text) {
+                Some(Incoming::Text(text)) => match answer(&text) {
                     Some(reply) => (reply, false),
                     None => continue,
                 },
-                // The library answers pings itself.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(Message::Binary(_))) => {
+                Some(Incoming::Ping(payload)) => {
+                    if socket.pong(&payload).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Some(Incoming::Binary) => {
                     tracing::debug!("binary message on /api/callbacks ignored");
                     continue;
                 }
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(err)) => {
+                Some(Incoming::Close(payload)) => {
+                    socket.close(&payload).await;
+                    break;
+                }
+                Some(Incoming::Failed(err)) => {
                     tracing::debug!(%err, "/api/callbacks socket failed");
                     break;
                 }
+                None => break,
             },
             image = images.next() => match image {
                 Some(image) => (image.output.clone(), true),
@@ -147,31 +88,31 @@ async fn serve(
                 Err(RecvError::Closed) => break,
             },
         };
-        let len = outgoing.len();
-        if let Err(err) = socket.send(Message::Text(outgoing)).await {
+        // A frame's message is shared by every socket: written, not copied.
+        if let Err(err) = socket.text(&outgoing).await {
             tracing::debug!(%err, "/api/callbacks socket closed while written");
             break;
         }
         if frame {
-            images.sent(len);
+            images.sent(outgoing.len());
         }
     }
 }
 
-/// The answer to a client's message, if it needs one.
-fn answer(text: &str) -> Option<Utf8Bytes> {
+/// The answer to a client's message (UTF-8, checked by the socket), if it needs one.
+fn answer(text: &[u8]) -> Option<Bytes> {
     #[derive(serde::Deserialize)]
     struct Command<'a> {
         r#type: &'a str,
     }
-    match serde_json::from_str::<Command<'_>>(text) {
+    match serde_json::from_slice::<Command<'_>>(text) {
         Ok(Command { r#type: "ping" }) => Some(webr_messages::pong()),
         Ok(Command {
             r#type: "subscribe",
         }) => None,
         _ => {
             tracing::debug!(
-                message = %octane_proxy::error::clip(text),
+                message = %octane_proxy::error::clip(&String::from_utf8_lossy(text)),
                 "/api/callbacks message ignored"
             );
             None

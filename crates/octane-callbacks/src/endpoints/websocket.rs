@@ -10,18 +10,13 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use octane_proxy::{Body, RequestBody};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use sha1::{Digest, Sha1};
 
+pub(crate) use super::websocket_connection::{Incoming, WebSocket};
 use crate::error::RenderError;
 
-/// A WebSocket accepted by [`upgrade`], server side.
-pub(crate) type WebSocket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-
-/// Largest message a viewer may send: viewers only send small JSON commands, so anything larger
-/// is refused (the connection is closed) rather than buffered.
-const MAX_INCOMING_MESSAGE: usize = 64 * 1024;
+/// What RFC 6455 appends to the client's key before hashing it into the accept value.
+const ACCEPT_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// Answers a WebSocket handshake: the `101 Switching Protocols` response to send now, and
 /// `serve` spawned on the socket once hyper hands the connection over.
@@ -40,18 +35,7 @@ where
     let path = request.uri().path().to_owned();
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => {
-                let config = WebSocketConfig::default()
-                    .max_message_size(Some(MAX_INCOMING_MESSAGE))
-                    .max_frame_size(Some(MAX_INCOMING_MESSAGE));
-                let socket = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(config),
-                )
-                .await;
-                serve(socket).await;
-            }
+            Ok(upgraded) => serve(WebSocket::new(TokioIo::new(upgraded))).await,
             Err(err) => tracing::debug!(%path, %err, "WebSocket upgrade did not complete"),
         }
     });
@@ -95,7 +79,10 @@ fn handshake_accept(method: &Method, headers: &HeaderMap) -> Result<HeaderValue,
         .ok_or(RenderError::NotWebSocket(
             "the handshake has no `Sec-WebSocket-Key`",
         ))?;
-    let accept = derive_accept_key(key.as_bytes());
+    let mut hash = Sha1::new();
+    hash.update(key.as_bytes());
+    hash.update(ACCEPT_GUID);
+    let accept = base64_simd::STANDARD.encode_to_string(hash.finalize());
     Ok(HeaderValue::from_str(&accept).expect("base64 is a valid header value"))
 }
 

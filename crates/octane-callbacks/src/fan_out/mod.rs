@@ -17,6 +17,8 @@ pub(crate) mod jpeg_variant;
 mod stats;
 mod variants;
 mod viewer;
+pub(crate) mod webr_feed;
+pub(crate) mod webr_messages;
 
 pub use hub::{FrameHub, Subscription};
 pub(crate) use stats::StatsSnapshot;

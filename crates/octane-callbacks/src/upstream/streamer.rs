@@ -22,10 +22,10 @@ use tokio::sync::{Mutex, Notify, oneshot, watch};
 use super::restart::restart_on_panic;
 use super::status::{Counters, Status};
 use super::stream_loop::run;
-use crate::endpoints::webr_callbacks::WebrFeed;
 use crate::fan_out::FrameHub;
 use crate::fan_out::Variants;
 use crate::fan_out::jpeg_variant::JpegVariant;
+use crate::fan_out::webr_feed::WebrFeed;
 use crate::frames::EventBuffers;
 
 /// How the streamer behaves.

@@ -3,22 +3,22 @@
 //! (proto field names as written, 64-bit integers as decimal strings, enums as names, a message
 //! field that is not set as `null`, non-finite floats as `null`), except the pixels: base64
 //! text rather than a Node `Buffer`'s JSON, which the client accepts and which is a third of
-//! the size.
+//! the size. Each is UTF-8 kept as `Bytes`, so that every socket writes the same buffer.
 
 use std::fmt::Write as _;
 
+use bytes::Bytes;
 use octane_api::octaneapi::object_ref::ObjectType;
 use octane_api::octaneapi::{
     ApiRenderImage, ImageType, NamedColorSpace, PremultipliedAlphaType, RenderPassId,
     RenderResultStatistics, RenderState, SubSampleMode,
 };
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::frames::Frame;
 
 /// The `newImage` message of `frame`: every image, with its pixels as base64.
-pub(crate) fn new_image(frame: &Frame) -> Utf8Bytes {
+pub(crate) fn new_image(frame: &Frame) -> Bytes {
     let head = serde_json::to_string(&Message {
         r#type: "newImage",
         data: ImageHead {
@@ -46,7 +46,7 @@ pub(crate) fn new_image(frame: &Frame) -> Utf8Bytes {
         let _ = write!(text, r#"","size":{}}}}}"#, decoded_len(image.base64()));
     }
     text.push_str("]}}}");
-    Utf8Bytes::from(text)
+    Bytes::from(text)
 }
 
 /// The length of what padded base64 `text` decodes to.
@@ -60,7 +60,7 @@ pub(crate) fn new_statistics(
     user_data: u64,
     timestamp: f64,
     statistics: Option<&RenderResultStatistics>,
-) -> Utf8Bytes {
+) -> Bytes {
     message(&Message {
         r#type: "newStatistics",
         data: StatisticsData {
@@ -73,7 +73,7 @@ pub(crate) fn new_statistics(
 
 /// A callback that carries nothing but its `user_data`: `renderFailure`,
 /// `projectManagerChanged`.
-pub(crate) fn plain(kind: &'static str, user_data: u64, timestamp: f64) -> Utf8Bytes {
+pub(crate) fn plain(kind: &'static str, user_data: u64, timestamp: f64) -> Bytes {
     message(&Message {
         r#type: kind,
         data: PlainData {
@@ -84,12 +84,12 @@ pub(crate) fn plain(kind: &'static str, user_data: u64, timestamp: f64) -> Utf8B
 }
 
 /// The answer to the client's `{"type":"ping"}`.
-pub(crate) fn pong() -> Utf8Bytes {
-    Utf8Bytes::from_static(r#"{"type":"pong"}"#)
+pub(crate) fn pong() -> Bytes {
+    Bytes::from_static(br#"{"type":"pong"}"#)
 }
 
-fn message(message: &impl Serialize) -> Utf8Bytes {
-    Utf8Bytes::from(serde_json::to_string(message).expect("plain fields serialize"))
+fn message(message: &impl Serialize) -> Bytes {
+    Bytes::from(serde_json::to_string(message).expect("plain fields serialize"))
 }
 
 /// Milliseconds since the Unix epoch, as JavaScript's `Date.now()` gives them.
