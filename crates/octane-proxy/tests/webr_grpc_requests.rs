@@ -1,6 +1,6 @@
-//! `POST /api/grpc/{service}/{method}` (octaneWebR's dialect): each body octaneWebR sends
-//! (WEBR_BACKEND.md §2.4 and §6) -> the message protobufjs `fromObject` would have made,
-//! asserted where Octane receives it.
+//! `POST /api/grpc/{service}/{method}` (octaneWebR's dialect): each body octaneWebR sends,
+//! those that do not match the protos included -> the message protobufjs `fromObject` would
+//! have made, asserted where Octane receives it.
 
 mod support;
 

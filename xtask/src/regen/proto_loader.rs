@@ -16,7 +16,7 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 use super::model::Api;
 
 /// Methods whose `objectPtr` key octaneWebR's Vite plugin renames to `item_ref`, in any service
-/// (`vite-plugin-octane-grpc.ts`, WEBR_BACKEND.md §2.2).
+/// (`vite-plugin-octane-grpc.ts`, `docs/webr-grpc.md`, Requests).
 const RENAMED_TO_ITEM_REF: &[&str] = &[
     "getValueByAttrID",
     "setValueByAttrID",

@@ -1,6 +1,6 @@
 //! Every failure of a `/api/grpc` call, and the one place it gets its HTTP status and body:
 //! `{"error": <message>, "service": S, "method": m, "code": <gRPC status number or "UNKNOWN">}`
-//! (WEBR_BACKEND.md §2.3), status 500 as octaneWebR's backend answers, 405 for a method other
+//! (`docs/webr-grpc.md`, Failures), status 500 as octaneWebR's backend answers, 405 for a method other
 //! than POST.
 
 use http::{Response, StatusCode};

@@ -1,5 +1,5 @@
 //! `POST /api/grpc/{service}/{method}`: the proxy's second JSON dialect, the one octaneWebR's
-//! backend speaks (WEBR_BACKEND.md §2-§3): requests read with protobufjs `fromObject`'s
+//! backend speaks (`docs/webr-grpc.md`): requests read with protobufjs `fromObject`'s
 //! leniency, replies in `@grpc/proto-loader`'s `toObject` shape without an envelope, failures as
 //! `500 {"error","service","method","code"}`.
 //!

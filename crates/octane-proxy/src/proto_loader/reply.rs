@@ -1,6 +1,6 @@
 //! A protobuf-encoded reply to JSON in the shape of proto-loader's deserializer,
 //! `JSON.stringify(Type.toObject(Type.decode(bytes), options))` with octaneWebR's options
-//! `keepCase, longs: String, enums: String, defaults: true, oneofs: true` (WEBR_BACKEND.md §3.1).
+//! `keepCase, longs: String, enums: String, defaults: true, oneofs: true` (`docs/webr-grpc.md`, Replies).
 //!
 //! Keys come in protobufjs's order: repeated fields, then maps, then the other fields outside
 //! oneofs (each group by field number, present with its default when unset), then the set

@@ -1,6 +1,6 @@
 //! A JSON request body to the protobuf encoding of its message, with the semantics of
 //! protobufjs `Type.encode(Type.fromObject(body))`, which octaneWebR's backend applies
-//! (WEBR_BACKEND.md §3.2): unknown keys and `null` ignored, values coerced as JavaScript does,
+//! (`docs/webr-grpc.md`, Requests): unknown keys and `null` ignored, values coerced as JavaScript does,
 //! a wrongly shaped message or repeated field refused. Fields are written in field-number order
 //! and every field the body sets is written, default values included, as protobufjs does.
 
@@ -90,7 +90,7 @@ pub(crate) fn encode(route: &RouteSchema, body: &[u8]) -> Result<Vec<u8>, Reques
     Ok(out)
 }
 
-/// octaneWebR's Vite plugin's rewriting of `objectPtr` (WEBR_BACKEND.md §2.2).
+/// octaneWebR's Vite plugin's rewriting of `objectPtr` (`docs/webr-grpc.md`, Requests).
 fn remap_object_ptr(object: &mut Map<String, Value>, remap: ObjectPtrRemap) {
     if object.get(OBJECT_PTR).is_none_or(Value::is_null) {
         return;

@@ -143,7 +143,7 @@ pub(crate) struct RouteSchema {
     pub(crate) object_ptr: ObjectPtrRemap,
 }
 
-/// The `objectPtr` rewriting of octaneWebR's Vite plugin (WEBR_BACKEND.md §2.2), applied only
+/// The `objectPtr` rewriting of octaneWebR's Vite plugin (`docs/webr-grpc.md`, Requests), applied only
 /// when the body has an `objectPtr` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ObjectPtrRemap {
