@@ -58,9 +58,10 @@ impl Transcoder {
         (self.decode)(json, object_ptr_alias, mode)
     }
 
-    /// Decodes `body[element]`, one element of a JSON array body, as [`Self::decode_request`]
-    /// does; its error is an error of the whole body (its path starts with `[index]`, its line
-    /// and column count from the start of `body`).
+    /// Decodes `body[element]`, one element of a JSON array body, on its own, as
+    /// [`Self::decode_request`] does; its error is an error of the whole body: the path starts
+    /// with `[index]`, and the line and column are serde_json's, counted from the start of
+    /// `body`.
     pub(crate) fn decode_element(
         &self,
         body: &[u8],
@@ -69,7 +70,28 @@ impl Transcoder {
         object_ptr_alias: Option<&'static str>,
         mode: JsonMode,
     ) -> Result<DecodedRequest, JsonError> {
-        decode_element(self, body, element, index, object_ptr_alias, mode)
+        let first_error = match self.decode_request(&body[element.clone()], object_ptr_alias, mode)
+        {
+            Ok(decoded) => return Ok(decoded),
+            Err(error) => error,
+        };
+        // Read again behind the body before it with every byte but its line breaks blanked, so
+        // that serde_json counts lines and columns as in the body sent.
+        let mut placed: Vec<u8> = body[..element.start]
+            .iter()
+            .map(|&b| if b == b'\n' { b'\n' } else { b' ' })
+            .collect();
+        placed.extend_from_slice(&body[element]);
+        let mut error = self
+            .decode_request(&placed, object_ptr_alias, mode)
+            .err()
+            .unwrap_or(first_error);
+        error.path = if error.path.is_empty() {
+            format!("[{index}]")
+        } else {
+            format!("[{index}].{}", error.path)
+        };
+        Err(error)
     }
 
     /// Appends the JSON form of a protobuf-encoded response message to `out`.
@@ -165,41 +187,6 @@ impl JsonError {
 /// value's grammar and UTF-8 are checked, its numbers are not parsed).
 fn is_syntax(err: &serde_json::Error, json: &[u8]) -> bool {
     err.classify() != Category::Data && serde_json::from_slice::<&RawValue>(json).is_err()
-}
-
-/// Decodes `body[element]`, one element of a JSON array body, on its own; its error is an error
-/// of the whole body: the path starts with the element's index, and the line and column are
-/// serde_json's, counted from the start of the body.
-fn decode_element(
-    transcoder: &Transcoder,
-    body: &[u8],
-    element: Range<usize>,
-    index: usize,
-    object_ptr_alias: Option<&'static str>,
-    mode: JsonMode,
-) -> Result<DecodedRequest, JsonError> {
-    let first_error =
-        match transcoder.decode_request(&body[element.clone()], object_ptr_alias, mode) {
-            Ok(decoded) => return Ok(decoded),
-            Err(error) => error,
-        };
-    // Read again behind the body before it with every byte but its line breaks blanked, so that
-    // serde_json counts lines and columns as in the body sent.
-    let mut placed: Vec<u8> = body[..element.start]
-        .iter()
-        .map(|&b| if b == b'\n' { b'\n' } else { b' ' })
-        .collect();
-    placed.extend_from_slice(&body[element]);
-    let mut error = transcoder
-        .decode_request(&placed, object_ptr_alias, mode)
-        .err()
-        .unwrap_or(first_error);
-    error.path = if error.path.is_empty() {
-        format!("[{index}]")
-    } else {
-        format!("[{index}].{}", error.path)
-    };
-    Err(error)
 }
 
 fn decode<Req>(
