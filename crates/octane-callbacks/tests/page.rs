@@ -9,11 +9,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use bytes::Bytes;
-use octane_api::octaneapi::{ApiRenderImage, Buffer, Uint322};
 use serde_json::json;
 use support::chromium::{CHROMIUM, Devtools, chromium};
-use support::{GRAB, STREAM, eventually, grab_reply, new_image, register_and_wait, rig};
+use support::{
+    GRAB, STREAM, eventually, grab_reply, new_image, register_and_wait, rig, solid_image,
+};
 
 const COLOR: [u8; 4] = [12, 200, 34, 255];
 
@@ -36,24 +36,7 @@ async fn screenshot_shows_the_frame(query: &str, tolerance: u8) {
         return;
     }
     let (width, height) = (96u32, 64u32);
-    let pixels: Vec<u8> = COLOR
-        .iter()
-        .copied()
-        .cycle()
-        .take((width * height * 4) as usize)
-        .collect();
-    let image = ApiRenderImage {
-        size: Some(Uint322 {
-            x: width,
-            y: height,
-        }),
-        pitch: width,
-        buffer: Some(Buffer {
-            data: Bytes::from(pixels),
-            size: width * height * 4,
-        }),
-        ..Default::default()
-    };
+    let image = solid_image(width, height, COLOR);
     let rig = rig().await;
     rig.peer.reply(GRAB, &grab_reply(vec![image]));
 

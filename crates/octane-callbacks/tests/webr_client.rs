@@ -10,15 +10,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use bytes::Bytes;
+use octane_api::octaneapi::ObjectRef;
 use octane_api::octaneapi::api_project_manager::{RootNodeGraphRequest, RootNodeGraphResponse};
-use octane_api::octaneapi::{ApiRenderImage, Buffer, ObjectRef, Uint322};
 use octane_callbacks::StreamerConfig;
 use octane_proxy::{Octane, WebRoot};
 use octane_test_peer::TestPeer;
 use serde_json::json;
 use support::chromium::{CHROMIUM, Devtools};
-use support::{GRAB, RELEASE, STREAM, eventually, grab_reply, new_image, rig_routed};
+use support::{GRAB, RELEASE, STREAM, eventually, grab_reply, new_image, rig_routed, solid_image};
 
 const COLOR: [u8; 4] = [200, 30, 90, 255];
 const ROOT: &str = "/octaneapi.ApiProjectManagerService/rootNodeGraph";
@@ -35,24 +34,7 @@ async fn a_webr_style_client_from_the_web_root_draws_the_peers_frame() {
         return;
     }
     let (width, height) = (80u32, 48u32);
-    let pixels: Vec<u8> = COLOR
-        .iter()
-        .copied()
-        .cycle()
-        .take((width * height * 4) as usize)
-        .collect();
-    let image = ApiRenderImage {
-        size: Some(Uint322 {
-            x: width,
-            y: height,
-        }),
-        pitch: width,
-        buffer: Some(Buffer {
-            data: Bytes::from(pixels),
-            size: width * height * 4,
-        }),
-        ..Default::default()
-    };
+    let image = solid_image(width, height, COLOR);
     let peer = TestPeer::start().expect("peer");
     let octane = Octane::lazy("127.0.0.1", peer.addr().port()).expect("address");
     let web_root = WebRoot::new(fixture()).expect("the fixture folder");

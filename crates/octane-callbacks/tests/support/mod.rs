@@ -391,6 +391,28 @@ pub(crate) fn ldr_image(width: u32, height: u32, pitch: u32, seed: u8) -> ApiRen
     }
 }
 
+/// A `width` x `height` RGBA8 image of one `color`, rows without padding.
+pub(crate) fn solid_image(width: u32, height: u32, color: [u8; 4]) -> ApiRenderImage {
+    let pixels: Vec<u8> = color
+        .iter()
+        .copied()
+        .cycle()
+        .take((width * height * 4) as usize)
+        .collect();
+    ApiRenderImage {
+        size: Some(Uint322 {
+            x: width,
+            y: height,
+        }),
+        pitch: width,
+        buffer: Some(Buffer {
+            data: Bytes::from(pixels),
+            size: width * height * 4,
+        }),
+        ..Default::default()
+    }
+}
+
 pub(crate) fn grab_reply(images: Vec<ApiRenderImage>) -> GrabRenderResultResponse {
     GrabRenderResultResponse {
         result: true,
