@@ -407,3 +407,39 @@ async fn hdr_frames_are_tone_mapped_as_the_png_is() {
     assert_eq!(response.status(), 200);
     assert_close(&body_bytes(response).await, &shown(&image), 48, 32, "HDR");
 }
+
+#[tokio::test]
+async fn frames_only_jpeg_viewers_watch_get_their_sse_event_when_a_client_first_reads_it() {
+    let rig = rig().await;
+    let image = ldr_image(40, 30, 40, 9);
+    let pixels = image.buffer.as_ref().expect("pixels").data.clone();
+    rig.peer.reply(GRAB, &grab_reply(vec![image]));
+    register_and_wait(&rig).await;
+    let mut socket = websocket(rig.addr, "/render/ws?quality=90").await;
+    rig.peer.emit(STREAM, &new_image(1));
+    assert_eq!(next_ws_frame(&mut socket).await.sequence, 1);
+    let latest = rig.streamer.hub().latest().expect("a frame");
+    assert!(!latest.has_event(), "nobody read the event: not encoded");
+
+    // A raw-stream client that comes in now gets the frame's event, made from its rows, and
+    // the frames after it are built with theirs.
+    let mut raw = Events::open(rig.addr).await;
+    raw.next().await;
+    let raw_event = |event: &serde_json::Value| {
+        let buffer = &event["render_images"]["data"][0]["buffer"];
+        assert_eq!(buffer["encoding"], "base64");
+        assert_eq!(buffer["size"], pixels.len());
+        base64::engine::general_purpose::STANDARD
+            .decode(buffer["data"].as_str().expect("base64"))
+            .expect("decodes")
+    };
+    let event = raw.next_of("newImage").await;
+    assert_eq!(event["user_data"], 1);
+    assert_eq!(raw_event(&event), pixels);
+    assert!(latest.has_event());
+    rig.peer.emit(STREAM, &new_image(2));
+    let event = raw.next_of("newImage").await;
+    assert_eq!(event["user_data"], 2);
+    assert_eq!(raw_event(&event), pixels);
+    assert_eq!(next_ws_frame(&mut socket).await.sequence, 2);
+}

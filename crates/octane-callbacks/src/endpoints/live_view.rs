@@ -185,7 +185,7 @@ pub(crate) fn sse(streamer: &CallbackStreamer, params: ViewParams) -> Response<B
         status: streamer.status(),
     });
     let viewer = viewer(streamer, params);
-    let events = streamer.hub().subscribe().events;
+    let events = streamer.hub().subscribe_events();
     let mut ping = tokio::time::interval(streamer.shared.config.ping_interval);
     ping.reset();
     let state = (Some(connected), viewer, events, ping);

@@ -23,6 +23,9 @@ const EVENT_BACKLOG: usize = 64;
 pub struct FrameHub {
     frames: watch::Sender<Option<Arc<Frame>>>,
     events: broadcast::Sender<Event>,
+    /// Cloned into every [`Subscription`]: its count tells whether anyone reads the frames'
+    /// SSE events, and so whether frames are built with them.
+    event_readers: Arc<()>,
 }
 
 /// One subscriber's view of the hub.
@@ -32,6 +35,8 @@ pub struct Subscription {
     pub frames: watch::Receiver<Option<Arc<Frame>>>,
     /// SSE events other than frames, each already encoded.
     pub events: broadcast::Receiver<Event>,
+    /// Counts this subscription among the readers of frame events.
+    _reading: Arc<()>,
 }
 
 /// An SSE event other than a frame, with its place among the frames: frames and events travel
@@ -67,6 +72,7 @@ impl FrameHub {
         Self {
             frames: watch::Sender::new(None),
             events: broadcast::Sender::new(EVENT_BACKLOG),
+            event_readers: Arc::new(()),
         }
     }
 
@@ -107,12 +113,27 @@ impl FrameHub {
         self.frames.subscribe()
     }
 
-    /// A new subscription; the current frame counts as already seen.
+    /// A new subscription, of a reader of the frames' SSE events; the current frame counts as
+    /// already seen.
     #[must_use]
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             frames: self.frames.subscribe(),
             events: self.events.subscribe(),
+            _reading: Arc::clone(&self.event_readers),
         }
+    }
+
+    /// A receiver of the events other than frames alone, for a viewer that reads the frames in
+    /// another form (a JPEG variant's).
+    #[must_use]
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Whether a [`Subscription`] is held: frames are then built with their SSE events.
+    #[must_use]
+    pub fn events_read(&self) -> bool {
+        Arc::strong_count(&self.event_readers) > 1
     }
 }

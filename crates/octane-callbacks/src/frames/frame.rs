@@ -1,16 +1,22 @@
 //! A frame: the images of one grabbed render result, and its SSE event, encoded once.
 //!
-//! The event is built while the grab's answer arrives: [`FrameBuilder`] receives each piece of
-//! pixels from the answer's decoder and base64-encodes it at once, while the piece is still in
-//! the cache from the socket read, into a buffer of the streamer's [`EventBuffers`]. Encoding
-//! the whole frame once it had arrived read it back from memory, and tonic first copied it out
-//! of the HTTP/2 frames into one buffer: together about a quarter of the CPU time per frame.
-//! The event stays in the pieces it was made of (JSON text, each image's base64), which clients
-//! write one after the other. The frame keeps the pixels as that base64, not the pieces of the
-//! answer as well (they would pin the answer's chunks). While a JPEG variant is watched it also
-//! copies them, as they arrive, into one pooled buffer of raw rows for the JPEG encoder: 8 MiB
-//! more for each 1920x1080 frame in flight, and a copy of hot data, instead of decoding the
-//! base64 again for every encode. The PNG endpoint decodes the base64 when no rows were kept.
+//! While a client reads the frames' events (an SSE client of the raw stream, an octaneWebR
+//! socket), the event is built as the grab's answer arrives: [`FrameBuilder`] receives each
+//! piece of pixels from the answer's decoder and base64-encodes it at once, while the piece is
+//! still in the cache from the socket read, into a buffer of the streamer's [`EventBuffers`].
+//! Encoding the whole frame once it had arrived read it back from memory, and tonic first
+//! copied it out of the HTTP/2 frames into one buffer: together about a quarter of the CPU time
+//! per frame. The event stays in the pieces it was made of (JSON text, each image's base64),
+//! which clients write one after the other. The frame keeps the pixels as that base64, not the
+//! pieces of the answer as well (they would pin the answer's chunks).
+//!
+//! The builder copies the pixels, as they arrive, into one pooled buffer of raw rows while a
+//! JPEG variant is watched (8 MiB more for each 1920x1080 frame in flight, and a copy of hot
+//! data, instead of decoding the base64 again for every encode), and whenever no client reads
+//! the events. Then it does not encode the event at all: the base64 of a 1080p frame was the
+//! largest single cost of the JPEG viewers' frames, for an event nobody read. A client that
+//! comes in then gets the frame's event made from the rows the first time it is asked for,
+//! and the frames after it built with their events again.
 
 use std::sync::{Arc, OnceLock};
 
@@ -35,8 +41,13 @@ pub struct Frame {
     pub user_data: u64,
     /// The images Octane returned, in order.
     pub images: Vec<Image>,
-    /// The SSE event in the pieces a client writes: see [`Frame::event_parts`].
-    event: Vec<Bytes>,
+    /// The SSE event in the pieces a client writes: see [`Frame::event_parts`]. Set as the
+    /// frame is built if it was built with its event, else when first asked for.
+    event: OnceLock<Vec<Bytes>>,
+    /// The event's JSON text around the images' base64, and where in it each goes: (offset,
+    /// image index), in order.
+    text: Bytes,
+    inserts: Vec<(usize, usize)>,
     /// The first image as PNG, encoded by whichever client asks first, then shared (its
     /// failure too, behind an `Arc`: the encoder's error is not `Clone`).
     png: OnceLock<Result<Bytes, Arc<PngError>>>,
@@ -50,13 +61,32 @@ impl Frame {
     /// whose socket stops taking data just as it finishes an event (so the connection still
     /// holds the event's last bytes) and which then takes up the next frame pins that next
     /// event and only the small tail of this one, not the buffers of two frames.
+    ///
+    /// CPU-heavy the first time for a frame built without its event (no client read events
+    /// as it arrived): its images' base64 is made then, about a millisecond for 8 MiB.
     pub fn event_parts(&self) -> &[Bytes] {
-        &self.event
+        self.event.get_or_init(|| {
+            let mut event = Vec::with_capacity(2 * self.inserts.len() + 2);
+            let mut at = 0;
+            for &(position, image) in &self.inserts {
+                event.push(self.text.slice(at..position));
+                event.push(self.images[image].base64().clone());
+                at = position;
+            }
+            event.push(self.text.slice(at..));
+            with_own_tail(event)
+        })
     }
 
-    /// The event's length in bytes.
+    /// Whether the event is made: built with the frame, or asked for since.
+    #[must_use]
+    pub fn has_event(&self) -> bool {
+        self.event.get().is_some()
+    }
+
+    /// The event's length in bytes (made if it was not: see [`Frame::event_parts`]).
     pub fn event_len(&self) -> usize {
-        self.event.iter().map(Bytes::len).sum()
+        self.event_parts().iter().map(Bytes::len).sum()
     }
 
     /// The first image as PNG. CPU-heavy the first time: call it off the async workers.
@@ -104,10 +134,13 @@ pub(crate) trait PixelSink {
 }
 
 /// Builds a frame while its grab arrives: the decoder of the answer hands it each image's
-/// pixels piece by piece ([`PixelSink`]), and it encodes them into the event at once.
+/// pixels piece by piece ([`PixelSink`]), and it encodes them into the event at once, keeps
+/// them raw, or both (see the module).
 pub(crate) struct FrameBuilder {
     buffers: EventBuffers,
-    /// Whether the images' raw rows are kept too (see the module).
+    /// Whether the event is encoded as the pixels arrive.
+    encode_event: bool,
+    /// Whether the images' raw rows are kept.
     keep_rows: bool,
     /// By image, in the answer's order.
     images: Vec<ImagePixels>,
@@ -118,7 +151,7 @@ pub(crate) struct FrameBuilder {
 struct ImagePixels {
     /// Bytes received.
     len: usize,
-    /// Their base64; `None` until the image's pixels begin.
+    /// Their base64; `None` until the image's pixels begin, or if the event is not encoded.
     text: Option<EventBuffer>,
     /// The last bytes received and not encoded yet (up to two): base64 encodes whole groups
     /// of three, and pieces end anywhere.
@@ -147,9 +180,13 @@ impl PixelSink for FrameBuilder {
             pixels.rows = None;
             return;
         }
-        match &mut pixels.text {
-            Some(text) if text.capacity() >= capacity => text.clear(),
-            text => *text = Some(self.buffers.take(capacity)),
+        if self.encode_event {
+            match &mut pixels.text {
+                Some(text) if text.capacity() >= capacity => text.clear(),
+                text => *text = Some(self.buffers.take(capacity)),
+            }
+        } else {
+            pixels.text = None;
         }
         if self.keep_rows {
             let capacity = len.next_multiple_of(PAGE);
@@ -161,15 +198,25 @@ impl PixelSink for FrameBuilder {
     }
 
     fn pixels(&mut self, image: usize, piece: Bytes) {
-        let Some(ImagePixels {
-            len,
+        let Some(pixels) = self
+            .images
+            .get_mut(image)
+            .filter(|pixels| pixels.text.is_some() || pixels.rows.is_some())
+        else {
+            debug_assert!(false, "pixels of image {image} before they began");
+            return;
+        };
+        pixels.len += piece.len();
+        if let Some(rows) = &mut pixels.rows {
+            rows.extend_from_slice(&piece);
+        }
+        let ImagePixels {
             text: Some(text),
             carry,
             carried,
-            rows,
-        }) = self.images.get_mut(image)
+            ..
+        } = pixels
         else {
-            debug_assert!(false, "pixels of image {image} before they began");
             return;
         };
         let text: &mut Vec<u8> = text;
@@ -189,27 +236,29 @@ impl PixelSink for FrameBuilder {
         let left = &rest[whole..];
         carry[*carried..*carried + left.len()].copy_from_slice(left);
         *carried += left.len();
-        *len += piece.len();
-        if let Some(rows) = rows {
-            rows.extend_from_slice(&piece);
-        }
     }
 }
 
 impl FrameBuilder {
-    /// A builder whose events go into buffers of `buffers`.
+    /// A builder whose events go into buffers of `buffers`, encoding the event and keeping no
+    /// rows.
     pub(crate) fn new(buffers: EventBuffers) -> Self {
         Self {
             buffers,
+            encode_event: true,
             keep_rows: false,
             images: Vec::new(),
         }
     }
 
-    /// The builder, keeping the images' raw rows too if `keep` (for a JPEG encoder).
+    /// The builder for a frame whose event is read as it arrives (`events_read`) or not, and
+    /// whose rows a JPEG encoder reads (`rows_read`) or not: it encodes the event only in the
+    /// first case, and keeps the rows in the second or when it does not encode the event (a
+    /// frame always has its pixels in one form or the other).
     #[must_use]
-    pub(crate) fn keeping_rows(mut self, keep: bool) -> Self {
-        self.keep_rows = keep;
+    pub(crate) fn for_readers(mut self, events_read: bool, rows_read: bool) -> Self {
+        self.encode_event = events_read;
+        self.keep_rows = rows_read || !events_read;
         self
     }
 
@@ -233,7 +282,7 @@ impl FrameBuilder {
         let mut text = Vec::with_capacity(512 * (images.len() + 1));
         let mut inserts = Vec::with_capacity(images.len());
         let mut frame_images = Vec::with_capacity(images.len());
-        let mut kept_rows = 0;
+        let mut pooled = 0;
         text.extend_from_slice(EVENT_OPEN);
         write_open_object(&mut text, &head);
         text.extend_from_slice(IMAGES_OPEN);
@@ -248,49 +297,45 @@ impl FrameBuilder {
                 .get_mut(index)
                 .map(std::mem::take)
                 .unwrap_or_default();
-            let encoded = pixels.encoded();
-            if !encoded.is_empty() {
-                inserts.push((text.len(), encoded.clone()));
+            if pixels.len > 0 {
+                inserts.push((text.len(), index));
             }
             text.extend_from_slice(BUFFER_SIZE);
             text.extend_from_slice(pixels.len.to_string().as_bytes());
             text.extend_from_slice(IMAGE_CLOSE);
+            let encoded = pixels.encoded();
             let rows = pixels.rows.take().map(EventBuffer::share);
-            kept_rows += usize::from(rows.is_some());
+            pooled += usize::from(encoded.is_some()) + usize::from(rows.is_some());
             frame_images.push(Image::of(image, encoded, rows));
         }
         text.extend_from_slice(EVENT_CLOSE);
-        // One pooled buffer for each image's base64, and one for its rows if kept.
-        self.buffers.keep_for_images(inserts.len() + kept_rows);
-        let text = Bytes::from(text);
-        let mut event = Vec::with_capacity(2 * inserts.len() + 2);
-        let mut at = 0;
-        for (position, encoded) in inserts {
-            event.push(text.slice(at..position));
-            event.push(encoded);
-            at = position;
-        }
-        event.push(text.slice(at..));
-        Frame {
+        // One pooled buffer for each image's base64 and for its rows, each if made.
+        self.buffers.keep_for_images(pooled);
+        let frame = Frame {
             sequence,
             timestamp,
             callback_id,
             user_data,
             images: frame_images,
-            event: with_own_tail(event),
+            event: OnceLock::new(),
+            text: Bytes::from(text),
+            inserts,
             png: OnceLock::new(),
+        };
+        if self.encode_event {
+            // Its base64 is made: the event is slices of it, cut here rather than by a client.
+            frame.event_parts();
         }
+        frame
     }
 }
 
 impl ImagePixels {
-    /// The base64 of all the pieces, padded, shared.
-    fn encoded(&mut self) -> Bytes {
-        let Some(mut text) = self.text.take() else {
-            return Bytes::new();
-        };
+    /// The base64 of all the pieces, padded, shared; `None` if it was not made.
+    fn encoded(&mut self) -> Option<Bytes> {
+        let mut text = self.text.take()?;
         base64_simd::STANDARD.encode_append(&self.carry[..self.carried], &mut *text);
-        text.share()
+        Some(text.share())
     }
 }
 
@@ -418,23 +463,38 @@ mod tests {
     }
 
     #[test]
-    fn rows_kept_for_a_jpeg_encoder_leave_the_event_as_it_was() {
+    fn whichever_forms_the_readers_want_the_event_and_the_rows_are_the_same() {
         let pixels: Vec<u8> = (0..1000).map(|i| (i * 7 % 251) as u8).collect();
         let whole = Bytes::from(pixels);
-        let build = |keep: bool| {
-            let mut builder = FrameBuilder::new(EventBuffers::new()).keeping_rows(keep);
+        let buffers = EventBuffers::new();
+        let build = |events_read: bool, rows_read: bool| {
+            let mut builder =
+                FrameBuilder::new(buffers.clone()).for_readers(events_read, rows_read);
             builder.begin(0, 3);
             builder.pixels(0, Bytes::from_static(b"old"));
             builder.begin(0, whole.len());
             for at in (0..whole.len()).step_by(64) {
                 builder.pixels(0, whole.slice(at..(at + 64).min(whole.len())));
             }
-            builder.finish(1, 7, 9, 1.0, &[image(b"", 0)])
+            builder.finish(1, 7, 9, 1.0, &[image(b"", 0), image(b"", 5)])
         };
-        let (plain, kept) = (build(false), build(true));
-        assert_eq!(event_of(&kept), event_of(&plain));
-        assert!(matches!(kept.images[0].raw_rows(), Cow::Borrowed(rows) if rows == whole));
+        let plain = build(true, false);
+        assert!(plain.has_event());
         assert!(matches!(plain.images[0].raw_rows(), Cow::Owned(rows) if rows == whole));
+        let expected = event_of(&plain);
+        let both = build(true, true);
+        assert!(both.has_event());
+        assert_eq!(event_of(&both), expected);
+        assert!(matches!(both.images[0].raw_rows(), Cow::Borrowed(rows) if rows == whole));
+        // Nobody read events as these arrived: no base64 until a client asks for the event.
+        for rows_read in [false, true] {
+            let rows_only = build(false, rows_read);
+            assert!(!rows_only.has_event());
+            assert!(matches!(rows_only.images[0].raw_rows(), Cow::Borrowed(rows) if rows == whole));
+            assert_eq!(event_of(&rows_only), expected);
+            assert!(rows_only.has_event());
+            assert_eq!(rows_only.event_parts(), rows_only.event_parts());
+        }
     }
 
     #[test]

@@ -37,10 +37,12 @@ impl Shared {
         // Octane keeps a grabbed result until it is released: armed before the grab, so that
         // however this future ends, a grab sent is followed by a release.
         let unreleased = UnreleasedGrab(Some(Arc::clone(self)));
-        // The pixels are encoded into the frame's event while the answer arrives.
-        // The raw rows are kept for the JPEG encoders only while one runs: a viewer that comes
-        // in mid-grab gets this frame encoded from its base64.
-        let mut builder = FrameBuilder::new(self.buffers.clone()).keeping_rows(self.jpeg.watched());
+        // The pixels are encoded into the frame's event while the answer arrives if a client
+        // reads events, and kept raw if a JPEG encoder runs or none does: a client that comes
+        // in mid-grab gets this frame's missing form made from the other.
+        let events_read = self.hub.events_read() || self.webr.images.watched();
+        let mut builder =
+            FrameBuilder::new(self.buffers.clone()).for_readers(events_read, self.jpeg.watched());
         let grab = grab_render_result(self.channel(), self.config.call_timeout, &mut builder);
         let grabbed = match self.within(grab.map_ok(tonic::Response::new)).await {
             // Octane answered that it grabbed nothing: nothing to release.
