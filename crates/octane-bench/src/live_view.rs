@@ -360,12 +360,13 @@ fn targets(
                  the proxy costs {:.2}x the relay; the 99 more add {:.1} ms to the proxy and \
                  {:.1} ms to the relay. Judged per grab as the SSE rows are; viewers received \
                  {:.1} frames/s of {:.1} grabbed, the encoder taking the newest frame when \
-                 free.",
+                 free. One encode alone is {:.1}x the relay's whole figure.",
                 one.cpu / one.relay,
                 hundred.cpu - one.cpu,
                 hundred.relay - one.relay,
                 hundred.frames_per_s,
-                hundred.grabs_per_s
+                hundred.grabs_per_s,
+                encode_ms / hundred.relay
             ),
         });
         let fair = hundred.relay_and_encode(encode_ms);
@@ -388,8 +389,9 @@ fn targets(
             why: "The row above's yardstick writes bytes it never had to make: no server that \
                   sends a JPEG can come within 1.3x of it while the encode is most of the cost. \
                   This one adds the encode the proxy cannot avoid; what is left is the gRPC \
-                  grab and the frame's SSE event (made for every grab, watched or not), and \
-                  the WebSocket framing per viewer."
+                  grab (HTTP/2 framing and the protobuf decode), the copy of the grab's rows \
+                  the encoder reads, and the WebSocket framing per viewer. The SSE event's \
+                  base64 is not made while no client reads events."
                 .into(),
         });
         let per_viewer = (hundred.user - one.user) / 99.0;
