@@ -5,6 +5,7 @@
 //! prints the tables and writes them with the machine's facts to `docs/benchmarks.md`.
 //! Run it as `cargo xtask bench [--quick]`, which builds the release binary it spawns first.
 
+mod core_speed;
 mod floors;
 mod frames;
 mod jpeg;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 
+use crate::core_speed::CoreSpeed;
 use crate::report::{Report, RunInfo};
 
 /// Benchmarks octane-proxy against direct gRPC calls on loopback.
@@ -125,15 +127,19 @@ fn main() {
     let started = Instant::now();
     let load_before = procfs::loadavg();
     let mut report = Report::default();
+    let mut core_speed = CoreSpeed::new();
     if wanted(Part::Unary) {
+        core_speed.sample("unary");
         eprintln!("octane-bench: unary overhead ...");
         unary::overhead(&settings, &mut report);
     }
     if wanted(Part::Throughput) {
+        core_speed.sample("throughput");
         eprintln!("octane-bench: throughput ...");
         unary::throughput(&settings, &mut report);
     }
     if wanted(Part::Frames) {
+        core_speed.sample("frames");
         eprintln!("octane-bench: frames ...");
         frames::run(&settings, &mut report);
     }
@@ -149,6 +155,7 @@ fn main() {
             continue;
         }
         if binary.exists() {
+            core_speed.sample(name);
             eprintln!("octane-bench: {name} ...");
             run(&settings, &binary, &mut report);
         } else {
@@ -161,18 +168,22 @@ fn main() {
     }
 
     if wanted(Part::StreamingCalls) {
+        core_speed.sample("streaming calls");
         eprintln!("octane-bench: calls while streaming ...");
         streaming_calls::run(&settings, &mut report);
     }
     if wanted(Part::Jpeg) {
+        core_speed.sample("jpeg");
         eprintln!("octane-bench: JPEG frames ...");
         jpeg::run(&settings, &mut report);
     }
     if wanted(Part::LiveView) {
+        core_speed.sample("live view");
         eprintln!("octane-bench: live view ...");
         live_view::run(&settings, &mut report);
     }
 
+    core_speed.sample("the end");
     print!("{}", report.to_text());
     let info = RunInfo {
         command: command_line(&args),
@@ -185,6 +196,7 @@ fn main() {
         load_before,
         load_after: procfs::loadavg(),
         seconds: started.elapsed().as_secs_f64(),
+        core_speed: core_speed.summary(),
     };
     let markdown = report.to_markdown(&info, &report::kept_analysis(&out));
     if let Some(dir) = out.parent() {

@@ -113,6 +113,8 @@ pub(crate) struct RunInfo {
     pub load_after: [f64; 3],
     /// How long the run took, in seconds.
     pub seconds: f64,
+    /// How fast a core ran through the run ([`crate::core_speed::CoreSpeed::summary`]).
+    pub core_speed: String,
 }
 
 /// Marks the start of the hand-written analysis, kept when the document is rewritten.
@@ -184,6 +186,7 @@ impl Report {
             info.load_after[1],
             info.load_after[2]
         );
+        let _ = writeln!(md, "| core speed | {} |", info.core_speed);
         let _ = writeln!(md, "| duration | {:.0} s |\n", info.seconds);
         md.push_str(SETUP);
 
@@ -382,6 +385,7 @@ mod tests {
             load_before: [0.0; 3],
             load_after: [0.0; 3],
             seconds: 1.0,
+            core_speed: "s".into(),
         };
         let md = Report::default().to_markdown(&info, "## Analysis\n\nkept");
         std::fs::write(&path, md).expect("write");
