@@ -25,6 +25,7 @@ use crate::floors::{Relay, SendPath, relay_event_floor_ms};
 use crate::frames::{
     CALLBACK_PATH, FORMATS, GRAB_PATH, Pump, register_callback, report_releases, windows,
 };
+use crate::load::{connect_http, metric};
 use crate::procfs::own_thread_cpu_ns;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
 use crate::report::{Report, Section, Target, Verdict, decimals_against};
@@ -51,6 +52,8 @@ const PER_VIEWER_LIMIT: f64 = 0.05;
 const LATENCY_SLACK_MS: f64 = 2.0;
 /// `octaneapi.ImageType` LDR_RGBA.
 const LDR_RGBA: i32 = 0;
+/// The proxy's counter of the time its live-view variants spent encoding (one variant here).
+const ENCODE_SECONDS: &str = "octane_proxy_render_variant_encode_seconds_total";
 
 /// The proxy's CPU per grabbed frame with a number of viewers.
 struct FanOut {
@@ -150,14 +153,9 @@ pub(crate) fn run(settings: &Settings, report: &mut Report) {
     }
     report.sections.push(section);
 
-    let mut sorted = latencies.clone();
-    sorted.sort_by(f64::total_cmp);
-    let quantile = |q: f64| {
-        sorted
-            .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    let totals = Quantiles::of(latencies.iter().map(|l| l.total));
+    let encodes = Quantiles::of(latencies.iter().map(|l| l.encode));
+    let rest = Quantiles::of(latencies.iter().map(|l| l.total - l.encode));
     let mut section = Section::new(
         "Live view: latency",
         &format!(
@@ -171,20 +169,55 @@ pub(crate) fn run(settings: &Settings, report: &mut Report) {
              figure is the pipeline's own: grab decoded, frame encoded on a blocking thread, \
              message written and read. Taken at the message's last byte rather than its first, \
              the figure is at most the transfer of one JPEG over loopback longer than the \
-             target's."
+             target's. *the proxy's encode* is how long the proxy took to encode each of these \
+             frames, by its own `octane_proxy_render_variant_encode_seconds` counter (read from \
+             `/metrics` after each frame; wall time on the encoding thread), so that the target \
+             compares the latency with the encode of the same frames at the same moment: on \
+             this machine the same encode takes longer in some seconds than in others (the \
+             *core speed* row at the top). *the rest* is each frame's latency less its encode. \
+             *one encode alone* is the fan-out section's."
         ),
-        &["frames", "p50 ms", "p90 ms", "max ms", "one encode ms"],
+        &[
+            "frames",
+            "p50 ms",
+            "p90 ms",
+            "max ms",
+            "the proxy's encode p50 ms",
+            "the rest p50 ms",
+            "one encode alone ms",
+        ],
     );
     section.row(vec![
         latencies.len().to_string(),
-        format!("{:.2}", quantile(0.5)),
-        format!("{:.2}", quantile(0.9)),
-        format!("{:.2}", quantile(1.0)),
+        format!("{:.2}", totals.at(0.5)),
+        format!("{:.2}", totals.at(0.9)),
+        format!("{:.2}", totals.at(1.0)),
+        format!("{:.2}", encodes.at(0.5)),
+        format!("{:.2}", rest.at(0.5)),
         format!("{encode_ms:.2}"),
     ]);
     report.sections.push(section);
 
-    targets(&fan_out, encode_ms, quantile(0.5), latencies.len(), report);
+    targets(&fan_out, encode_ms, &totals, &encodes, report);
+}
+
+/// Sorted figures, read at quantiles.
+struct Quantiles(Vec<f64>);
+
+impl Quantiles {
+    fn of(figures: impl Iterator<Item = f64>) -> Self {
+        let mut sorted: Vec<f64> = figures.collect();
+        sorted.sort_by(f64::total_cmp);
+        Self(sorted)
+    }
+
+    /// The figure at quantile `q` (nearest rank); NaN if there are none.
+    fn at(&self, q: f64) -> f64 {
+        self.0
+            .get(((self.0.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
 }
 
 /// The JPEG's length and the median CPU of `rounds` encodes of `image`, ms.
@@ -212,7 +245,9 @@ fn streamer_rig(forwarder: Option<&Forwarder>) -> Rig {
             None => octane,
         };
         let streamer = CallbackStreamer::new(&octane, StreamerConfig::default());
+        let metrics = streamer.clone();
         Router::builder(octane)
+            .register_metrics(move |registry| metrics.register_metrics(registry))
             .nest("/render", streamer.routes())
             .build()
     })
@@ -282,11 +317,19 @@ fn fan_out(
     })
 }
 
-/// Milliseconds from each grab reply's last byte to its frame's message at one viewer.
+/// One frame's way to the viewer.
+struct Latency {
+    /// From the grab reply's last byte to the frame's message at the viewer, ms.
+    total: f64,
+    /// The proxy's encode of that frame, ms: the growth of its encode-time counter.
+    encode: f64,
+}
+
+/// Each frame's way from the grab reply's last byte to its message at one viewer.
 fn latency(
     grab: &octane_api::octaneapi::api_render_engine::GrabRenderResultResponse,
     samples: usize,
-) -> Vec<f64> {
+) -> Vec<Latency> {
     let forwarder = Forwarder::start();
     let rig = streamer_rig(Some(&forwarder));
     forwarder.forward_to(rig.peer.addr());
@@ -303,6 +346,8 @@ fn latency(
         while rig.peer.open_streams(CALLBACK_PATH) == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        let mut metrics = connect_http(rig.proxy_addr).await;
+        let mut encoded_before = None;
         let mut out = Vec::with_capacity(samples);
         // The first frame warms the encoder's variant and the sockets; not counted.
         for sample in 0..=samples {
@@ -314,9 +359,16 @@ fn latency(
                 eprintln!("octane-bench: live view: a frame did not reach the viewer");
                 continue;
             };
-            if let (Some(grabbed), true) = (forwarder.passed(), sample > 0) {
-                out.push(arrived.saturating_duration_since(grabbed).as_secs_f64() * 1e3);
+            let encoded = metric::<f64>(&mut metrics, rig.proxy_addr, ENCODE_SECONDS).await;
+            if let (Some(grabbed), Some(before), Some(after), true) =
+                (forwarder.passed(), encoded_before, encoded, sample > 0)
+            {
+                out.push(Latency {
+                    total: arrived.saturating_duration_since(grabbed).as_secs_f64() * 1e3,
+                    encode: (after - before) * 1e3,
+                });
             }
+            encoded_before = encoded;
         }
         drop(viewer);
         out
@@ -330,8 +382,8 @@ fn latency(
 fn targets(
     fan_out: &[FanOut],
     encode_ms: f64,
-    latency_p50: f64,
-    samples: usize,
+    latencies: &Quantiles,
+    encodes: &Quantiles,
     report: &mut Report,
 ) {
     let by = |n: usize| fan_out.iter().find(|f| f.viewers == n);
@@ -414,7 +466,9 @@ fn targets(
                 .into(),
         });
     }
-    let limit = encode_ms + LATENCY_SLACK_MS;
+    let samples = latencies.0.len();
+    let (latency_p50, encode_p50) = (latencies.at(0.5), encodes.at(0.5));
+    let limit = encode_p50 + LATENCY_SLACK_MS;
     report.targets.push(Target {
         target: "live view: from the grab's last byte to the frame on a viewer's socket, p50 <= \
                  encode time + 2 ms"
@@ -423,8 +477,8 @@ fn targets(
             "no frame reached the viewer".into()
         } else {
             format!(
-                "p50 {latency_p50:.*} ms vs {limit:.2} ms ({encode_ms:.2} ms encode + 2 ms), \
-                 over {samples} frames",
+                "p50 {latency_p50:.*} ms vs {limit:.2} ms (the proxy's encode of the same \
+                 frames, p50 {encode_p50:.2} ms, + 2 ms), over {samples} frames",
                 decimals_against(latency_p50, limit, 2)
             )
         },
@@ -433,9 +487,13 @@ fn targets(
         } else {
             Verdict::of(latency_p50 <= limit)
         },
-        why: "Between the two moments: the grab's protobuf decoded, the frame handed to the \
-              variant's encoder on a blocking thread (wall time, so a busy core delays it), the \
-              encode, and the message written and read over loopback (taken at its last byte)."
-            .into(),
+        why: format!(
+            "Between the two moments: the grab's protobuf decoded, the frame handed to the \
+             variant's encoder on a blocking thread, the encode, and the message written and \
+             read over loopback (taken at its last byte). The encode is the proxy's own of \
+             these frames, as its metrics count it, not the encode timed alone \
+             ({encode_ms:.2} ms): this machine's core runs the same encode faster or slower \
+             from one second to the next (the *core speed* row at the top)."
+        ),
     });
 }

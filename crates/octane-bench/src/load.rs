@@ -211,6 +211,30 @@ where
     sender
 }
 
+/// The value of the first series of metric `name` (its labels, if any, not compared) in
+/// `GET /metrics`, over the keep-alive connection `sender`.
+pub(crate) async fn metric<T: std::str::FromStr>(
+    sender: &mut http1::SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    name: &str,
+) -> Option<T> {
+    let request = Request::get("/metrics")
+        .header(HOST, addr.to_string())
+        .body(Full::default())
+        .ok()?;
+    sender.ready().await.ok()?;
+    let response = sender.send_request(request).await.ok()?;
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    std::str::from_utf8(&body).ok()?.lines().find_map(|line| {
+        let series = line.strip_prefix(name)?;
+        let value = match series.strip_prefix('{') {
+            Some(labelled) => labelled.split_once("} ")?.1,
+            None => series.strip_prefix(' ')?,
+        };
+        value.parse().ok()
+    })
+}
+
 /// What one round of calls measured.
 pub(crate) struct Round {
     /// Calls completed.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use octane_test_peer::TestPeer;
@@ -18,7 +18,7 @@ use crate::Settings;
 use crate::frames::{
     FORMATS, GRAB_PATH, Pump, SSE_FRAME, Streams, open_stream, register_callback, report_releases,
 };
-use crate::load::connect_http;
+use crate::load::{connect_http, metric};
 use crate::procfs::{peak_rss_bytes, rss_bytes};
 use crate::report::{Report, Section, Target, Verdict};
 use crate::rig::load_runtime;
@@ -319,7 +319,7 @@ async fn watch(proxy: &Spawned, streams: &Streams, span: Duration) -> Window {
     let (mut rss, mut peak_event_buffers) = (Vec::new(), None);
     while started.elapsed() < span {
         rss.push(rss_bytes(proxy.pid()));
-        if let Some(bytes) = gauge(&mut metrics, proxy.addr, EVENT_BUFFERS).await {
+        if let Some(bytes) = metric(&mut metrics, proxy.addr, EVENT_BUFFERS).await {
             peak_event_buffers = Some(peak_event_buffers.unwrap_or(0).max(bytes));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -331,19 +331,4 @@ async fn watch(proxy: &Spawned, streams: &Streams, span: Duration) -> Window {
         peak_event_buffers,
         frames_per_s: (streams.frames() - f0) as f64 / started.elapsed().as_secs_f64(),
     }
-}
-
-/// The value of gauge `name` in `GET /metrics`, over the keep-alive connection `sender`.
-async fn gauge(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr, name: &str) -> Option<u64> {
-    let request = Request::get("/metrics")
-        .header(HOST, addr.to_string())
-        .body(Full::default())
-        .ok()?;
-    sender.ready().await.ok()?;
-    let response = sender.send_request(request).await.ok()?;
-    let body = response.into_body().collect().await.ok()?.to_bytes();
-    std::str::from_utf8(&body)
-        .ok()?
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
