@@ -137,25 +137,21 @@ async fn encode_frames<E: Encoding>(
             slot.send_replace(None);
             continue;
         };
-        let key = key.clone();
+        let (key, slot, stats) = (key.clone(), slot.clone(), Arc::clone(&stats));
         let encoded = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let output = key.encode(&frame);
-            (
-                Encoded {
-                    sequence: frame.sequence,
-                    output,
-                },
-                started.elapsed(),
-            )
+            stats.encoded(started.elapsed());
+            // Published by the encoding thread, which wakes the viewers itself: this task's
+            // own wake-up on a worker would come first otherwise, on every frame.
+            slot.send_replace(Some(Arc::new(Encoded {
+                sequence: frame.sequence,
+                output,
+            })));
         })
         .await;
-        match encoded {
-            Ok((encoded, took)) => {
-                stats.encoded(took);
-                slot.send_replace(Some(Arc::new(encoded)));
-            }
-            Err(err) => tracing::warn!(%err, "a live-view encoder stopped"),
+        if let Err(err) = encoded {
+            tracing::warn!(%err, "a live-view encoder stopped");
         }
     }
 }

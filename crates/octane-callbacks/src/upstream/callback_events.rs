@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures_util::TryFutureExt;
-use octane_api::octaneapi::api_render_engine::GetRenderStatisticsRequest;
+use octane_api::octaneapi::api_render_engine::{
+    GetRenderStatisticsRequest, GrabRenderResultResponse,
+};
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::{RenderResultStatistics, StreamCallbackRequest};
 use serde::Serialize;
@@ -66,11 +68,25 @@ impl Shared {
         // sending (Octane's error, a frame over the size limit, a reset mid-response, no answer
         // in time) Octane may hold a result all the same, and a release with nothing grabbed is
         // harmless.
-        self.release().await;
-        unreleased.disarm();
+        let release = self.release();
         let Some(grabbed) = grabbed else {
-            return;
+            release.await;
+            return unreleased.disarm();
         };
+        // The release is polled first, so its request is on its way before the frame is
+        // published; the frame does not wait for Octane's answer (a round trip per frame).
+        let publish = async { self.publish_grabbed(grabbed, user_data, builder) };
+        tokio::join!(release, publish);
+        unreleased.disarm();
+    }
+
+    /// Builds the frame of a grab's images and publishes it to every reader.
+    fn publish_grabbed(
+        &self,
+        grabbed: GrabRenderResultResponse,
+        user_data: u64,
+        builder: FrameBuilder,
+    ) {
         let images = grabbed.render_images.map(|a| a.data).unwrap_or_default();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         let callback_id = self.counters.callback_id.load(Ordering::Relaxed);
