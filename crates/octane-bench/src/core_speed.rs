@@ -10,14 +10,10 @@
 use std::time::Duration;
 
 use octane_callbacks::Image;
-use octane_callbacks::jpeg::{self, JpegParams};
+use octane_callbacks::jpeg::JpegParams;
 
-use crate::procfs::own_thread_cpu_ns;
+use crate::jpeg::{LDR_RGBA, encode_cpu};
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
-use crate::stats::median;
-
-/// `octaneapi.ImageType` LDR_RGBA.
-const LDR_RGBA: i32 = 0;
 /// Encodes per sample; a sample is their median.
 const ENCODES: usize = 3;
 /// The pause before a sample, so that the threads and sockets of the part before it are gone
@@ -45,15 +41,8 @@ impl CoreSpeed {
     pub(crate) fn sample(&mut self, when: &'static str) {
         std::thread::sleep(SETTLE);
         let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &self.rgba);
-        let params = JpegParams::default();
-        let times: Vec<f64> = (0..ENCODES)
-            .map(|_| {
-                let start = own_thread_cpu_ns();
-                jpeg::encode(&image, &params).expect("the reference frame encodes");
-                (own_thread_cpu_ns() - start) as f64 / 1e6
-            })
-            .collect();
-        self.samples.push((when, median(&times)));
+        let (_, ms) = encode_cpu(&image, &JpegParams::default(), ENCODES);
+        self.samples.push((when, ms));
     }
 
     /// The samples for the report: each with its moment, then the spread.

@@ -12,11 +12,12 @@ use crate::Settings;
 use crate::procfs::own_thread_cpu_ns;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH, noise_sigma};
 use crate::report::{Report, Section, Target, Verdict, decimals_against};
+use crate::stats::median;
 
 /// The qualities reported: the default between a lower and a higher one.
 const QUALITIES: [u8; 3] = [50, DEFAULT_QUALITY, 80];
 /// `octaneapi.ImageType` LDR_RGBA.
-const LDR_RGBA: i32 = 0;
+pub(crate) const LDR_RGBA: i32 = 0;
 /// The downscaled variant the bit-rate target names.
 const MAX_WIDTH: u32 = 1280;
 /// Bytes a converged 1080p frame may take at the default quality (40 Mbit/s at 30 frames/s).
@@ -121,6 +122,22 @@ fn measure(
         cpu_ms: times[times.len() / 2],
         psnr: psnr(&jpeg, reference),
     }
+}
+
+/// The JPEG's length and the median CPU of `rounds` encodes of `image` by the proxy's
+/// encoder, ms.
+pub(crate) fn encode_cpu(image: &Image, params: &JpegParams, rounds: usize) -> (usize, f64) {
+    let mut times = Vec::with_capacity(rounds);
+    let mut len = 0;
+    for _ in 0..rounds {
+        let start = own_thread_cpu_ns();
+        len = jpeg::encode(image, params)
+            .expect("the reference frame encodes")
+            .bytes
+            .len();
+        times.push((own_thread_cpu_ns() - start) as f64 / 1e6);
+    }
+    (len, median(&times))
 }
 
 /// PSNR in dB of `jpeg`, decoded, against RGBA8 `reference`, over R, G and B.

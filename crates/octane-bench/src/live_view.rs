@@ -16,7 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use octane_api::octaneapi::stream_callback_request::Payload;
 use octane_api::octaneapi::{OnNewImageData, StreamCallbackRequest};
-use octane_callbacks::jpeg::{self, DEFAULT_QUALITY, JpegParams};
+use octane_callbacks::jpeg::{DEFAULT_QUALITY, JpegParams};
 use octane_callbacks::{CallbackStreamer, Image, StreamerConfig};
 use octane_proxy::{Octane, Router};
 
@@ -25,12 +25,11 @@ use crate::floors::{Relay, SendPath, relay_event_floor_ms};
 use crate::frames::{
     CALLBACK_PATH, FORMATS, GRAB_PATH, Pump, register_callback, report_releases, windows,
 };
+use crate::jpeg::{LDR_RGBA, encode_cpu};
 use crate::load::{connect_http, metric};
-use crate::procfs::own_thread_cpu_ns;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
 use crate::report::{Report, Section, Target, Verdict, decimals_against};
 use crate::rig::Rig;
-use crate::stats::median;
 use crate::unary::med;
 
 use self::forwarder::Forwarder;
@@ -50,8 +49,6 @@ const FAN_OUT_LIMIT: f64 = 1.3;
 const PER_VIEWER_LIMIT: f64 = 0.05;
 /// The latency target's allowance on top of the encode, ms.
 const LATENCY_SLACK_MS: f64 = 2.0;
-/// `octaneapi.ImageType` LDR_RGBA.
-const LDR_RGBA: i32 = 0;
 /// The proxy's counter of the time its live-view variants spent encoding (one variant here).
 const ENCODE_SECONDS: &str = "octane_proxy_render_variant_encode_seconds_total";
 
@@ -218,21 +215,6 @@ impl Quantiles {
             .copied()
             .unwrap_or(f64::NAN)
     }
-}
-
-/// The JPEG's length and the median CPU of `rounds` encodes of `image`, ms.
-fn encode_cpu(image: &Image, params: &JpegParams, rounds: usize) -> (usize, f64) {
-    let mut times = Vec::with_capacity(rounds);
-    let mut len = 0;
-    for _ in 0..rounds {
-        let start = own_thread_cpu_ns();
-        len = jpeg::encode(image, params)
-            .expect("the reference frame encodes")
-            .bytes
-            .len();
-        times.push((own_thread_cpu_ns() - start) as f64 / 1e6);
-    }
-    (len, median(&times))
 }
 
 /// A rig whose proxy mounts the callback streamer, as the binary does, reaching the peer
