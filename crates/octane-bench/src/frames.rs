@@ -177,8 +177,11 @@ impl Pump<'_> {
             std::thread::sleep(Duration::from_millis(5));
         }
         // One callback queued ahead: the proxy never waits for the next one.
-        self.peer.emit(CALLBACK_PATH, &event);
-        self.peer.emit(CALLBACK_PATH, &event);
+        let prime = || {
+            self.peer.emit(CALLBACK_PATH, &event);
+            self.peer.emit(CALLBACK_PATH, &event);
+        };
+        prime();
         while !self.stop.load(Ordering::Relaxed) {
             match self.releases.recv_timeout(Duration::from_millis(500)) {
                 Ok(()) => {
@@ -187,10 +190,11 @@ impl Pump<'_> {
                         self.peer.emit(CALLBACK_PATH, &event);
                     }
                 }
-                // Nothing grabbed for a while (paused, or a callback lost): prime again.
+                // Nothing grabbed for a while (resumed after a pause, or both callbacks lost):
+                // none is in flight, so prime again as at the start.
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if !self.paused.load(Ordering::Relaxed) {
-                        self.peer.emit(CALLBACK_PATH, &event);
+                        prime();
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
