@@ -22,6 +22,7 @@ use octane_callbacks::{CallbackStreamer, StreamerConfig};
 use octane_proxy::{Octane, Router, RouterBuilder};
 use octane_test_peer::TestPeer;
 use serde_json::Value;
+use tokio::io::AsyncWriteExt;
 
 pub(crate) const HANG: Duration = Duration::from_secs(20);
 pub(crate) const STREAM: &str = "/octaneapi.StreamCallbackService/callbackChannel";
@@ -434,4 +435,21 @@ pub(crate) async fn register_and_wait(rig: &Rig) -> Value {
     })
     .await;
     reply
+}
+
+/// A client that asks for the stream and then never reads a byte; subscribed when this returns.
+pub(crate) async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
+    let before = rig.streamer.status().subscribers;
+    let mut stalled = tokio::net::TcpStream::connect(rig.addr)
+        .await
+        .expect("connect");
+    stalled
+        .write_all(b"GET /render/stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    eventually("the stalled subscriber", || {
+        rig.streamer.status().subscribers == before + 1
+    })
+    .await;
+    stalled
 }
