@@ -92,8 +92,8 @@ pub(crate) enum SendPath {
 }
 
 /// Pieces the encoding relay reads and encodes: about an HTTP/2 DATA frame of the proxy's
-/// channel (128 KiB), a multiple of 3 so that the pieces' base64 joins without seams.
-const RELAY_PIECE: usize = 126 * 1024;
+/// channel (512 KiB), a multiple of 3 so that the pieces' base64 joins without seams.
+const RELAY_PIECE: usize = 510 * 1024;
 
 /// Milliseconds of CPU time per frame of a relay thread that does nothing but move a frame's
 /// bytes over loopback TCP (and, with [`Relay::EncodeOnArrival`], encode them), the transport

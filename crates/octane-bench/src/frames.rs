@@ -422,7 +422,7 @@ pub(crate) fn run(settings: &Settings, report: &mut Report) {
          for 1 and 10 clients, the counts the targets judge: what the transport costs on this \
          machine before any HTTP, gRPC or JSON work. *relay + encode* is that relay with one \
          client when it also base64-encodes (SIMD) each piece of the frame into the event as the \
-         piece arrives (126 KiB pieces, about the proxy's HTTP/2 frames from Octane), as the \
+         piece arrives (510 KiB pieces, about the proxy's HTTP/2 frames from Octane), as the \
          streamer does: the least such a delivery can cost here. The streamed paths are \
          measured in rounds of whole frames (each begins and ends as a grab completes, and lasts \
          at least {round_time:?}); medians over rounds."

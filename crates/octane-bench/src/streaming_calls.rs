@@ -169,7 +169,7 @@ pub(crate) fn run(settings: &Settings, report: &mut Report) {
             d = decimals_against(ratio, 2.0, 2)
         ),
         verdict: Verdict::of(ratio <= 2.0 && frames_per_s >= 0.9 * f64::from(FPS)),
-        why: "A frame's pixels are encoded as they arrive, an HTTP/2 frame (at most 128 KiB) \
+        why: "A frame's pixels are encoded as they arrive, an HTTP/2 frame (at most 512 KiB) \
               at a time, and the streamer's task gives way to other tasks after each MiB; the \
               event is written to the SSE client as slices of shared `Bytes`, the writer \
               yielding its thread between two, so a call's thread woken on its core does not \

@@ -203,10 +203,10 @@ async fn a_frame_of_megabytes_in_many_http2_frames_arrives_byte_for_byte() {
     let rig = rig().await;
     rig.peer
         .reply(REGISTER, &SetOnNewImageCallbackResponse { callback_id: 42 });
-    // 1,000,003 bytes do not divide into groups of three, nor into the channel's 128 KiB
+    // 3,000,001 bytes do not divide into groups of three, nor into the channel's 512 KiB
     // HTTP/2 frames; the second image follows the first in the same answer.
     let mut large = ldr_image(1, 1, 1, 5);
-    let pixels: Vec<u8> = (0..1_000_003u32)
+    let pixels: Vec<u8> = (0..3_000_001u32)
         .map(|i| (i * 31 + i / 251) as u8)
         .collect();
     large.buffer = Some(octane_api::octaneapi::Buffer {

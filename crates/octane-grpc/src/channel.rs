@@ -45,11 +45,13 @@ use transport_error::transport_status;
 const STREAM_WINDOW: u32 = 8 * 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 
-/// The largest HTTP/2 frame Octane may send. At h2's default of 16 KiB an 8 MiB render frame
-/// arrives in 512 DATA frames, each one a wake-up and a buffer of its own here. Not larger: the
-/// connection task reads a whole frame before it yields, and at 1 MiB calls made while frames
-/// stream waited for those reads (p99 2.7x to 4.1x idle instead of 1.8x to 2.0x).
-const MAX_FRAME: u32 = 128 * 1024;
+/// The largest HTTP/2 frame Octane may send. Each DATA frame costs a read, a wake-up and a
+/// buffer of its own here: an 8 MiB render frame arrives in 512 of them at h2's default of
+/// 16 KiB, and in 16 at 512 KiB, where receiving it costs about a third less CPU than at
+/// 128 KiB (`docs/benchmarks.md`). Not larger: the connection task reads a whole frame before
+/// it yields, and at 1 MiB calls made while frames stream waited for those reads (p99 2.7x to
+/// 4.1x idle).
+const MAX_FRAME: u32 = 512 * 1024;
 
 /// How long a connect may take before the call fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
