@@ -5,8 +5,9 @@
 
 mod support;
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use http::Method;
 use octane_api::livelinkapi::{self, camera_state};
@@ -46,14 +47,29 @@ async fn both_modes() -> (TestPeer, Proxy, Proxy) {
     (peer, lenient, strict)
 }
 
-/// The log lines written on this thread while the guard lives (the proxy runs on the test's
+/// The log lines written on this thread while its capture lives (the proxy runs on the test's
 /// single-threaded runtime, so its events are seen here).
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<u8>>>);
 
-impl Write for Log {
+thread_local! {
+    /// The log this thread's events are written to, while a capture lives.
+    static CAPTURING: RefCell<Option<Log>> = const { RefCell::new(None) };
+}
+
+/// The writer of the one subscriber of this test binary: the capturing log of the thread the
+/// event happens on, if any. One global subscriber rather than one per test: with a scoped
+/// subscriber per test, a test without one running beside it could leave an event's interest
+/// cached as "never", and a capture then saw no lines.
+struct ThisThreadsLog;
+
+impl Write for ThisThreadsLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(buf);
+        CAPTURING.with_borrow(|log| {
+            if let Some(log) = log {
+                log.0.lock().expect("log lock").extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -61,15 +77,28 @@ impl Write for Log {
     }
 }
 
+/// Ends a capture when dropped.
+struct Capture;
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURING.set(None);
+    }
+}
+
 impl Log {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let log = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || log.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+    fn capture(&self) -> Capture {
+        static SUBSCRIBER: Once = Once::new();
+        SUBSCRIBER.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .with_writer(|| ThisThreadsLog)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        });
+        CAPTURING.set(Some(self.clone()));
+        Capture
     }
 
     fn lines(&self) -> Vec<String> {
