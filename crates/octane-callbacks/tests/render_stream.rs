@@ -332,12 +332,7 @@ async fn a_stream_taken_as_open_that_fails_before_its_first_callback_is_reopened
 
 #[tokio::test]
 async fn a_slow_client_gets_events_and_frames_in_the_order_octane_sent_them() {
-    let rig = rig().await;
-    // 2 MiB frames: a few fill the stalled client's socket.
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
-    register_and_wait(&rig).await;
-    let mut stalled = stalled_client(&rig).await;
+    let (rig, mut stalled) = stalled_rig().await;
     for n in 1..=8u64 {
         rig.peer.emit(STREAM, &new_image(n));
         eventually("a frame", || rig.streamer.status().frames_published == n).await;
@@ -373,12 +368,7 @@ async fn a_slow_client_gets_events_and_frames_in_the_order_octane_sent_them() {
 #[tokio::test]
 async fn frames_skipped_total_keeps_the_skips_of_a_client_that_left() {
     const SKIPPED: &str = "octane_proxy_render_frames_skipped_total";
-    let rig = rig().await;
-    // 2 MiB frames: a few fill the stalled client's socket.
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
-    register_and_wait(&rig).await;
-    let stalled = stalled_client(&rig).await;
+    let (rig, stalled) = stalled_rig().await;
     let mut reader = Events::open(rig.addr).await;
     let reader_id = reader.next().await["client_id"]
         .as_str()

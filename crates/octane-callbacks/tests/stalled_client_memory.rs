@@ -9,13 +9,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_stalled_client_neither_stalls_others_nor_holds_frames() {
-    let rig = rig().await;
-    // 2 MiB frames.
-    rig.peer
-        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
-    register_and_wait(&rig).await;
-
-    let stalled = stalled_client(&rig).await;
+    let (rig, stalled) = stalled_rig().await;
 
     let mut reader = Events::open(rig.addr).await;
     reader.next().await;

@@ -453,3 +453,14 @@ pub(crate) async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
     .await;
     stalled
 }
+
+/// A registered rig whose grabs answer 2 MiB frames (a few fill a socket nobody reads), and a
+/// client of its stream that never reads.
+pub(crate) async fn stalled_rig() -> (Rig, tokio::net::TcpStream) {
+    let rig = rig().await;
+    rig.peer
+        .reply(GRAB, &grab_reply(vec![ldr_image(1024, 512, 1024, 5)]));
+    register_and_wait(&rig).await;
+    let stalled = stalled_client(&rig).await;
+    (rig, stalled)
+}
