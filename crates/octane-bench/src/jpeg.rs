@@ -9,10 +9,9 @@ use octane_callbacks::Image;
 use octane_callbacks::jpeg::{self, DEFAULT_QUALITY, JpegParams};
 
 use crate::Settings;
-use crate::procfs::own_thread_cpu_ns;
+use crate::procfs::median_cpu_ms_of;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH, noise_sigma};
 use crate::report::{Report, Section, Target, Verdict, decimals_against};
-use crate::stats::median;
 
 /// The qualities reported: the default between a lower and a higher one.
 const QUALITIES: [u8; 3] = [50, DEFAULT_QUALITY, 80];
@@ -109,35 +108,20 @@ fn measure(
     reference: &[u8],
     rounds: usize,
 ) -> Encoded {
-    let mut times = Vec::with_capacity(rounds);
-    let mut jpeg = Vec::new();
-    for _ in 0..rounds {
-        let start = own_thread_cpu_ns();
-        jpeg = codec.encode(rgba, image, params);
-        times.push((own_thread_cpu_ns() - start) as f64 / 1e6);
-    }
-    times.sort_by(f64::total_cmp);
+    let (jpeg, cpu_ms) = median_cpu_ms_of(rounds, || codec.encode(rgba, image, params));
     Encoded {
         bytes: jpeg.len(),
-        cpu_ms: times[times.len() / 2],
+        cpu_ms,
         psnr: psnr(&jpeg, reference),
     }
 }
 
-/// The JPEG's length and the median CPU of `rounds` encodes of `image` by the proxy's
-/// encoder, ms.
-pub(crate) fn encode_cpu(image: &Image, params: &JpegParams, rounds: usize) -> (usize, f64) {
-    let mut times = Vec::with_capacity(rounds);
-    let mut len = 0;
-    for _ in 0..rounds {
-        let start = own_thread_cpu_ns();
-        len = jpeg::encode(image, params)
-            .expect("the reference frame encodes")
-            .bytes
-            .len();
-        times.push((own_thread_cpu_ns() - start) as f64 / 1e6);
-    }
-    (len, median(&times))
+/// The median CPU of `rounds` encodes of `image` by the proxy's encoder, ms.
+pub(crate) fn encode_cpu(image: &Image, params: &JpegParams, rounds: usize) -> f64 {
+    median_cpu_ms_of(rounds, || {
+        jpeg::encode(image, params).expect("the reference frame encodes")
+    })
+    .1
 }
 
 /// PSNR in dB of `jpeg`, decoded, against RGBA8 `reference`, over R, G and B.

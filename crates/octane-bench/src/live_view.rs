@@ -123,25 +123,23 @@ impl FanOut {
 
 /// Runs the part: the fan-out with its yardsticks, then the latency.
 pub(crate) fn run(settings: &Settings, report: &mut Report) {
-    let rgba = Scene::new().frame(SPP[SPP.len() - 1]);
-    let jpeg_len = octane_callbacks::jpeg::encode(
-        &Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &rgba),
-        &JpegParams::default(),
-    )
-    .expect("the reference frame encodes")
-    .bytes
-    .len();
+    let rgba = Bytes::from(Scene::new().frame(SPP[SPP.len() - 1]));
+    let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &rgba);
+    let jpeg_len = octane_callbacks::jpeg::encode(&image, &JpegParams::default())
+        .expect("the reference frame encodes")
+        .bytes
+        .len();
     let message_len = WS_FRAME_HEADER + WS_HEADER + jpeg_len;
     let format = FORMATS[1];
     assert_eq!((format.width, format.height), (WIDTH, HEIGHT));
-    let grab = format.grab_response(Bytes::from(rgba.clone()));
+    let grab = format.grab_response(rgba);
 
     let budget = if settings.quick {
         Duration::from_millis(300)
     } else {
         Duration::from_secs(1)
     };
-    let (fan_out, encode_ms) = fan_out(settings, &grab, &rgba, message_len, budget);
+    let (fan_out, encode_ms) = fan_out(settings, &grab, &image, message_len, budget);
     let samples = if settings.quick { 15 } else { 60 };
     let latencies = latency(&grab, samples);
 
@@ -304,15 +302,14 @@ fn streamer_rig(forwarder: Option<&Forwarder>) -> Rig {
 }
 
 /// The proxy's CPU per frame with each count of [`VIEWERS`] and its yardsticks, and the median
-/// encode of `rgba` (the grab's pixels) over every round, CPU ms.
+/// encode of `image` (the grab's pixels) over every round, CPU ms.
 fn fan_out(
     settings: &Settings,
     grab: &octane_api::octaneapi::api_render_engine::GrabRenderResultResponse,
-    rgba: &[u8],
+    image: &Image,
     message_len: usize,
     budget: Duration,
 ) -> (Vec<FanOut>, f64) {
-    let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, rgba);
     let params = JpegParams::default();
     let round_time = round_time(settings);
     let rig = streamer_rig(None);
@@ -354,7 +351,7 @@ fn fan_out(
                         budget,
                     )
                     .expect("plain writes over loopback");
-                    let (_, encode) = encode_cpu(&image, &params, ROUND_ENCODES);
+                    let encode = encode_cpu(image, &params, ROUND_ENCODES);
                     paused.store(false, Ordering::Relaxed);
                     // The pump primes again; two frames to every viewer before the window.
                     let seen = streams.frames();

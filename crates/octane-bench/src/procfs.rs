@@ -3,6 +3,8 @@
 
 use std::fs;
 
+use crate::stats::median;
+
 /// Nanoseconds of CPU time used so far by the threads of this process whose name starts with
 /// `prefix`: the runtimes of the proxy, the peer and the load generator are named apart, so one
 /// process can account for each separately.
@@ -87,6 +89,24 @@ pub(crate) fn own_thread_cpu_ns() -> u64 {
         return 0;
     }
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// The result of the last of `runs` runs of `work` on this thread (at least one run), and the
+/// median CPU time of one run, ms.
+pub(crate) fn median_cpu_ms_of<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, f64) {
+    let mut timed = || {
+        let start = own_thread_cpu_ns();
+        let out = work();
+        (out, own_thread_cpu_ns().saturating_sub(start) as f64 / 1e6)
+    };
+    let (mut last, first) = timed();
+    let mut times = vec![first];
+    for _ in 1..runs {
+        let (out, ms) = timed();
+        last = out;
+        times.push(ms);
+    }
+    (last, median(&times))
 }
 
 /// Resident set size of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
