@@ -76,11 +76,7 @@ async fn pixels_arrive_unchanged_and_every_grab_is_released_once() {
 
     eventually("the release", || rig.peer.received(RELEASE).len() == 1).await;
     assert_eq!(rig.peer.received(GRAB).len(), 1);
-    // The frame is published while the release is answered: the release counts on its answer.
-    eventually("the release counted", || {
-        rig.streamer.status().releases == 1
-    })
-    .await;
+    releases_counted(&rig, 1).await;
     let status = rig.streamer.status();
     assert_eq!(
         (status.grabs, status.releases, status.frames_published),
@@ -771,11 +767,7 @@ async fn metrics_count_callbacks_frames_and_clients() {
     events.next().await;
     rig.peer.emit(STREAM, &new_image(1));
     events.next_of("newImage").await;
-    // The frame is published while the release is answered: the release counts on its answer.
-    eventually("the release counted", || {
-        rig.streamer.status().releases == 1
-    })
-    .await;
+    releases_counted(&rig, 1).await;
     let response = request(rig.addr, "GET", "/metrics", "").await;
     let text = String::from_utf8(
         response

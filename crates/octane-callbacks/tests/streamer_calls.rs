@@ -55,11 +55,7 @@ async fn a_grab_over_the_message_size_limit_set_on_octane_fails_and_is_released_
         .await;
         assert_eq!(rig.peer.received(GRAB).len(), n as usize);
     }
-    // The peer records a release before the streamer has its answer and counts it.
-    eventually("the releases counted", || {
-        rig.streamer.status().releases == 3
-    })
-    .await;
+    releases_counted(&rig, 3).await;
     let status = rig.streamer.status();
     assert_eq!(
         (status.grabs, status.releases, status.frames_published),
@@ -252,11 +248,7 @@ async fn a_grab_octane_refuses_is_reported_and_released() {
     register_and_wait(&rig).await;
     assert_eq!(rig.peer.emit(STREAM, &new_image(1)), 1);
     eventually("the release", || rig.peer.received(RELEASE).len() == 1).await;
-    // The peer records the release before the streamer has its answer and counts it.
-    eventually("the release counted", || {
-        rig.streamer.status().releases == 1
-    })
-    .await;
+    releases_counted(&rig, 1).await;
     let status = rig.streamer.status();
     assert_eq!(
         (status.grabs, status.releases, status.frames_published),

@@ -129,11 +129,7 @@ async fn a_panic_between_a_grab_and_its_release_still_releases_the_result() {
         status.connected && status.reconnects == 1
     })
     .await;
-    // The release runs in a task of its own, counted once Octane answered it.
-    eventually("the release counted", || {
-        rig.streamer.status().releases == 1
-    })
-    .await;
+    releases_counted(&rig, 1).await;
     let status = rig.streamer.status();
     assert_eq!(status.grabs, 1);
     assert_eq!(status.releases, 1);

@@ -438,7 +438,7 @@ pub(crate) async fn register_and_wait(rig: &Rig) -> Value {
 }
 
 /// A client that asks for the stream and then never reads a byte; subscribed when this returns.
-pub(crate) async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
+async fn stalled_client(rig: &Rig) -> tokio::net::TcpStream {
     let before = rig.streamer.status().subscribers;
     let mut stalled = tokio::net::TcpStream::connect(rig.addr)
         .await
@@ -463,4 +463,14 @@ pub(crate) async fn stalled_rig() -> (Rig, tokio::net::TcpStream) {
     register_and_wait(&rig).await;
     let stalled = stalled_client(&rig).await;
     (rig, stalled)
+}
+
+/// Waits until the streamer has counted `n` releases. It counts one when Octane answers it: after
+/// the peer has recorded the call, and after the frame's event, which is published while the
+/// release is answered.
+pub(crate) async fn releases_counted(rig: &Rig, n: u64) {
+    eventually("the release counted", || {
+        rig.streamer.status().releases == n
+    })
+    .await;
 }
