@@ -6,6 +6,12 @@
 //! (the host's contention, which the guest does not see as steal time). Absolute figures, such as
 //! an encode's milliseconds or the start-up time, move with it. Ratios measured side by side do
 //! not.
+//!
+//! Beside the encode each sample times adds whose cycles are known, to say why: the clock, and
+//! how many adds a cycle this hardware thread retires. On this VM the clock stays put while the
+//! adds per cycle drop whenever the other hardware thread of the same physical core runs other
+//! work (the host's, or this VM's other vCPU when the host places them so); the encode then takes
+//! more cycles at the same clock.
 
 use std::time::Duration;
 
@@ -13,6 +19,7 @@ use octane_callbacks::Image;
 use octane_callbacks::jpeg::JpegParams;
 
 use crate::jpeg::{LDR_RGBA, encode_cpu};
+use crate::procfs::median_cpu_ms_of;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
 /// Encodes per sample; a sample is their median.
 const ENCODES: usize = 3;
@@ -20,12 +27,54 @@ const ENCODES: usize = 3;
 /// and the sample times the core, not their wind-down.
 const SETTLE: Duration = Duration::from_millis(250);
 
+/// Runs of each add loop per sample; a sample is their median.
+const ADD_RUNS: usize = 3;
+
 /// The probe and what it measured so far.
 pub(crate) struct CoreSpeed {
     /// The noisiest reference frame, RGBA8.
     rgba: Vec<u8>,
-    /// When each sample was taken (the part it preceded), and its CPU ms.
-    samples: Vec<(&'static str, f64)>,
+    /// What each sample measured, in the order taken.
+    samples: Vec<Sample>,
+}
+
+/// One sample.
+struct Sample {
+    /// The part it preceded.
+    when: &'static str,
+    /// The encode's CPU ms.
+    encode_ms: f64,
+    /// The core's state just before the encodes, where the add loops exist.
+    pipeline: Option<Pipeline>,
+}
+
+/// The clock, and the integer adds this hardware thread retired per cycle.
+#[derive(Clone, Copy)]
+struct Pipeline {
+    ghz: f64,
+    adds_per_cycle: f64,
+}
+
+impl Pipeline {
+    /// Times the add loops on this thread: the dependent chain gives the clock (one add a cycle
+    /// whatever else runs), the independent chains how many of the core's integer units this
+    /// thread got.
+    #[cfg(target_arch = "x86_64")]
+    fn measure() -> Option<Self> {
+        let ((), dependent_ms) = median_cpu_ms_of(ADD_RUNS, adds::dependent);
+        let ((), independent_ms) = median_cpu_ms_of(ADD_RUNS, adds::independent);
+        let ghz = adds::ADDS as f64 / (dependent_ms * 1e6);
+        Some(Self {
+            ghz,
+            adds_per_cycle: adds::ADDS as f64 / (independent_ms * 1e6) / ghz,
+        })
+    }
+
+    /// The loops are x86-64 assembly; elsewhere the samples have the encode alone.
+    #[cfg(not(target_arch = "x86_64"))]
+    fn measure() -> Option<Self> {
+        None
+    }
 }
 
 impl CoreSpeed {
@@ -40,31 +89,139 @@ impl CoreSpeed {
     /// Times the work now; `when` names the moment in the report.
     pub(crate) fn sample(&mut self, when: &'static str) {
         std::thread::sleep(SETTLE);
+        let pipeline = Pipeline::measure();
         let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &self.rgba);
-        let ms = encode_cpu(&image, &JpegParams::default(), ENCODES);
-        self.samples.push((when, ms));
+        let encode_ms = encode_cpu(&image, &JpegParams::default(), ENCODES);
+        self.samples.push(Sample {
+            when,
+            encode_ms,
+            pipeline,
+        });
     }
 
     /// The samples for the report: each with its moment, then the spread.
     pub(crate) fn summary(&self) -> String {
-        let ms: Vec<f64> = self.samples.iter().map(|&(_, ms)| ms).collect();
-        let (Some(least), Some(most)) = (
-            ms.iter().copied().reduce(f64::min),
-            ms.iter().copied().reduce(f64::max),
-        ) else {
+        let Some((least, most)) = range(self.samples.iter().map(|s| s.encode_ms)) else {
             return "not sampled".to_owned();
         };
         let each: Vec<String> = self
             .samples
             .iter()
-            .map(|(when, ms)| format!("{when} {ms:.1}"))
+            .map(|s| match s.pipeline {
+                Some(p) => format!(
+                    "{} {:.1} ms ({:.2} GHz, {:.1} adds/cycle)",
+                    s.when, s.encode_ms, p.ghz, p.adds_per_cycle
+                ),
+                None => format!("{} {:.1} ms", s.when, s.encode_ms),
+            })
             .collect();
-        format!(
+        let mut summary = format!(
             "the 1 spp reference frame's JPEG encode at the default quality, CPU ms on one core \
-             (median of {ENCODES}), timed before each part: {} ms; {least:.1} to {most:.1} ms, \
+             (median of {ENCODES}), timed before each part: {}; {least:.1} to {most:.1} ms, \
              the slowest {:.0} % over the fastest",
             each.join(", "),
             (most / least - 1.0) * 100.0
-        )
+        );
+        let pipelines: Vec<Pipeline> = self.samples.iter().filter_map(|s| s.pipeline).collect();
+        if let (Some(clock), Some(per_cycle)) = (
+            range(pipelines.iter().map(|p| p.ghz)),
+            range(pipelines.iter().map(|p| p.adds_per_cycle)),
+        ) {
+            summary.push_str(&format!(
+                ". Beside it, integer adds in one dependent chain (one a cycle: the clock) and \
+                 in four independent ones (up to four a cycle, fewer while the physical core's \
+                 other hardware thread takes its units): the clock {:.2} to {:.2} GHz, {:.1} to \
+                 {:.1} adds per cycle",
+                clock.0, clock.1, per_cycle.0, per_cycle.1
+            ));
+        }
+        summary
+    }
+}
+
+/// The least and the most of `values`, if there are any.
+fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    values.fold(None, |range, v| match range {
+        None => Some((v, v)),
+        Some((least, most)) => Some((least.min(v), most.max(v))),
+    })
+}
+
+/// Loops of register adds whose cycle counts are known.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // inline assembly; see the SAFETY comments
+mod adds {
+    use std::arch::asm;
+
+    /// Adds in one run of either loop.
+    pub(super) const ADDS: u64 = 16 << 20;
+    /// Adds in one pass of either loop's body.
+    const BODY: u64 = 16;
+
+    /// [`ADDS`] adds, each on the result of the one before, so one a cycle on any core.
+    pub(super) fn dependent() {
+        // SAFETY: the loop touches only the two registers given to it and the flags.
+        unsafe {
+            asm!(
+                "2:",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
+                "dec {n}",
+                "jnz 2b",
+                x = inout(reg) 0u64 => _,
+                n = inout(reg) ADDS / BODY => _,
+                options(nomem, nostack),
+            );
+        }
+    }
+
+    /// [`ADDS`] adds in four independent chains: up to four a cycle, as many as the core's
+    /// integer units left to this thread allow.
+    pub(super) fn independent() {
+        // SAFETY: the loop touches only the five registers given to it and the flags.
+        unsafe {
+            asm!(
+                "2:",
+                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
+                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
+                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
+                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
+                "dec {n}",
+                "jnz 2b",
+                a = inout(reg) 0u64 => _,
+                b = inout(reg) 0u64 => _,
+                c = inout(reg) 0u64 => _,
+                d = inout(reg) 0u64 => _,
+                n = inout(reg) ADDS / BODY => _,
+                options(nomem, nostack),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_is_the_least_and_the_most() {
+        assert_eq!(range([].into_iter()), None);
+        assert_eq!(range([3.0, 1.0, 2.0].into_iter()), Some((1.0, 3.0)));
+    }
+
+    /// Not a timing target: bounds no core can leave, so that a loop whose adds are not the
+    /// ones counted (a body of another length, a chain the CPU can split) shows.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_add_loops_give_a_clock_and_at_most_four_adds_a_cycle() {
+        let p = Pipeline::measure().expect("measured on x86-64");
+        assert!((0.2..10.0).contains(&p.ghz), "{} GHz", p.ghz);
+        assert!(
+            (0.1..4.5).contains(&p.adds_per_cycle),
+            "{} adds per cycle",
+            p.adds_per_cycle
+        );
     }
 }

@@ -408,8 +408,9 @@ fn targets(
              the pure-Rust jpeg-encoder, which takes {pure_rust_worst:.1} ms (1 spp) and \
              {pure_rust_converged:.1} ms (1024 spp) for the encode alone (the section \
              *encoders compared*). The same 1 spp encode is timed before each part of the run \
-             (the *core speed* row at the top): how fast a core of this machine runs moves \
-             within a run, and this target's verdict with it."
+             (the *core speed* row at the top): it takes more cycles, at the same clock, \
+             while the physical core's other hardware thread runs other work, and this \
+             target's verdict moves with it."
         ),
     });
 }
