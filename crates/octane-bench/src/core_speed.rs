@@ -19,16 +19,13 @@ use octane_callbacks::Image;
 use octane_callbacks::jpeg::JpegParams;
 
 use crate::jpeg::{LDR_RGBA, encode_cpu};
-use crate::procfs::median_cpu_ms_of;
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
-/// Encodes per sample; a sample is their median.
+use crate::stats::median;
+/// Encodes per sample, each after one run of each add loop; a sample is their medians.
 const ENCODES: usize = 3;
 /// The pause before a sample, so that the threads and sockets of the part before it are gone
 /// and the sample times the core, not their wind-down.
 const SETTLE: Duration = Duration::from_millis(250);
-
-/// Runs of each add loop per sample; a sample is their median.
-const ADD_RUNS: usize = 3;
 
 /// The probe and what it measured so far.
 pub(crate) struct CoreSpeed {
@@ -44,7 +41,7 @@ struct Sample {
     when: &'static str,
     /// The encode's CPU ms.
     encode_ms: f64,
-    /// The core's state just before the encodes, where the add loops exist.
+    /// The core's state beside the encodes, where the add loops exist.
     pipeline: Option<Pipeline>,
 }
 
@@ -56,13 +53,14 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    /// Times the add loops on this thread: the dependent chain gives the clock (one add a cycle
-    /// whatever else runs), the independent chains how many of the core's integer units this
-    /// thread got.
+    /// Times the add loops once each on this thread: the dependent chain gives the clock (one
+    /// add a cycle whatever else runs), the independent chains how many of the core's integer
+    /// units this thread got.
     #[cfg(target_arch = "x86_64")]
     fn measure() -> Option<Self> {
-        let ((), dependent_ms) = median_cpu_ms_of(ADD_RUNS, adds::dependent);
-        let ((), independent_ms) = median_cpu_ms_of(ADD_RUNS, adds::independent);
+        use crate::procfs::median_cpu_ms_of;
+        let ((), dependent_ms) = median_cpu_ms_of(1, adds::dependent);
+        let ((), independent_ms) = median_cpu_ms_of(1, adds::independent);
         let ghz = adds::ADDS as f64 / (dependent_ms * 1e6);
         Some(Self {
             ghz,
@@ -89,12 +87,27 @@ impl CoreSpeed {
     /// Times the work now; `when` names the moment in the report.
     pub(crate) fn sample(&mut self, when: &'static str) {
         std::thread::sleep(SETTLE);
-        let pipeline = Pipeline::measure();
         let image = Image::new(LDR_RGBA, WIDTH, HEIGHT, 0, &self.rgba);
-        let encode_ms = encode_cpu(&image, &JpegParams::default(), ENCODES);
+        // Interleaved, so that the adds and the encodes see the core in the same state: it can
+        // change from one encode to the next.
+        let mut encodes = Vec::with_capacity(ENCODES);
+        let mut pipelines = Vec::with_capacity(ENCODES);
+        for _ in 0..ENCODES {
+            pipelines.extend(Pipeline::measure());
+            encodes.push(encode_cpu(&image, &JpegParams::default(), 1));
+        }
+        let pipeline = (!pipelines.is_empty()).then(|| Pipeline {
+            ghz: median(&pipelines.iter().map(|p| p.ghz).collect::<Vec<_>>()),
+            adds_per_cycle: median(
+                &pipelines
+                    .iter()
+                    .map(|p| p.adds_per_cycle)
+                    .collect::<Vec<_>>(),
+            ),
+        });
         self.samples.push(Sample {
             when,
-            encode_ms,
+            encode_ms: median(&encodes),
             pipeline,
         });
     }
@@ -128,10 +141,10 @@ impl CoreSpeed {
             range(pipelines.iter().map(|p| p.adds_per_cycle)),
         ) {
             summary.push_str(&format!(
-                ". Beside it, integer adds in one dependent chain (one a cycle: the clock) and \
-                 in four independent ones (up to four a cycle, fewer while the physical core's \
-                 other hardware thread takes its units): the clock {:.2} to {:.2} GHz, {:.1} to \
-                 {:.1} adds per cycle",
+                ". Beside each encode, integer adds in one dependent chain (one a cycle: the \
+                 clock) and in four independent ones (up to four a cycle, fewer while the \
+                 physical core's other hardware thread takes its units): the clock {:.2} to \
+                 {:.2} GHz, {:.1} to {:.1} adds per cycle",
                 clock.0, clock.1, per_cycle.0, per_cycle.1
             ));
         }
