@@ -168,21 +168,32 @@ mod adds {
 
     /// Adds in one run of either loop.
     pub(super) const ADDS: u64 = 16 << 20;
-    /// Adds in one pass of either loop's body.
+    /// Adds in one pass of either loop's body, as [`add_loop`] writes it.
     const BODY: u64 = 16;
+
+    /// The assembly of a loop whose body adds 1 to each of the four registers named (`asm!`
+    /// operand names; one name four times makes a single chain), four rounds over, then counts
+    /// `{n}` down to zero.
+    macro_rules! add_loop {
+        ($($register:literal),+) => {
+            concat!(
+                "2:\n",
+                $("add {", $register, "}, 1\n",)+
+                $("add {", $register, "}, 1\n",)+
+                $("add {", $register, "}, 1\n",)+
+                $("add {", $register, "}, 1\n",)+
+                "dec {n}\n",
+                "jnz 2b",
+            )
+        };
+    }
 
     /// [`ADDS`] adds, each on the result of the one before, so one a cycle on any core.
     pub(super) fn dependent() {
         // SAFETY: the loop touches only the two registers given to it and the flags.
         unsafe {
             asm!(
-                "2:",
-                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-                "add {x}, 1", "add {x}, 1", "add {x}, 1", "add {x}, 1",
-                "dec {n}",
-                "jnz 2b",
+                add_loop!("x", "x", "x", "x"),
                 x = inout(reg) 0u64 => _,
                 n = inout(reg) ADDS / BODY => _,
                 options(nomem, nostack),
@@ -196,13 +207,7 @@ mod adds {
         // SAFETY: the loop touches only the five registers given to it and the flags.
         unsafe {
             asm!(
-                "2:",
-                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
-                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
-                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
-                "add {a}, 1", "add {b}, 1", "add {c}, 1", "add {d}, 1",
-                "dec {n}",
-                "jnz 2b",
+                add_loop!("a", "b", "c", "d"),
                 a = inout(reg) 0u64 => _,
                 b = inout(reg) 0u64 => _,
                 c = inout(reg) 0u64 => _,
