@@ -21,6 +21,7 @@ use octane_callbacks::jpeg::JpegParams;
 use crate::jpeg::{LDR_RGBA, encode_cpu};
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
 use crate::stats::median;
+
 /// Encodes per sample, each after one run of each add loop; a sample is their medians.
 const ENCODES: usize = 3;
 /// The pause before a sample, so that the threads and sockets of the part before it are gone
@@ -168,7 +169,7 @@ mod adds {
 
     /// Adds in one run of either loop.
     pub(super) const ADDS: u64 = 16 << 20;
-    /// Adds in one pass of either loop's body, as [`add_loop`] writes it.
+    /// Adds in one pass of either loop's body, as `add_loop!` writes it.
     const BODY: u64 = 16;
 
     /// The assembly of a loop whose body adds 1 to each of the four registers named (`asm!`
@@ -229,13 +230,14 @@ mod tests {
         assert_eq!(range([3.0, 1.0, 2.0].into_iter()), Some((1.0, 3.0)));
     }
 
-    /// Not a timing target: bounds no core can leave, so that a loop whose adds are not the
-    /// ones counted (a body of another length, a chain the CPU can split) shows.
+    /// Not a timing target: bounds no core leaves (no x86-64 core runs at 6.5 GHz, and four
+    /// chains retire at most four adds a cycle). A loop body with half the adds counted would
+    /// read twice the clock, past the first bound on this machine.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_add_loops_give_a_clock_and_at_most_four_adds_a_cycle() {
         let p = Pipeline::measure().expect("measured on x86-64");
-        assert!((0.2..10.0).contains(&p.ghz), "{} GHz", p.ghz);
+        assert!((0.2..6.5).contains(&p.ghz), "{} GHz", p.ghz);
         assert!(
             (0.1..4.5).contains(&p.adds_per_cycle),
             "{} adds per cycle",
