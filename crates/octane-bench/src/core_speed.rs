@@ -20,7 +20,7 @@ use octane_callbacks::jpeg::JpegParams;
 
 use crate::jpeg::{LDR_RGBA, encode_cpu};
 use crate::reference::{HEIGHT, SPP, Scene, WIDTH};
-use crate::stats::median;
+use crate::stats::{median, range};
 
 /// Encodes per sample, each after one run of each add loop; a sample is their medians.
 const ENCODES: usize = 3;
@@ -153,14 +153,6 @@ impl CoreSpeed {
     }
 }
 
-/// The least and the most of `values`, if there are any.
-fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    values.fold(None, |range, v| match range {
-        None => Some((v, v)),
-        Some((least, most)) => Some((least.min(v), most.max(v))),
-    })
-}
-
 /// Loops of register adds whose cycle counts are known.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)] // inline assembly; see the SAFETY comments
@@ -223,12 +215,6 @@ mod adds {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn range_is_the_least_and_the_most() {
-        assert_eq!(range([].into_iter()), None);
-        assert_eq!(range([3.0, 1.0, 2.0].into_iter()), Some((1.0, 3.0)));
-    }
 
     /// Not a timing target: bounds no core leaves (no x86-64 core runs at 6.5 GHz, and four
     /// chains retire at most four adds a cycle). A loop body with half the adds counted would

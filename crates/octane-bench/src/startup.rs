@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::Settings;
 use crate::report::{Report, Section, Target, Verdict, decimals_against};
 use crate::spawned::Spawned;
-use crate::stats::median;
+use crate::stats::{median, range};
 
 /// Section 5: spawns the binary several times and times it to its first `/health`.
 pub(crate) fn run(settings: &Settings, binary: &Path, report: &mut Report) {
@@ -28,11 +28,12 @@ pub(crate) fn run(settings: &Settings, binary: &Path, report: &mut Report) {
         &["figure", "median ms", "min ms", "max ms"],
     );
     for (name, values) in [("listening", &listening), ("first /health", &healthy)] {
+        let (least, most) = range(values.iter().copied()).expect("at least one spawn");
         section.row(vec![
             name.to_owned(),
             format!("{:.1}", median(values)),
-            format!("{:.1}", values.iter().copied().fold(f64::MAX, f64::min)),
-            format!("{:.1}", values.iter().copied().fold(f64::MIN, f64::max)),
+            format!("{least:.1}"),
+            format!("{most:.1}"),
         ]);
     }
     let start_up = median(&healthy);

@@ -15,6 +15,14 @@ pub(crate) fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The least and the most of `values`, if there are any.
+pub(crate) fn range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    values.into_iter().fold(None, |range, v| match range {
+        None => Some((v, v)),
+        Some((least, most)) => Some((least.min(v), most.max(v))),
+    })
+}
+
 /// The `q` quantile (0..=1, nearest rank) of `sorted`, which must be sorted ascending.
 pub(crate) fn quantile(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
@@ -33,6 +41,12 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn range_is_the_least_and_the_most() {
+        assert_eq!(range([]), None);
+        assert_eq!(range([3.0, 1.0, 2.0]), Some((1.0, 3.0)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::load::{Client, Round, Rpc, round};
 use crate::procfs::thread_cpu_ns;
 use crate::report::{Report, Section, Target, Verdict, decimals_against, thousands};
 use crate::rig::{LOAD_THREADS, PEER_THREADS, PROXY_THREADS, Rig};
-use crate::stats::{median, quantile};
+use crate::stats::{median, quantile, range};
 
 /// CPU time spent by each thread group during a round, in nanoseconds.
 #[derive(Clone, Copy, Default)]
@@ -247,11 +247,8 @@ pub(crate) fn overhead(settings: &Settings, report: &mut Report) {
         .iter()
         .map(|(_, o, _)| *o)
         .fold(f64::MIN, f64::max);
-    let floors = overheads.iter().map(|(_, _, f)| *f);
-    let (floor_low, floor_high) = (
-        floors.clone().fold(f64::MAX, f64::min),
-        floors.fold(f64::MIN, f64::max),
-    );
+    let (floor_low, floor_high) =
+        range(overheads.iter().map(|(_, _, f)| *f)).expect("at least one RPC measured");
     // The RPCs' floors are measured in rounds of their own and can differ by a factor when the
     // scheduler happens to put client and server on one CPU (no wake-up of an idle one).
     let floor_p50 = if floor_high - floor_low < 1.0 {
